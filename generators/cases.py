@@ -1,0 +1,226 @@
+"""Regression cases: plain JSON files (schema: mapi_submission/schemas/case.schema.json).
+
+A case holds the configuration, the initial world, and the ordered steps with the result and
+the observable world expected after each. `build_case` makes one from a path of model steps;
+`load_case` validates a file; `replay_case` checks it against the model or a variant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from mapi_submission.model.config import Config, ConfigError
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.observe import observe
+from mapi_submission.model.table import ROWS_BY_NAME, table_fingerprint
+from mapi_submission.model.world import Profile, World, new_message
+
+from mapi_submission import __version__
+
+SCHEMA_VERSION = 1
+
+
+class CaseError(ValueError):
+    """A case file cannot be used: the message names the file and the field."""
+
+
+def case_schema() -> dict[str, Any]:
+    text = resources.files("mapi_submission").joinpath("schemas/case.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def initial_to_json(world: World) -> dict[str, Any]:
+    return {
+        "tight": world.tight,
+        "transports": list(world.transports),
+        "setbacks_left": world.setbacks_left,
+        "messages": [
+            {
+                "address_types": list(m.profile.address_types),
+                "folder": m.profile.folder,
+                "needs_preprocessing": m.profile.needs_preprocessing,
+                "deferred_send": m.profile.deferred_send,
+                "disposition": m.profile.disposition,
+                "resend": m.profile.resend,
+            }
+            for m in world.messages
+        ],
+    }
+
+
+def initial_from_json(data: dict[str, Any]) -> World:
+    messages = tuple(
+        new_message(
+            Profile(
+                tuple(m["address_types"]), m["folder"], m["needs_preprocessing"],
+                m["deferred_send"], m["disposition"], m["resend"],
+            )
+        )
+        for m in data["messages"]
+    )
+    return World(
+        tight=data["tight"],
+        transports=tuple(data["transports"]),
+        queue=(),
+        setbacks_left=data["setbacks_left"],
+        messages=messages,
+    )
+
+
+def step_to_json(model: Model, step: Step, after: World) -> dict[str, Any]:
+    row = ROWS_BY_NAME[step.row]
+    entry: dict[str, Any] = {
+        "row": row.name,
+        "actor": row.actor,
+        "event": row.event,
+        "message": step.message,
+        "arg": None if step.arg < 0 else step.arg,
+        "result": row.result,
+        "rules": list(row.rules),
+        "expect": observe(model.config, after),
+    }
+    if row.args:
+        entry["args"] = dict(row.args)
+    return entry
+
+
+def build_case(
+    model: Model,
+    case_id: str,
+    title: str,
+    start: World,
+    steps: list[tuple[Step, World]],
+    *,
+    criterion: str,
+    target: str | None,
+    seed: int | None = None,
+    expect_violation: str | None = None,
+) -> dict[str, Any]:
+    rules = sorted({r for step, _ in steps for r in ROWS_BY_NAME[step.row].rules},
+                   key=lambda r: int(r[1:]))
+    case: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": case_id,
+        "title": title,
+        "config": model.config.to_dict(),
+        "variant": model.variant_name,
+        "initial": initial_to_json(start),
+        "steps": [step_to_json(model, step, after) for step, after in steps],
+        "provenance": {
+            "criterion": criterion,
+            "target": target,
+            "rules": rules,
+            "seed": seed,
+            "table_hash": table_fingerprint(),
+            "generator": f"mapi-submission {__version__}",
+        },
+    }
+    if expect_violation is not None:
+        case["expect_violation"] = expect_violation
+    return case
+
+
+def dump_case(case: dict[str, Any]) -> str:
+    """Deterministic text form: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(case, indent=2, sort_keys=True) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a failed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_case(directory: Path, case: dict[str, Any]) -> Path:
+    path = directory / f"{case['id']}.json"
+    write_atomic(path, dump_case(case))
+    return path
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return "/".join(parts) if parts else "(top level)"
+
+
+def validate_case(data: Any, where: str) -> None:
+    validator = jsonschema.Draft202012Validator(case_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        raise CaseError(f"{where}: field {_field(first)}: {first.message}")
+    for number, step in enumerate(data["steps"]):
+        if step["row"] not in ROWS_BY_NAME:
+            raise CaseError(f"{where}: field steps/{number}/row: unknown row {step['row']!r}")
+    try:
+        Config.from_dict(data["config"])
+    except (ConfigError, TypeError) as error:
+        raise CaseError(f"{where}: field config: {error}") from None
+
+
+def load_case(path: Path) -> dict[str, Any]:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise CaseError(f"{where}: is a directory, expected a case file") from None
+    except FileNotFoundError:
+        raise CaseError(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CaseError(f"{where}: cannot read: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CaseError(f"{where}: line {error.lineno}: malformed JSON: {error.msg}") from None
+    validate_case(data, where)
+    return data  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    step: int  # index into the case's steps
+    row: str
+    rules: tuple[str, ...]
+    expected: Any
+    actual: Any
+    reason: str
+
+    def describe(self) -> str:
+        return (f"step {self.step} ({self.row}, rules {', '.join(self.rules)}): {self.reason}; "
+                f"expected {json.dumps(self.expected, sort_keys=True)}, "
+                f"got {json.dumps(self.actual, sort_keys=True)}")
+
+
+def replay_case(case: dict[str, Any], variant: str | None = None,
+                config: Config | None = None) -> Mismatch | None:
+    """Replay against the model (or a variant); the first mismatch, or None when it passes."""
+    model = Model(config or Config.from_dict(case["config"]), variant)
+    world = initial_from_json(case["initial"])
+    for number, entry in enumerate(case["steps"]):
+        row = ROWS_BY_NAME[entry["row"]]
+        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
+        successors = dict(model.successors(world))
+        if step not in successors:
+            enabled = sorted({s.row for s in successors})
+            return Mismatch(number, row.name, row.rules, entry["result"], "not enabled",
+                            f"{row.event} is not allowed here (enabled: {', '.join(enabled)})")
+        world = successors[step]
+        actual = observe(model.config, world)
+        if actual != entry["expect"]:
+            return Mismatch(number, row.name, row.rules, entry["expect"], actual,
+                            "observable state differs")
+    return None

@@ -1,0 +1,163 @@
+"""Breadth-first exploration of a bounded model over its pure successor function.
+
+States are the model's immutable worlds; with symmetry on, each world is replaced by a
+canonical representative under permutations of message identities (messages are
+interchangeable: nothing in the semantics depends on a message's index except the queue
+order, which is permuted along). Breadth-first order makes every parent path a shortest path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import networkx as nx
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.world import World
+
+
+def canonical(world: World) -> tuple[World, tuple[int, ...]]:
+    """The representative of `world` under message permutation, and the permutation:
+    position i of the representative holds message perm[i] of `world`."""
+    messages = world.messages
+    perm = tuple(sorted(range(len(messages)), key=messages.__getitem__))
+    if all(i == p for i, p in enumerate(perm)):
+        return world, perm
+    new_index = {old: new for new, old in enumerate(perm)}
+    return (
+        world._replace(
+            messages=tuple(messages[i] for i in perm),
+            queue=tuple(new_index[i] for i in world.queue),
+        ),
+        perm,
+    )
+
+
+class LimitReached(Exception):
+    """Exploration stopped at --max-states or --timeout."""
+
+
+@dataclass
+class Exploration:
+    """The explored reachable graph. Node ids are indexes into `states`."""
+
+    model: Model
+    symmetry: bool
+    states: list[World] = field(default_factory=list)
+    index: dict[World, int] = field(default_factory=dict)
+    initial: list[int] = field(default_factory=list)
+    #: (source id, step, target id); the step's message index is in the source's numbering.
+    edges: list[tuple[int, Step, int]] = field(default_factory=list)
+    parent: list[tuple[int, Step] | None] = field(default_factory=list)
+    depth: list[int] = field(default_factory=list)
+    stopped: str | None = None  # why exploration stopped early, if it did
+    seconds: float = 0.0
+
+    def path_to(self, node: int) -> list[tuple[int, Step, int]]:
+        """Shortest path (as edges) from an initial state to `node`."""
+        path: list[tuple[int, Step, int]] = []
+        while (link := self.parent[node]) is not None:
+            source, step = link
+            path.append((source, step, node))
+            node = source
+        path.reverse()
+        return path
+
+    def concrete_path(self, node: int) -> tuple[World, list[tuple[Step, World]]]:
+        """The path to `node` replayed without symmetry: the initial world and each concrete
+        step with the world it leads to (message indexes as in the concrete worlds)."""
+        edges = self.path_to(node)
+        start = self.states[edges[0][0]] if edges else self.states[node]
+        world = start
+        steps: list[tuple[Step, World]] = []
+        for _, step, _ in edges:
+            concrete = step
+            if self.symmetry and step.message >= 0:
+                _, perm = canonical(world)
+                concrete = step._replace(message=perm[step.message])
+            world = self.model.apply(world, concrete)
+            steps.append((concrete, world))
+        return start, steps
+
+    def graph(self) -> nx.MultiDiGraph[int]:
+        """The reachable graph for the generators: nodes carry `world`, edges are keyed by
+        the step and carry `row`."""
+        graph: nx.MultiDiGraph[int] = nx.MultiDiGraph()
+        for node, world in enumerate(self.states):
+            graph.add_node(node, world=world, initial=False)
+        for node in self.initial:
+            graph.nodes[node]["initial"] = True
+        for source, step, target in self.edges:
+            graph.add_edge(source, target, key=step, row=step.row, step=step)
+        return graph
+
+
+def explore(
+    model: Model,
+    *,
+    symmetry: bool = True,
+    max_states: int | None = None,
+    timeout: float | None = None,
+    keep_edges: bool = True,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    visit: Callable[[int, World], None] | None = None,
+    on_edge: Callable[[int, Step, World, int], None] | None = None,
+) -> Exploration:
+    """Explore every reachable world breadth first.
+
+    `visit(node, world)` is called once per new state, `on_edge(source, step, target_world,
+    target)` once per transition; `on_progress(states, transitions, depth)` now and then.
+    Limits stop cleanly: the result has `stopped` set and holds what was explored.
+    """
+    result = Exploration(model, symmetry)
+    states, index, parent, depth, edges = (result.states, result.index, result.parent,
+                                           result.depth, result.edges)
+    started = time.monotonic()
+    deadline = started + timeout if timeout else None
+
+    def add(world: World, link: tuple[int, Step] | None, level: int) -> int:
+        node = len(states)
+        states.append(world)
+        index[world] = node
+        parent.append(link)
+        depth.append(level)
+        if visit is not None:
+            visit(node, world)
+        return node
+
+    for world in model.initial_worlds():
+        if symmetry:
+            world = canonical(world)[0]
+        if world not in index:
+            result.initial.append(add(world, None, 0))
+
+    successors = model.successors
+    transitions = 0
+    cursor = 0
+    while cursor < len(states):
+        if max_states is not None and len(states) >= max_states:
+            result.stopped = f"--max-states {max_states} reached"
+            break
+        if deadline is not None and cursor % 256 == 0 and time.monotonic() > deadline:
+            result.stopped = f"--timeout {timeout:g}s reached"
+            break
+        source = cursor
+        world = states[source]
+        level = depth[source] + 1
+        for step, after in successors(world):
+            if symmetry:
+                after = canonical(after)[0]
+            target = index.get(after)
+            if target is None:
+                target = add(after, (source, step), level)
+            transitions += 1
+            if keep_edges:
+                edges.append((source, step, target))
+            if on_edge is not None:
+                on_edge(source, step, after, target)
+        cursor += 1
+        if on_progress is not None and cursor % 4096 == 0:
+            on_progress(len(states), transitions, depth[source])
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,51 @@
+"""The `mapi-submission` command. Each subcommand lives in its own module of this package
+and exposes `command`; nothing else imports the command line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from mapi_submission import __version__
+
+#: Subcommand modules, in the order `--help` lists them.
+COMMAND_MODULES = [
+    "rules",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mapi-submission")
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Executable specification of MAPI outgoing-message submission: check the model,
+    generate and replay regression cases, render diagrams, validate implementations."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+for _name in COMMAND_MODULES:
+    main.add_command(importlib.import_module(f".{_name}", __name__).command)
+
+
+def run() -> None:
+    """Console entry point: unexpected errors become one line on stderr and exit 2."""
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("mapi-submission: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    except Exception as error:
+        if "--debug" in sys.argv[1:]:
+            raise
+        click.echo(f"mapi-submission: internal error: {type(error).__name__}: {error} "
+                   "(run with --debug for a traceback)", err=True)
+        sys.exit(2)

@@ -1,0 +1,153 @@
+"""Options and error conventions shared by the subcommands.
+
+Exit codes: 0 success, 1 a property or case failed, 2 bad usage, bad input or a hit limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mapi_submission.model.config import (
+    ADDRESS_MIXES,
+    CONFLICT_VALUES,
+    COUPLINGS,
+    DISPOSITIONS,
+    INITIAL_FOLDERS,
+    PROFILE_MODES,
+    Config,
+    ConfigError,
+    Features,
+)
+from mapi_submission.model.variants import VARIANTS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FEATURE_NAMES = tuple(Features.__dataclass_fields__)
+
+
+class UsageProblem(click.ClickException):
+    """Bad input: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mapi-submission: error: {self.format_message()}", err=True)
+
+
+class Failure(click.ClickException):
+    """A property or case failed: exit code 1 (the report was printed already)."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        if self.message:
+            click.echo(self.message, err=True)
+
+
+def _csv(values: tuple[str, ...]) -> str:
+    return ",".join(values)
+
+
+def config_options(function: F) -> F:
+    """Options that bound the model: --messages, --recipients, ..., --config FILE."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="JSON configuration file (Config.to_dict() form); options override it."),
+        click.option("--messages", type=click.IntRange(1, 8), help="Messages (default 2)."),
+        click.option("--recipients", type=click.IntRange(1, 4),
+                     help="Recipients per message (default 2)."),
+        click.option("--transports", type=click.IntRange(1, 4), help="Transports (default 2)."),
+        click.option("--setbacks", type=click.IntRange(0, 4),
+                     help="Transport setbacks the world may suffer (default 1)."),
+        click.option("--coupling",
+                     help=f"Couplings explored, comma-separated ({_csv(COUPLINGS)})."),
+        click.option("--address-mixes",
+                     help=f"Recipient address mixes explored ({_csv(ADDRESS_MIXES)})."),
+        click.option("--folders", help=f"Initial folders explored ({_csv(INITIAL_FOLDERS)})."),
+        click.option("--dispositions", help=f"Dispositions explored ({_csv(DISPOSITIONS)})."),
+        click.option("--profiles", type=click.Choice(PROFILE_MODES),
+                     help="Messages share one profile, or every combination."),
+        click.option("--without", "without", multiple=True, type=click.Choice(FEATURE_NAMES),
+                     help="Turn a feature off (repeatable)."),
+        click.option("--conflict", "conflicts", multiple=True, metavar="NAME=VALUE",
+                     help="Reading of a documented conflict (repeatable): "
+                     + "; ".join(f"{k}={'|'.join(v)}" for k, v in CONFLICT_VALUES.items())),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def variant_option(function: F) -> F:
+    return click.option(
+        "--variant", type=click.Choice(sorted(VARIANTS)), default=None,
+        help="Run a known-bad variant instead of the specification.",
+    )(function)
+
+
+def build_config(
+    config_file: Path | None = None,
+    messages: int | None = None,
+    recipients: int | None = None,
+    transports: int | None = None,
+    setbacks: int | None = None,
+    coupling: str | None = None,
+    address_mixes: str | None = None,
+    folders: str | None = None,
+    dispositions: str | None = None,
+    profiles: str | None = None,
+    without: tuple[str, ...] = (),
+    conflicts: tuple[str, ...] = (),
+    **_: Any,
+) -> Config:
+    """The configuration the shared options describe; bad values raise UsageProblem."""
+    data: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            data = json.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageProblem(f"{config_file}: no such file") from None
+        except IsADirectoryError:
+            raise UsageProblem(f"{config_file}: is a directory, expected a JSON file") from None
+        except json.JSONDecodeError as error:
+            raise UsageProblem(
+                f"{config_file}: line {error.lineno}: malformed JSON: {error.msg}"
+            ) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageProblem(f"{config_file}: cannot read: {error}") from None
+    for key, value in (("messages", messages), ("recipients", recipients),
+                       ("transports", transports), ("setbacks", setbacks),
+                       ("profiles", profiles)):
+        if value is not None:
+            data[key] = value
+    for key, value in (("coupling", coupling), ("address_mixes", address_mixes),
+                       ("folders", folders), ("dispositions", dispositions)):
+        if value is not None:
+            data[key] = [v.strip() for v in value.split(",") if v.strip()]
+    if without:
+        features = dict(data.get("features", {}))
+        for name in without:
+            features[name] = False
+        data["features"] = features
+    if conflicts:
+        chosen = dict(data.get("conflicts", {}))
+        for item in conflicts:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise UsageProblem(f"--conflict {item!r}: expected NAME=VALUE")
+            if name not in CONFLICT_VALUES:
+                raise UsageProblem(
+                    f"--conflict {name}: unknown conflict; known: {', '.join(CONFLICT_VALUES)}"
+                )
+            chosen[name] = value
+        data["conflicts"] = chosen
+    where = str(config_file) if config_file is not None else "options"
+    try:
+        return Config.from_dict(data, where=where)
+    except (ConfigError, TypeError) as error:
+        raise UsageProblem(str(error)) from None

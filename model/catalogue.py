@@ -1,0 +1,162 @@
+"""The rule catalogue: every rule of the reference (R1..R83), and for each rule the model does
+not encode, why. Which rules are encoded is computed from the rule ids the table rows,
+guards, effects, states and observations carry, so the catalogue cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .effects import EFFECT_RULES
+from .guards import GUARD_RULES
+from .observe import OBSERVATION_RULES
+from .states import MESSAGE_STATES, RECIPIENT_STATES, TRANSPORT_STATES
+from .table import TABLE
+
+TITLES: dict[str, str] = {
+    "R1": "Where an outgoing message lives",
+    "R2": "Which message flags the client may touch, and when",
+    "R3": "SaveChanges semantics",
+    "R4": "Concurrent edits and FORCE_SAVE",
+    "R5": "Entry identifier availability",
+    "R6": "Attachments and message save order",
+    "R7": "MAPI_E_CORRUPT_DATA on save or submit",
+    "R8": "SubmitMessage saves first",
+    "R9": "Pre-conditions checked at submit",
+    "R10": "After a successful submit the client's handles are dead",
+    "R11": "FORCE_SUBMIT",
+    "R12": "What the store does inside SubmitMessage (ordered)",
+    "R13": "MSGFLAG_UNSENT during submission (conflict)",
+    "R14": "Submission order",
+    "R15": "ExpandRecips changes the recipient list",
+    "R16": "Implementation pre-guards that return without side effects",
+    "R17": "When the spooler must be involved",
+    "R18": "What \"tightly coupled\" means",
+    "R19": "Decide on status, not on location",
+    "R20": "No spooler download for a message in flight",
+    "R21": "Tight pair finishes alone",
+    "R22": "Tight pair hands completion to the spooler (CompleteMsg)",
+    "R23": "Partial handling by the tight pair",
+    "R24": "Sessions without the spooler",
+    "R25": "The outgoing queue",
+    "R26": "Putting the message in the queue",
+    "R27": "Queue membership is not folder membership",
+    "R28": "No write access to queued messages",
+    "R29": "Locked messages cannot be opened by clients",
+    "R30": "Submitted messages cannot be deleted",
+    "R31": "Spooler-only store methods",
+    "R32": "Preprocessors are registered by transports",
+    "R33": "Preprocessing follows transport order",
+    "R34": "The preprocessing round-trip",
+    "R35": "Preprocessor obligations",
+    "R36": "Cleaning up after preprocessing",
+    "R37": "Preprocessed + tightly coupled ⇒ spooler completes",
+    "R38": "The spooler's main loop for a queued message",
+    "R39": "Which message gets locked",
+    "R40": "SetLockState saves pending changes",
+    "R41": "Lock ⇒ AbortSubmit fails",
+    "R42": "SUBMITFLAG_LOCKED",
+    "R43": "Choosing transports; transport order",
+    "R44": "Transport session must be enabled for outbound",
+    "R45": "Flushing queues",
+    "R46": "IXPLogon::SubmitMessage contract",
+    "R47": "IXPLogon::SubmitMessage return values",
+    "R48": "Errors discard the transport's unsaved changes",
+    "R49": "Which recipients a transport processes",
+    "R50": "Nontransmittable properties and P1 recipients",
+    "R51": "EndMessage",
+    "R52": "Transport-deferred messages",
+    "R53": "Cancelling an in-progress transfer",
+    "R54": "SpoolerYield can order a stop",
+    "R55": "Aborting transport-deferred messages",
+    "R56": "Critical transport errors and recovery",
+    "R57": "Properties set by the transport",
+    "R58": "PR_RESPONSIBILITY life-cycle",
+    "R59": "Non-delivery and delivery reports on the send side",
+    "R60": "One report per recipient",
+    "R61": "Recipient table after submission",
+    "R62": "FinishedMsg",
+    "R63": "Disposition of the sent message",
+    "R64": "Who moves: FinishedMsg or DoSentMail?",
+    "R65": "Flags after completion",
+    "R66": "Sent-items copy identity",
+    "R67": "IMsgStore::AbortSubmit",
+    "R68": "State after a successful abort",
+    "R69": "RopAbortSubmit details",
+    "R70": "Moving a submitted message out of the Outbox",
+    "R71": "PR_DEFERRED_DELIVERY_TIME is not MAPI's job",
+    "R72": "PR_DEFERRED_SEND_TIME (client-side \"send later\")",
+    "R73": "Deferred messages are still abortable",
+    "R74": "Building a resend message",
+    "R75": "PrepareSubmit on resend (conflicting texts)",
+    "R76": "RopSubmitMessage flags and server delivery",
+    "R77": "Properties the server reads/sets at submission",
+    "R78": "Message flags on the wire",
+    "R79": "Client acting as spooler",
+    "R80": "Lock must be closed",
+    "R81": "Server handling of RopSpoolerLockMessage",
+    "R82": "RopTransportSend",
+    "R83": "Reports come back through inbound processing",
+}
+
+OUT_OF_SCOPE: dict[str, str] = {
+    "R5": "Entry identifiers are not modelled: messages are named by index, so every message "
+          "is addressable by AbortSubmit.",
+    "R6": "Message content and attachments are not modelled.",
+    "R7": "MAPI_E_CORRUPT_DATA concerns lost content on a broken connection; content is not "
+          "modelled.",
+    "R11": "FORCE_SUBMIT is documented as not in use: there is no behaviour to encode.",
+    "R15": "The recipient list is fixed at composition; expansion of distribution lists and "
+           "duplicate removal are not modelled.",
+    "R16": "One client handle per message; two concurrent submits of the same message are not "
+           "modelled.",
+    "R24": "The spooler is always available (no MAPI_NO_MAIL sessions).",
+    "R45": "FlushQueues only speeds the spooler up; the model already lets it act at any time.",
+    "R50": "Message content (and so the P1 projection) is not modelled; resend semantics are "
+           "encoded through R74/R75.",
+    "R64": "Post-processing is one atomic FinishedMsg step, so the order inside it is "
+           "invisible.",
+    "R66": "Informational: the identity on the sent copy is not an observable of the model.",
+    "R70": "Moving a submitted message is undocumented; the model has no move event (clients "
+           "must AbortSubmit first, as Outlook does).",
+    "R76": "Wire encoding of R17's decision (RopSubmitMessage flags); the store-level rule is "
+           "encoded as R17.",
+    "R77": "Server-side property stamping and optimizing send mode are not modelled; the "
+           "disposition part is encoded as R63.",
+    "R79": "A single spooler actor; clients acting as spoolers (RopSetSpooler) are not "
+           "modelled.",
+    "R80": "A liveness requirement, checked as property L2 rather than encoded as a "
+           "transition.",
+    "R82": "RopTransportSend (a second direct-send path on the wire) is not modelled.",
+    "R83": "Inbound processing is outside the send life-cycle.",
+}
+
+
+class RuleEntry(NamedTuple):
+    rule: str
+    title: str
+    encoded: bool
+    reason: str  # empty when encoded
+
+
+def encoded_rules() -> frozenset[str]:
+    rules: set[str] = set()
+    for row in TABLE:
+        rules.update(row.rules)
+    for group in (GUARD_RULES, EFFECT_RULES, OBSERVATION_RULES):
+        for ids in group.values():
+            rules.update(ids)
+    for state in MESSAGE_STATES + RECIPIENT_STATES + TRANSPORT_STATES:
+        rules.update(state.rules)
+    return frozenset(rules)
+
+
+def _catalogue() -> tuple[RuleEntry, ...]:
+    encoded = encoded_rules()
+    return tuple(
+        RuleEntry(rule, title, rule in encoded, OUT_OF_SCOPE.get(rule, ""))
+        for rule, title in TITLES.items()
+    )
+
+
+CATALOGUE: tuple[RuleEntry, ...] = _catalogue()

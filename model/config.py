@@ -1,0 +1,210 @@
+"""Bounds of a model instance: sizes, feature switches, explored parameters and the
+documented conflicts (reference sections 2.8 and 5), each a named parameter.
+
+Nothing here is a silent choice: where the MAPI documents disagree the configuration says
+which reading an instance uses, and the checker can run every reading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .constants import INBOX, OUTBOX
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or unknown; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Features:
+    """Which optional parts of the life-cycle are in the model."""
+
+    preprocessing: bool = True  # R32-R34: transports register preprocessors
+    deferral: bool = True  # R72 client "send later"; R51/R52 transport deferral
+    abort: bool = True  # R67, R68, R73: IMsgStore::AbortSubmit
+    transport_failures: bool = True  # R47, R48, R56, R58: BUSY, NOT_ME, errors, critical
+    resend: bool = True  # R74, R75: resend of an undelivered message (MSGFLAG_RESEND)
+    save_conflicts: bool = True  # R4, R8: another handle commits first
+
+
+@dataclass(frozen=True)
+class Conflicts:
+    """One parameter per documented conflict the model touches (reference 2.8 and 5).
+
+    Each default is the reading the reference recommends; every other value is a reading
+    some document or implementation supports, named after it.
+    """
+
+    #: R13/R78: MSGFLAG_UNSENT while submitted. "keep" = MAPI property page and Kopano;
+    #: "clear" = MS-OXCMSG and Gromox.
+    unsent_while_submitted: str = "keep"
+    #: R63: both PR_SENTMAIL_ENTRYID and PR_DELETE_AFTER_SUBMIT set. "delete" = FinishedMsg
+    #: page (move, then delete); "move" = property pages (only one should be set; keep the move).
+    sentmail_and_delete: str = "delete"
+    #: R75: PR_RESPONSIBILITY of MAPI_SUBMITTED rows on resend. "skip" = MS-OXOMSG intended
+    #: semantics (already received, never transmitted again); "transmit" = the PrepareSubmit
+    #: reference page (FALSE, so they are transmitted again).
+    resend_submitted_rows: str = "skip"
+    #: R42: meaning of SUBMITFLAG_LOCKED. "locked" = property page; "spooler_route" = the
+    #: store pages that set it whenever the spooler will handle the message.
+    submitflag_locked: str = "locked"
+    #: R47/R52: lock state while waiting for a retry or a transport deferral. "hold" keeps
+    #: the spooler's lock; "release" unlocks (the message stays queued and abortable).
+    lock_during_retry: str = "hold"
+    #: R67: AbortSubmit during a tightly coupled direct send (never queued).
+    abort_during_direct_send: str = "not_in_queue"
+    #: R47/R53: what follows MAPI_E_CANCEL from IXPLogon::SubmitMessage. "retry" = wait and
+    #: resubmit to the same transport; "decline" = the transport is not asked again for this
+    #: message (like MAPI_E_NOT_ME).
+    after_cancel: str = "decline"
+
+
+CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
+    "unsent_while_submitted": ("keep", "clear"),
+    "sentmail_and_delete": ("delete", "move"),
+    "resend_submitted_rows": ("skip", "transmit"),
+    "submitflag_locked": ("locked", "spooler_route"),
+    "lock_during_retry": ("hold", "release"),
+    "abort_during_direct_send": ("not_in_queue", "unable_to_abort"),
+    "after_cancel": ("decline", "retry"),
+}
+
+#: The conflicts of reference section 2.8 / 5 and the parameter (or catalogue entry) for each.
+CONFLICT_RULES: dict[str, tuple[str, ...]] = {
+    "unsent_while_submitted": ("R13", "R78"),
+    "sentmail_and_delete": ("R63",),
+    "resend_submitted_rows": ("R75",),
+    "submitflag_locked": ("R42",),
+    "lock_during_retry": ("R47", "R52"),
+    "abort_during_direct_send": ("R67",),
+    "after_cancel": ("R47", "R53"),
+}
+
+COUPLINGS = ("tight", "loose")
+ADDRESS_MIXES = ("servable", "mixed")
+DISPOSITIONS = ("leave", "move", "delete", "move_and_delete")
+INITIAL_FOLDERS = (OUTBOX, INBOX)
+PROFILE_MODES = ("shared", "independent")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A bounded instance. Tuples list the values explored for undetermined parameters:
+    every combination becomes an initial state."""
+
+    messages: int = 2
+    recipients: int = 2
+    transports: int = 2
+    features: Features = field(default_factory=Features)
+    conflicts: Conflicts = field(default_factory=Conflicts)
+    #: R18: is the store tightly coupled with transport 0?
+    coupling: tuple[str, ...] = COUPLINGS
+    #: R17(3): "servable" = every recipient has the tight transport's address type;
+    #: "mixed" = recipients alternate EX / SMTP, so a tight pair cannot serve them all.
+    address_mixes: tuple[str, ...] = ADDRESS_MIXES
+    #: R1, R19: the folder a message is composed and submitted in.
+    folders: tuple[str, ...] = INITIAL_FOLDERS
+    #: R63: PR_SENTMAIL_ENTRYID / PR_DELETE_AFTER_SUBMIT combinations.
+    dispositions: tuple[str, ...] = ("leave",)
+    #: Transport setbacks (BUSY, NETWORK_ERROR, NOT_ME, CANCEL, critical error, EndMessage
+    #: RESEND_*/DONT_RESEND) the whole world may suffer. The reference's liveness properties
+    #: assume transports eventually answer (2.7); this bound makes that assumption explicit.
+    setbacks: int = 1
+    #: "shared": in each initial state every message has the same profile (messages are
+    #: interchangeable, so symmetry reduction applies fully); "independent": every
+    #: combination of profiles over the messages (much larger).
+    profiles: str = "shared"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        for name, low, high in (
+            ("messages", 1, 8), ("recipients", 1, 4), ("transports", 1, 4), ("setbacks", 0, 4)
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ConfigError(
+                    f"{name}: expected an integer from {low} to {high}, got {value!r}"
+                )
+        choices: tuple[tuple[str, tuple[str, ...]], ...] = (
+            ("coupling", COUPLINGS),
+            ("address_mixes", ADDRESS_MIXES),
+            ("folders", INITIAL_FOLDERS),
+            ("dispositions", DISPOSITIONS),
+        )
+        for name, allowed in choices:
+            values = getattr(self, name)
+            if not isinstance(values, tuple) or not values:
+                raise ConfigError(f"{name}: expected a non-empty list of {', '.join(allowed)}")
+            for value in values:
+                if value not in allowed:
+                    raise ConfigError(
+                        f"{name}: unknown value {value!r}; expected one of {', '.join(allowed)}"
+                    )
+            if len(set(values)) != len(values):
+                raise ConfigError(f"{name}: repeated value in {values!r}")
+        if self.profiles not in PROFILE_MODES:
+            raise ConfigError(
+                f"profiles: unknown value {self.profiles!r}; expected one of "
+                f"{', '.join(PROFILE_MODES)}"
+            )
+        for name, allowed in CONFLICT_VALUES.items():
+            value = getattr(self.conflicts, name)
+            if value not in allowed:
+                raise ConfigError(
+                    f"conflicts.{name}: unknown value {value!r}; "
+                    f"expected one of {', '.join(allowed)}"
+                )
+        for feature in dataclasses.fields(Features):
+            if not isinstance(getattr(self.features, feature.name), bool):
+                raise ConfigError(f"features.{feature.name}: expected true or false")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (used in regression cases and summaries)."""
+        data = dataclasses.asdict(self)
+        for key in ("coupling", "address_mixes", "folders", "dispositions"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "config") -> Config:
+        """Inverse of to_dict; raises ConfigError naming the offending field."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: expected an object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{where}.{unknown[0]}: unknown field")
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "features":
+                kwargs[key] = _sub(Features, value, f"{where}.features")
+            elif key == "conflicts":
+                kwargs[key] = _sub(Conflicts, value, f"{where}.conflicts")
+            elif key in ("coupling", "address_mixes", "folders", "dispositions"):
+                if not isinstance(value, list | tuple):
+                    raise ConfigError(f"{where}.{key}: expected a list")
+                kwargs[key] = tuple(value)
+            else:
+                kwargs[key] = value
+        try:
+            return cls(**kwargs)
+        except ConfigError as error:
+            raise ConfigError(f"{where}.{error}") from None
+
+    def with_changes(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+def _sub(kind: type[Any], value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected an object")
+    names = {f.name for f in dataclasses.fields(kind)}
+    for key in value:
+        if key not in names:
+            raise ConfigError(f"{where}.{key}: unknown field")
+    return kind(**value)

@@ -1,0 +1,55 @@
+"""MAPI constants the model speaks in (values as in the MAPI headers; reference section 0.4)."""
+
+from __future__ import annotations
+
+# PR_MESSAGE_FLAGS bits (R2, R13, R65, R78)
+MSGFLAG_SUBMIT = 0x4
+MSGFLAG_UNSENT = 0x8
+
+# PR_SUBMIT_FLAGS bits (R26, R42)
+SUBMITFLAG_LOCKED = 0x1
+SUBMITFLAG_PREPROCESS = 0x2
+
+S_OK = "S_OK"
+MAPI_E_SUBMITTED = "MAPI_E_SUBMITTED"
+MAPI_E_NOT_IN_QUEUE = "MAPI_E_NOT_IN_QUEUE"
+MAPI_E_UNABLE_TO_ABORT = "MAPI_E_UNABLE_TO_ABORT"
+MAPI_E_NO_RECIPIENTS = "MAPI_E_NO_RECIPIENTS"
+MAPI_E_OBJECT_CHANGED = "MAPI_E_OBJECT_CHANGED"
+MAPI_E_NO_ACCESS = "MAPI_E_NO_ACCESS"
+MAPI_E_BUSY = "MAPI_E_BUSY"
+MAPI_E_NETWORK_ERROR = "MAPI_E_NETWORK_ERROR"
+MAPI_E_NOT_ME = "MAPI_E_NOT_ME"
+MAPI_E_CANCEL = "MAPI_E_CANCEL"
+EC_NO_DEL_SUBMIT_MSG = "ecNoDelSubmitMsg"
+MAPI_E_NO_SUPPORT = "MAPI_E_NO_SUPPORT"
+
+#: Every result code a table row may carry, with its numeric value where MAPI defines one.
+RESULT_CODES: dict[str, int] = {
+    S_OK: 0x0,
+    MAPI_E_SUBMITTED: 0x80040608,
+    MAPI_E_NOT_IN_QUEUE: 0x80040601,
+    MAPI_E_UNABLE_TO_ABORT: 0x80040114,
+    MAPI_E_NO_RECIPIENTS: 0x80040607,
+    MAPI_E_OBJECT_CHANGED: 0x80040109,
+    MAPI_E_NO_ACCESS: 0x80070005,
+    MAPI_E_BUSY: 0x8004010B,
+    MAPI_E_NETWORK_ERROR: 0x80040115,
+    MAPI_E_NOT_ME: 0x80040502,
+    MAPI_E_CANCEL: 0x80040501,
+    EC_NO_DEL_SUBMIT_MSG: 0x00000465,
+    MAPI_E_NO_SUPPORT: 0x80040102,
+}
+
+# Address types. The transport at index i registers ADDRESS_TYPES[i % 2] (R43); the
+# transport at index 0 is the one a tightly coupled store is paired with (R18).
+EX = "EX"
+SMTP = "SMTP"
+ADDRESS_TYPES = (EX, SMTP)
+
+# Folders (R1, R27, R63). "gone" is a message deleted after submission.
+OUTBOX = "outbox"
+INBOX = "inbox"
+SENT_ITEMS = "sent"
+GONE = "gone"
+FOLDERS = (OUTBOX, INBOX, SENT_ITEMS, GONE)

@@ -1,0 +1,320 @@
+"""Named effects: pure functions from a world to the next world. Each names its rules.
+
+An effect is called as ``effect(config, world, message, arg)`` and returns the new world;
+the destination state of the row is applied afterwards by the engine. What an effect does
+not mention stays as it was (the frame condition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .config import Config
+from .constants import GONE, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
+from .world import Message, Recipient, World, replace_message, replace_recipient
+
+Effect = Callable[[Config, World, int, int], World]
+
+EFFECTS: dict[str, Effect] = {}
+EFFECT_RULES: dict[str, tuple[str, ...]] = {}
+
+
+def effect(*rules: str) -> Callable[[Effect], Effect]:
+    def register(function: Effect) -> Effect:
+        EFFECTS[function.__name__] = function
+        EFFECT_RULES[function.__name__] = rules
+        return function
+
+    return register
+
+
+def _update(w: World, m: int, **changes: Any) -> World:
+    return replace_message(w, m, w.messages[m]._replace(**changes))
+
+
+def _enqueue(w: World, m: int, **changes: Any) -> World:
+    w = _update(w, m, in_queue=True, **changes)
+    return w._replace(queue=w.queue + (m,)) if m not in w.queue else w
+
+
+def _dequeue(w: World, m: int, **changes: Any) -> World:
+    w = _update(w, m, in_queue=False, **changes)
+    return w._replace(queue=tuple(i for i in w.queue if i != m))
+
+
+def _transmit(row: Recipient) -> Recipient:
+    return Recipient(True, "sent", min(row.transmissions + 1, 2))
+
+
+def _spend_setback(w: World) -> World:
+    return w._replace(setbacks_left=w.setbacks_left - 1)
+
+
+def _lock_after_wait(c: Config, message: Message) -> int:
+    return message.lock_holders if c.conflicts.lock_during_retry == "hold" else 0
+
+
+def _finished_folder(c: Config, message: Message) -> str:
+    disposition = message.profile.disposition
+    if disposition == "move_and_delete":
+        disposition = "delete" if c.conflicts.sentmail_and_delete == "delete" else "move"
+    if disposition == "move":
+        return SENT_ITEMS
+    if disposition == "delete":
+        return GONE
+    return message.folder
+
+
+@effect()
+def none(c: Config, w: World, m: int, a: int) -> World:
+    """Only the state changes (or, for an error row, nothing)."""
+    return w
+
+
+# -- composition -----------------------------------------------------------------------------
+
+
+@effect("R9")
+def add_recipient_rows(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, addressed=True)
+
+
+@effect("R4")
+def record_concurrent_commit(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, conflict=True)
+
+
+@effect("R4")
+def overwrite_concurrent_commit(c: Config, w: World, m: int, a: int) -> World:
+    """FORCE_SAVE: this handle's changes win."""
+    return _update(w, m, conflict=False)
+
+
+@effect("R8", "R10", "R12", "R13", "R74", "R75", "R78")
+def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
+    """SaveChanges, then mark: MSGFLAG_SUBMIT set, PR_RESPONSIBILITY FALSE for every row
+    (TRUE for rows a resend already delivered), a fresh submission."""
+    message = w.messages[m]
+    flags = message.flags | MSGFLAG_SUBMIT
+    if c.conflicts.unsent_while_submitted == "clear":
+        flags &= ~MSGFLAG_UNSENT
+    else:
+        flags |= MSGFLAG_UNSENT
+    skip_first = message.profile.resend and c.conflicts.resend_submitted_rows == "skip"
+    rows = tuple(
+        Recipient(True, "skipped", 0) if (skip_first and i == 0)
+        else Recipient(False, "pending", 0)
+        for i in range(len(message.recipients))
+    )
+    return replace_message(
+        w,
+        m,
+        message._replace(
+            flags=flags, recipients=rows, declined=0, preprocessed=False, preprocess=False,
+            transport=-1, call_progress=False,
+        ),
+    )
+
+
+# -- routing ------------------------------------------------------------------------------------
+
+
+@effect("R25", "R26", "R34")
+def enqueue_for_preprocessing(c: Config, w: World, m: int, a: int) -> World:
+    return _enqueue(w, m, preprocess=True)
+
+
+@effect("R17", "R25", "R26")
+def enqueue_for_spooler(c: Config, w: World, m: int, a: int) -> World:
+    return _enqueue(w, m)
+
+
+@effect("R72")
+def enqueue_until_send_time(c: Config, w: World, m: int, a: int) -> World:
+    return _enqueue(w, m)
+
+
+@effect("R72")
+def release_at_send_time(c: Config, w: World, m: int, a: int) -> World:
+    """The send time passed: the message is routed again as if just submitted."""
+    return _dequeue(w, m, send_time_reached=True)
+
+
+@effect("R17", "R20")
+def start_direct_send(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, inflight=True)
+
+
+@effect("R20")
+def enqueue_in_flight(c: Config, w: World, m: int, a: int) -> World:
+    """The tight transport asks the spooler to download the message (forbidden by R20)."""
+    return _enqueue(w, m)
+
+
+# -- tight pair --------------------------------------------------------------------------------
+
+
+@effect("R23", "R49")
+def tight_transmit(c: Config, w: World, m: int, a: int) -> World:
+    message = w.messages[m]
+    return replace_message(w, m, replace_recipient(message, a, _transmit(message.recipients[a])))
+
+
+@effect("R21", "R63", "R65")
+def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
+    message = w.messages[m]
+    return _update(
+        w, m, inflight=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
+        folder=_finished_folder(c, message), declined=0, preprocessed=False,
+    )
+
+
+@effect("R22", "R37")
+def hand_completion_to_spooler(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, inflight=False)
+
+
+@effect("R23", "R26")
+def queue_remaining_recipients(c: Config, w: World, m: int, a: int) -> World:
+    return _enqueue(w, m, inflight=False)
+
+
+# -- spooler -------------------------------------------------------------------------------------
+
+
+@effect("R38", "R40", "R81")
+def take_lock(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, lock_holders=min(w.messages[m].lock_holders + 1, 2))
+
+
+@effect("R34", "R35")
+def run_preprocessors(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, preprocessed=True)
+
+
+@effect("R34")
+def finish_preprocessing(c: Config, w: World, m: int, a: int) -> World:
+    """The spooler's SubmitMessage: clear SUBMITFLAG_PREPROCESS and go on routing. Not a new
+    submission: no new mark, no second queue entry, the lock is kept."""
+    return _update(w, m, preprocess=False)
+
+
+@effect("R43", "R46")
+def present_to_transport(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, transport=a, call_progress=False)
+
+
+@effect("R58", "R59")
+def spooler_ndr(c: Config, w: World, m: int, a: int) -> World:
+    """No transport takes the recipient: the spooler generates the NDR itself."""
+    message = w.messages[m]
+    row = message.recipients[a]
+    return replace_message(w, m, replace_recipient(message, a, row._replace(outcome="ndr")))
+
+
+@effect("R36", "R62", "R63", "R65")
+def finish_message(c: Config, w: World, m: int, a: int) -> World:
+    """FinishedMsg: unlock, leave the queue, clear MSGFLAG_SUBMIT/UNSENT, file per R63
+    (RemovePreprocessInfo ran before, R36)."""
+    message = w.messages[m]
+    return _dequeue(
+        w, m, lock_holders=0, preprocess=False, transport=-1, declined=0, preprocessed=False,
+        call_progress=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
+        folder=_finished_folder(c, message),
+    )
+
+
+# -- transport call ------------------------------------------------------------------------------
+
+
+@effect("R49", "R57")
+def transport_transmit(c: Config, w: World, m: int, a: int) -> World:
+    message = w.messages[m]
+    message = replace_recipient(message, a, _transmit(message.recipients[a]))
+    return replace_message(w, m, message._replace(call_progress=True))
+
+
+@effect("R58", "R59")
+def transport_fails_recipient(c: Config, w: World, m: int, a: int) -> World:
+    """Conclusive failure: PR_RESPONSIBILITY TRUE and StatusRecips builds the NDR."""
+    message = w.messages[m]
+    row = message.recipients[a]
+    message = replace_recipient(message, a, Recipient(True, "ndr", row.transmissions))
+    return replace_message(w, m, message._replace(call_progress=True))
+
+
+@effect("R51")
+def end_message(c: Config, w: World, m: int, a: int) -> World:
+    """EndMessage returned: the spooler saves the transport's changes."""
+    return _update(w, m, transport=-1)
+
+
+@effect("R51")
+def resend_now(c: Config, w: World, m: int, a: int) -> World:
+    return _update(_spend_setback(w), m, call_progress=False)
+
+
+@effect("R47", "R51")
+def wait_keeping_progress(c: Config, w: World, m: int, a: int) -> World:
+    message = w.messages[m]
+    return _update(_spend_setback(w), m, lock_holders=_lock_after_wait(c, message))
+
+
+@effect("R47", "R48")
+def wait_after_error(c: Config, w: World, m: int, a: int) -> World:
+    """The spooler releases the message without saving; what the transport saved before
+    returning the error (R48 obliges it to save what must persist) is kept."""
+    message = w.messages[m]
+    return _update(_spend_setback(w), m, lock_holders=_lock_after_wait(c, message))
+
+
+@effect("R47")
+def decline_transport(c: Config, w: World, m: int, a: int) -> World:
+    w = _spend_setback(w)
+    message = w.messages[m]
+    declined = message.declined | (1 << message.transport)
+    return replace_message(w, m, message._replace(declined=declined, transport=-1))
+
+
+@effect("R47", "R48", "R56")
+def transport_critical_error(c: Config, w: World, m: int, a: int) -> World:
+    w = _spend_setback(w)
+    message = w.messages[m]
+    transports = list(w.transports)
+    transports[message.transport] = "critical"
+    w = replace_message(w, m, message._replace(transport=-1))
+    return w._replace(transports=tuple(transports))
+
+
+@effect("R51", "R52")
+def resume_deferred(c: Config, w: World, m: int, a: int) -> World:
+    """NOTIFY_SENTDEFERRED: the spooler calls SubmitMessage with BEGIN_DEFERRED, relocking
+    the message first if the lock was released meanwhile."""
+    return _update(w, m, lock_holders=max(w.messages[m].lock_holders, 1), call_progress=False)
+
+
+@effect("R47")
+def retry_delay_elapsed(c: Config, w: World, m: int, a: int) -> World:
+    return _update(w, m, transport=-1)
+
+
+@effect("R56")
+def transport_recovers(c: Config, w: World, m: int, a: int) -> World:
+    transports = list(w.transports)
+    transports[a] = "ready"
+    return w._replace(transports=tuple(transports))
+
+
+# -- abort ---------------------------------------------------------------------------------------
+
+
+@effect("R55", "R67", "R68", "R73")
+def abort_submission(c: Config, w: World, m: int, a: int) -> World:
+    """Out of the queue, MSGFLAG_SUBMIT cleared, MSGFLAG_UNSENT set: a draft again (R68). A
+    transport holding it deferred is told NOTIFY_ABORT_DEFERRED (R55)."""
+    message = w.messages[m]
+    return _dequeue(
+        w, m, lock_holders=0, preprocess=False, transport=-1, inflight=False,
+        call_progress=False, flags=(message.flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT,
+    )

@@ -1,0 +1,394 @@
+"""Named, side-effect-free guard predicates. Each names the rules it encodes.
+
+A guard is called as ``guard(config, world, message, arg)``: `message` is the message index
+(-1 for transport-machine rows) and `arg` the recipient or transport the row is about
+(-1 when the row has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .config import Config
+from .constants import MSGFLAG_SUBMIT
+from .world import Message, World, transport_address_type
+
+Guard = Callable[[Config, World, int, int], bool]
+
+GUARDS: dict[str, Guard] = {}
+GUARD_RULES: dict[str, tuple[str, ...]] = {}
+
+
+def guard(*rules: str) -> Callable[[Guard], Guard]:
+    def register(function: Guard) -> Guard:
+        GUARDS[function.__name__] = function
+        GUARD_RULES[function.__name__] = rules
+        return function
+
+    return register
+
+
+# -- helpers (not guards) ------------------------------------------------------------------
+
+
+def needs_preprocessing_now(message: Message) -> bool:
+    return message.profile.needs_preprocessing and not message.preprocessed
+
+
+def tight_pair_cannot_serve_all(world: World, message: Message) -> bool:
+    """ExpandRecips' NEEDS_SPOOLER: a recipient the tight transport cannot take (R12, R17)."""
+    tight_type = transport_address_type(0)
+    return world.tight and any(t != tight_type for t in message.profile.address_types)
+
+
+def spooler_needed(world: World, message: Message) -> bool:
+    """R17: not tightly coupled, or preprocessing needed, or the pair cannot serve all."""
+    return (not world.tight) or needs_preprocessing_now(message) or tight_pair_cannot_serve_all(
+        world, message
+    )
+
+
+def send_time_pending(message: Message) -> bool:
+    return message.profile.deferred_send and not message.send_time_reached
+
+
+def takes(transport: int, message: Message, recipient: int) -> bool:
+    """Recipient `recipient` is still open and has `transport`'s address type (R43, R49)."""
+    row = message.recipients[recipient]
+    return (
+        row.outcome == "pending"
+        and not row.resp
+        and message.profile.address_types[recipient] == transport_address_type(transport)
+    )
+
+
+# -- composition -----------------------------------------------------------------------------
+
+
+@guard("R9")
+def has_no_recipient_rows(c: Config, w: World, m: int, a: int) -> bool:
+    """The recipient table is empty: SubmitMessage must fail with MAPI_E_NO_RECIPIENTS."""
+    return not w.messages[m].addressed
+
+
+@guard("R9")
+def has_recipient_rows(c: Config, w: World, m: int, a: int) -> bool:
+    return w.messages[m].addressed
+
+
+@guard("R4")
+def no_save_conflict(c: Config, w: World, m: int, a: int) -> bool:
+    """No other handle committed since this one was opened."""
+    return not w.messages[m].conflict
+
+
+@guard("R4", "R8")
+def save_conflict(c: Config, w: World, m: int, a: int) -> bool:
+    """Another handle committed first: a plain save (or the save inside SubmitMessage) fails."""
+    return w.messages[m].conflict
+
+
+@guard("R4")
+def concurrent_edits_enabled(c: Config, w: World, m: int, a: int) -> bool:
+    return c.features.save_conflicts and not w.messages[m].conflict
+
+
+@guard("R30")
+def message_submitted(c: Config, w: World, m: int, a: int) -> bool:
+    """MSGFLAG_SUBMIT is set."""
+    return bool(w.messages[m].flags & MSGFLAG_SUBMIT)
+
+
+# -- routing inside SubmitMessage (the seed's rules) ----------------------------------------------
+
+
+@guard("R17", "R32", "R33", "R34")
+def needs_preprocessing(c: Config, w: World, m: int, a: int) -> bool:
+    """ExpandRecips reported NEEDS_PREPROCESSING and the round-trip has not run yet."""
+    return needs_preprocessing_now(w.messages[m])
+
+
+@guard("R17", "R34")
+def no_preprocessing_needed(c: Config, w: World, m: int, a: int) -> bool:
+    return not needs_preprocessing_now(w.messages[m])
+
+
+@guard("R17")
+def spooler_required(c: Config, w: World, m: int, a: int) -> bool:
+    """R17: the spooler must receive the message."""
+    return spooler_needed(w, w.messages[m])
+
+
+@guard("R17", "R19")
+def store_routes_to_spooler(c: Config, w: World, m: int, a: int) -> bool:
+    """The store hands the whole message to the spooler: decided on status (coupling), not on
+    the folder the message sits in (R19)."""
+    return not w.tight
+
+
+@guard("R17", "R18", "R19", "R23")
+def store_routes_to_tight_pair(c: Config, w: World, m: int, a: int) -> bool:
+    """A tightly coupled store sends itself what it can (R17); the rest is queued (R23)."""
+    return w.tight
+
+
+@guard("R72")
+def send_time_in_future(c: Config, w: World, m: int, a: int) -> bool:
+    """PR_DEFERRED_SEND_TIME has not been reached."""
+    return send_time_pending(w.messages[m])
+
+
+@guard("R72")
+def send_time_due(c: Config, w: World, m: int, a: int) -> bool:
+    return not send_time_pending(w.messages[m])
+
+
+@guard("R71", "R72")
+def no_spooler_deferral(c: Config, w: World, m: int, a: int) -> bool:
+    """Deferral is the spooler's queue's job (R72); a message the tight pair sends alone is
+    not held back by the store (deferred delivery belongs to the messaging system, R71)."""
+    message = w.messages[m]
+    return not (send_time_pending(message) and spooler_needed(w, message))
+
+
+# -- tightly coupled direct send ---------------------------------------------------------------
+
+
+@guard("R20")
+def in_flight_on_tight_transport(c: Config, w: World, m: int, a: int) -> bool:
+    return w.messages[m].inflight
+
+
+@guard("R20")
+def not_in_flight_on_tight_transport(c: Config, w: World, m: int, a: int) -> bool:
+    """R20: the tight transport must not ask the spooler to download a message it is sending."""
+    return not w.messages[m].inflight
+
+
+@guard("R23", "R49")
+def recipient_for_tight_transport(c: Config, w: World, m: int, a: int) -> bool:
+    return takes(0, w.messages[m], a)
+
+
+@guard("R23")
+def tight_recipients_settled(c: Config, w: World, m: int, a: int) -> bool:
+    """The tight pair handled every recipient it can serve."""
+    message = w.messages[m]
+    return not any(takes(0, message, r) for r in range(len(message.recipients)))
+
+
+@guard("R17", "R23")
+def tight_pair_cannot_serve_every_recipient(c: Config, w: World, m: int, a: int) -> bool:
+    return tight_pair_cannot_serve_all(w, w.messages[m])
+
+
+@guard("R21", "R22")
+def tight_pair_serves_every_recipient(c: Config, w: World, m: int, a: int) -> bool:
+    return not tight_pair_cannot_serve_all(w, w.messages[m])
+
+
+@guard("R21", "R37")
+def not_preprocessed(c: Config, w: World, m: int, a: int) -> bool:
+    """A preprocessed message may not finish without the spooler (R37)."""
+    return not w.messages[m].preprocessed
+
+
+# -- spooler -------------------------------------------------------------------------------
+
+
+@guard("R19", "R20", "R27")
+def spooler_may_lock(c: Config, w: World, m: int, a: int) -> bool:
+    """The spooler takes messages by status (queued, not in flight), never by folder."""
+    message = w.messages[m]
+    return message.in_queue and not message.inflight
+
+
+@guard("R41", "R81")
+def lock_is_free(c: Config, w: World, m: int, a: int) -> bool:
+    """SetLockState(MSG_LOCKED) succeeds only when nobody holds the lock."""
+    return w.messages[m].lock_holders == 0
+
+
+@guard("R41", "R81")
+def lock_is_held(c: Config, w: World, m: int, a: int) -> bool:
+    return w.messages[m].lock_holders > 0
+
+
+@guard("R14", "R39")
+def first_waiting_in_queue(c: Config, w: World, m: int, a: int) -> bool:
+    """FIFO: no earlier-submitted message is still waiting for the spooler's lock."""
+    for other in w.queue:
+        if other == m:
+            return True
+        if w.messages[other].phase in ("spooled", "preprocess_queued"):
+            return False
+    return True
+
+
+@guard("R34")
+def preprocessors_pending(c: Config, w: World, m: int, a: int) -> bool:
+    return not w.messages[m].preprocessed
+
+
+@guard("R34")
+def preprocessors_ran(c: Config, w: World, m: int, a: int) -> bool:
+    return w.messages[m].preprocessed
+
+
+@guard("R44", "R56")
+def transport_ready(c: Config, w: World, m: int, a: int) -> bool:
+    """The transport is logged on for outbound and not in critical error."""
+    return w.transports[a] == "ready"
+
+
+@guard("R47")
+def transport_not_declined(c: Config, w: World, m: int, a: int) -> bool:
+    """The transport has not answered MAPI_E_NOT_ME for this submission."""
+    return not (w.messages[m].declined >> a) & 1
+
+
+@guard("R43", "R49")
+def transport_has_recipients(c: Config, w: World, m: int, a: int) -> bool:
+    """Some recipient with PR_RESPONSIBILITY FALSE has the transport's address type."""
+    message = w.messages[m]
+    return any(takes(a, message, r) for r in range(len(message.recipients)))
+
+
+@guard("R58")
+def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
+    """Recipient `a` is open and no ready, undeclined transport has its address type."""
+    message = w.messages[m]
+    row = message.recipients[a]
+    if row.outcome != "pending" or row.resp:
+        return False
+    for t in range(len(w.transports)):
+        if w.transports[t] == "ready" and not (message.declined >> t) & 1 and takes(t, message, a):
+            return False
+    return True
+
+
+@guard("R58", "R62")
+def all_recipients_settled(c: Config, w: World, m: int, a: int) -> bool:
+    return all(r.outcome != "pending" for r in w.messages[m].recipients)
+
+
+@guard("R62")
+def outcome_all_handed_off(c: Config, w: World, m: int, a: int) -> bool:
+    return all(r.outcome in ("sent", "skipped") for r in w.messages[m].recipients)
+
+
+@guard("R54", "R58", "R62")
+def outcome_partly_handed_off(c: Config, w: World, m: int, a: int) -> bool:
+    rows = w.messages[m].recipients
+    return any(r.outcome == "ndr" for r in rows) and any(
+        r.outcome in ("sent", "skipped") for r in rows
+    )
+
+
+@guard("R58", "R59", "R62")
+def outcome_none_handed_off(c: Config, w: World, m: int, a: int) -> bool:
+    return all(r.outcome == "ndr" for r in w.messages[m].recipients)
+
+
+# -- transport call --------------------------------------------------------------------------
+
+
+@guard("R49")
+def recipient_for_this_transport(c: Config, w: World, m: int, a: int) -> bool:
+    message = w.messages[m]
+    return takes(message.transport, message, a)
+
+
+@guard("R47", "R48", "R56", "R58")
+def transport_failures_enabled(c: Config, w: World, m: int, a: int) -> bool:
+    return c.features.transport_failures
+
+
+@guard("R47", "R51")
+def setback_available(c: Config, w: World, m: int, a: int) -> bool:
+    """Transports eventually answer (reference 2.7): setbacks come from a bounded budget."""
+    return w.setbacks_left > 0
+
+
+@guard("R47")
+def nothing_processed_in_call(c: Config, w: World, m: int, a: int) -> bool:
+    """MAPI_E_BUSY and MAPI_E_NOT_ME mean nothing was processed."""
+    return not w.messages[m].call_progress
+
+
+@guard("R47", "R49")
+def transport_settled_its_recipients(c: Config, w: World, m: int, a: int) -> bool:
+    """Every recipient of the transport's address type is sent or failed."""
+    message = w.messages[m]
+    return not any(takes(message.transport, message, r) for r in range(len(message.recipients)))
+
+
+@guard("R51", "R52", "R72")
+def deferral_enabled(c: Config, w: World, m: int, a: int) -> bool:
+    return c.features.deferral
+
+
+@guard("R47", "R52")
+def lock_held_during_retry(c: Config, w: World, m: int, a: int) -> bool:
+    return c.conflicts.lock_during_retry == "hold"
+
+
+@guard("R47", "R52")
+def lock_released_during_retry(c: Config, w: World, m: int, a: int) -> bool:
+    return c.conflicts.lock_during_retry == "release"
+
+
+@guard("R47", "R53")
+def cancel_means_retry(c: Config, w: World, m: int, a: int) -> bool:
+    return c.conflicts.after_cancel == "retry"
+
+
+@guard("R47", "R53")
+def cancel_means_decline(c: Config, w: World, m: int, a: int) -> bool:
+    return c.conflicts.after_cancel == "decline"
+
+
+# -- abort, access ----------------------------------------------------------------------------
+
+
+@guard("R67")
+def abort_enabled(c: Config, w: World, m: int, a: int) -> bool:
+    return c.features.abort
+
+
+@guard("R67", "R73")
+def in_outgoing_queue(c: Config, w: World, m: int, a: int) -> bool:
+    return w.messages[m].in_queue
+
+
+@guard("R67")
+def not_in_outgoing_queue(c: Config, w: World, m: int, a: int) -> bool:
+    return not w.messages[m].in_queue
+
+
+@guard("R41")
+def not_locked_by_spooler(c: Config, w: World, m: int, a: int) -> bool:
+    """R41: AbortSubmit fails once the spooler has locked the message."""
+    return w.messages[m].lock_holders == 0
+
+
+@guard("R41")
+def locked_by_spooler(c: Config, w: World, m: int, a: int) -> bool:
+    return w.messages[m].lock_holders > 0
+
+
+@guard("R67")
+def direct_send_abort_not_in_queue(c: Config, w: World, m: int, a: int) -> bool:
+    return c.conflicts.abort_during_direct_send == "not_in_queue"
+
+
+@guard("R67")
+def direct_send_abort_unable(c: Config, w: World, m: int, a: int) -> bool:
+    return c.conflicts.abort_during_direct_send == "unable_to_abort"
+
+
+@guard("R28")
+def queued_and_unlocked(c: Config, w: World, m: int, a: int) -> bool:
+    """R28: a queued message is read-only to clients (when it is also locked, R29 wins)."""
+    message = w.messages[m]
+    return message.in_queue and message.lock_holders == 0

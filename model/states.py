@@ -1,0 +1,96 @@
+"""The message life-cycle states, the recipient states and the transport states.
+
+Backbone: draft -> saved -> submitted -> spooled -> in_transport -> delivered. Every other
+state exists because a documented rule needs it; each names its rules.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class State(NamedTuple):
+    name: str
+    phase_group: str  # composition / submission / spooler / transport / completion
+    rules: tuple[str, ...]
+    description: str
+
+
+MESSAGE_STATES: tuple[State, ...] = (
+    State("draft", "composition", ("R1", "R2", "R3"),
+          "Created or reopened by the client; uncommitted changes; MSGFLAG_UNSENT."),
+    State("saved", "composition", ("R3", "R68"),
+          "Committed, not submitted. Also where a successful AbortSubmit leaves a message."),
+    State("submitted", "submission", ("R8", "R12", "R17"),
+          "Inside IMessage::SubmitMessage: saved and marked (MSGFLAG_SUBMIT, all "
+          "PR_RESPONSIBILITY FALSE); the store has not yet routed it."),
+    State("preprocess_queued", "spooler", ("R26", "R34"),
+          "In the outgoing queue with SUBMITFLAG_PREPROCESS, waiting for the spooler."),
+    State("preprocessing", "spooler", ("R34", "R35"),
+          "Locked by the spooler while the registered preprocessors run."),
+    State("deferred", "spooler", ("R72", "R73"),
+          "In the outgoing queue, PR_DEFERRED_SEND_TIME not reached; still abortable."),
+    State("spooled", "spooler", ("R17", "R26"),
+          "In the outgoing queue, unlocked, waiting for the spooler."),
+    State("direct_sending", "transport", ("R17", "R20", "R21", "R23"),
+          "The tightly coupled store+transport is sending it without the spooler."),
+    State("locked", "spooler", ("R38", "R39", "R40"),
+          "The spooler holds the lock and is choosing a transport, generating NDRs or "
+          "finishing."),
+    State("in_transport", "transport", ("R46", "R47", "R49"),
+          "Inside IXPLogon::SubmitMessage on one transport."),
+    State("awaiting_end", "transport", ("R47", "R51"),
+          "IXPLogon::SubmitMessage returned S_OK; the spooler will call EndMessage."),
+    State("retry_wait", "transport", ("R47", "R51"),
+          "After MAPI_E_BUSY, MAPI_E_NETWORK_ERROR or END_RESEND_LATER; lock per "
+          "conflicts.lock_during_retry."),
+    State("transport_deferred", "transport", ("R51", "R52"),
+          "The transport answered END_DONT_RESEND; waits for NOTIFY_SENTDEFERRED."),
+    State("completing", "completion", ("R22", "R37"),
+          "The tight pair sent every recipient and handed completion to the spooler "
+          "(IMAPISupport::CompleteMsg)."),
+    State("delivered", "completion", ("R62", "R63", "R65"),
+          "Finished: every recipient handed off (or skipped as already received)."),
+    State("partially_delivered", "completion", ("R54", "R58", "R62"),
+          "Finished: some recipients handed off, the others non-delivered (NDR)."),
+    State("non_delivered", "completion", ("R58", "R59", "R62"),
+          "Finished: no recipient handed off; every one got an NDR."),
+    State("deleted", "completion", ("R30",),
+          "Deleted by the client before it was ever submitted (or after an abort)."),
+)
+
+STATE_NAMES: tuple[str, ...] = tuple(s.name for s in MESSAGE_STATES)
+STATES_BY_NAME: dict[str, State] = {s.name: s for s in MESSAGE_STATES}
+
+#: States a message never leaves.
+TERMINAL: frozenset[str] = frozenset({"delivered", "partially_delivered", "non_delivered",
+                                      "deleted"})
+#: Outcomes of a finished submission (R62).
+FINISHED: frozenset[str] = frozenset({"delivered", "partially_delivered", "non_delivered"})
+#: States of a message inside a submission (MSGFLAG_SUBMIT set), from mark to FinishedMsg.
+IN_SUBMISSION: frozenset[str] = frozenset(
+    s.name for s in MESSAGE_STATES if s.phase_group not in ("composition",)
+) - TERMINAL
+#: Where the client holds (or can get) a writable handle.
+CLIENT_STATES: frozenset[str] = frozenset({"draft", "saved"})
+
+#: Recipient life-cycle (reference 2.3) as outcome values of world.Recipient.
+RECIPIENT_STATES: tuple[State, ...] = (
+    State("pending", "recipient", ("R12", "R58"),
+          "PR_RESPONSIBILITY FALSE: no transport has taken it yet."),
+    State("sent", "recipient", ("R49", "R51"),
+          "A transport transmitted it and set PR_RESPONSIBILITY TRUE (HANDED_OFF)."),
+    State("ndr", "recipient", ("R58", "R59"),
+          "Conclusively failed or no transport accepts it; an NDR is generated."),
+    State("skipped", "recipient", ("R75",),
+          "Resend: the recipient already received the original (MAPI_SUBMITTED)."),
+)
+RECIPIENT_STATE_NAMES: tuple[str, ...] = tuple(s.name for s in RECIPIENT_STATES)
+
+#: Transport session (reference 2.5), reduced to what submission needs (R44, R56).
+TRANSPORT_STATES: tuple[State, ...] = (
+    State("ready", "transport", ("R44",), "Logged on with outbound enabled."),
+    State("critical", "transport", ("R56",),
+          "Reported NOTIFY_CRITICAL_ERROR; the spooler makes no calls until it recovers."),
+)
+TRANSPORT_STATE_NAMES: tuple[str, ...] = tuple(s.name for s in TRANSPORT_STATES)

@@ -1,0 +1,150 @@
+"""Immutable world state: messages, their recipients, the store's queue and the transports.
+
+Everything is a NamedTuple of plain values so states hash fast, compare by value and can be
+explored without copying. Field meanings follow reference section 2.1.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import NamedTuple
+
+from .config import Config
+from .constants import ADDRESS_TYPES, EX, MSGFLAG_UNSENT, SMTP
+
+
+class Profile(NamedTuple):
+    """What the client decided when composing the message; fixed for its whole life."""
+
+    address_types: tuple[str, ...]  # per recipient (R43)
+    folder: str  # where it is composed and submitted (R1, R19)
+    needs_preprocessing: bool  # a registered preprocessor matches (R32, R33)
+    deferred_send: bool  # PR_DEFERRED_SEND_TIME in the future at submit (R72)
+    disposition: str  # leave / move / delete / move_and_delete (R63)
+    resend: bool  # MSGFLAG_RESEND: recipient 0 already received the original (R74, R75)
+
+
+class Recipient(NamedTuple):
+    """One recipient row. `outcome` is the recipient life-cycle (reference 2.3)."""
+
+    resp: bool  # PR_RESPONSIBILITY (R49, R58)
+    outcome: str  # pending / sent / ndr / skipped
+    transmissions: int  # copies put on the wire this submission, saturating at 2 (I-ONCE)
+
+
+class Message(NamedTuple):
+    phase: str  # life-cycle state, see states.py
+    folder: str  # physical location, independent of queue membership (R27)
+    in_queue: bool  # member of the store's outgoing queue (R25)
+    lock_holders: int  # SetLockState(MSG_LOCKED) holders (R38, R81)
+    flags: int  # PR_MESSAGE_FLAGS: MSGFLAG_SUBMIT, MSGFLAG_UNSENT (R2, R13)
+    preprocess: bool  # SUBMITFLAG_PREPROCESS (R26, R34)
+    inflight: bool  # the tightly coupled transport is sending it (R20)
+    transport: int  # transport index of the running call, -1 when none (R46)
+    declined: int  # bit set of transports that answered NOT_ME for this submission (R47)
+    call_progress: bool  # the running transport call has touched a recipient (R47)
+    preprocessed: bool  # preprocessing round-trip done (R34, R37)
+    addressed: bool  # recipient table is non-empty (R9)
+    conflict: bool  # another handle committed since this one opened (R4)
+    send_time_reached: bool  # PR_DEFERRED_SEND_TIME has passed (R72)
+    recipients: tuple[Recipient, ...]
+    profile: Profile
+
+
+class World(NamedTuple):
+    tight: bool  # store tightly coupled with transport 0 (R18)
+    transports: tuple[str, ...]  # per transport: "ready" or "critical" (R44, R56)
+    queue: tuple[int, ...]  # outgoing queue in submission order (R14, R25)
+    setbacks_left: int  # transport setbacks still possible (Config.setbacks)
+    messages: tuple[Message, ...]
+
+
+PENDING_RECIPIENT = Recipient(False, "pending", 0)
+
+
+def address_types(mix: str, recipients: int) -> tuple[str, ...]:
+    if mix == "servable":
+        return (EX,) * recipients
+    if recipients == 1:
+        return (SMTP,)
+    return tuple(ADDRESS_TYPES[i % 2] for i in range(recipients))
+
+
+def transport_address_type(transport: int) -> str:
+    """The address type transport `transport` registered with IXPLogon::AddressTypes (R43)."""
+    return ADDRESS_TYPES[transport % 2]
+
+
+def profiles(config: Config) -> list[Profile]:
+    """Every per-message profile the configuration explores, in a fixed order."""
+    features = config.features
+    result: list[Profile] = []
+    for mix in config.address_mixes:
+        types = address_types(mix, config.recipients)
+        # A preprocessor is registered by the SMTP transport (R32); it runs only for messages
+        # that transport will handle (R33), so only messages with an SMTP recipient need it.
+        can_preprocess = features.preprocessing and SMTP in types and config.transports > 1
+        for folder, pre, deferred, disposition, resend in itertools.product(
+            config.folders,
+            (False, True) if can_preprocess else (False,),
+            (False, True) if features.deferral else (False,),
+            config.dispositions,
+            (False, True) if features.resend and config.recipients > 1 else (False,),
+        ):
+            result.append(Profile(types, folder, pre, deferred, disposition, resend))
+    return result
+
+
+def new_message(profile: Profile) -> Message:
+    """A freshly created message: composed, unsaved, no recipient rows yet (R1, R2)."""
+    return Message(
+        phase="draft",
+        folder=profile.folder,
+        in_queue=False,
+        lock_holders=0,
+        flags=MSGFLAG_UNSENT,
+        preprocess=False,
+        inflight=False,
+        transport=-1,
+        declined=0,
+        call_progress=False,
+        preprocessed=False,
+        addressed=False,
+        conflict=False,
+        send_time_reached=False,
+        recipients=tuple(PENDING_RECIPIENT for _ in profile.address_types),
+        profile=profile,
+    )
+
+
+def initial_worlds(config: Config) -> list[World]:
+    """All initial states: every coupling times every assignment of profiles to messages."""
+    transports = ("ready",) * config.transports
+    all_profiles = profiles(config)
+    worlds: list[World] = []
+    for coupling in config.coupling:
+        if config.profiles == "shared":
+            assignments: list[tuple[Profile, ...]] = [(p,) * config.messages for p in all_profiles]
+        else:
+            assignments = list(itertools.product(all_profiles, repeat=config.messages))
+        for assignment in assignments:
+            worlds.append(
+                World(
+                    tight=coupling == "tight",
+                    transports=transports,
+                    queue=(),
+                    setbacks_left=config.setbacks,
+                    messages=tuple(new_message(p) for p in assignment),
+                )
+            )
+    return worlds
+
+
+def replace_message(world: World, index: int, message: Message) -> World:
+    messages = world.messages
+    return world._replace(messages=messages[:index] + (message,) + messages[index + 1 :])
+
+
+def replace_recipient(message: Message, index: int, recipient: Recipient) -> Message:
+    rows = message.recipients
+    return message._replace(recipients=rows[:index] + (recipient,) + rows[index + 1 :])
