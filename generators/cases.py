@@ -167,9 +167,34 @@ def validate_case(data: Any, where: str) -> None:
         if step["row"] not in ROWS_BY_NAME:
             raise CaseError(f"{where}: field steps/{number}/row: unknown row {step['row']!r}")
     try:
-        Config.from_dict(data["config"])
+        config = Config.from_dict(data["config"])
     except (ConfigError, TypeError) as error:
         raise CaseError(f"{where}: field config: {error}") from None
+    _check_consistent(data, config, where)
+
+
+def _check_consistent(data: dict[str, Any], config: Config, where: str) -> None:
+    """What the schema cannot say: the initial world and the steps fit the configuration."""
+    initial = data["initial"]
+    if len(initial["transports"]) != config.transports:
+        raise CaseError(f"{where}: field initial/transports: {len(initial['transports'])} "
+                        f"transports, the config has {config.transports}")
+    if len(initial["messages"]) != config.messages:
+        raise CaseError(f"{where}: field initial/messages: {len(initial['messages'])} "
+                        f"messages, the config has {config.messages}")
+    for number, message in enumerate(initial["messages"]):
+        if len(message["address_types"]) != config.recipients:
+            raise CaseError(f"{where}: field initial/messages/{number}/address_types: "
+                            f"{len(message['address_types'])} recipients, the config has "
+                            f"{config.recipients}")
+    for number, step in enumerate(data["steps"]):
+        if step["message"] >= config.messages:
+            raise CaseError(f"{where}: field steps/{number}/message: no message {step['message']}"
+                            f" (the config has {config.messages})")
+        limit = config.transports if ROWS_BY_NAME[step["row"]].arg == "transport" else (
+            config.recipients)
+        if step["arg"] is not None and step["arg"] >= limit:
+            raise CaseError(f"{where}: field steps/{number}/arg: {step['arg']} is out of range")
 
 
 def load_case(path: Path) -> dict[str, Any]:
