@@ -52,6 +52,9 @@ class Exploration:
     parent: list[tuple[int, Step] | None] = field(default_factory=list)
     depth: list[int] = field(default_factory=list)
     stopped: str | None = None  # why exploration stopped early, if it did
+    #: States whose successors were computed (all of them unless `stopped`): nodes from
+    #: `expanded` on are a frontier whose outgoing edges are unknown.
+    expanded: int = 0
     seconds: float = 0.0
 
     def path_to(self, node: int) -> list[tuple[int, Step, int]]:
@@ -103,11 +106,15 @@ def explore(
     on_progress: Callable[[int, int, int], None] | None = None,
     visit: Callable[[int, World], None] | None = None,
     on_edge: Callable[[int, Step, World, int], None] | None = None,
+    on_transition: Callable[[int, World, Step, World, int], None] | None = None,
 ) -> Exploration:
     """Explore every reachable world breadth first.
 
     `visit(node, world)` is called once per new state, `on_edge(source, step, target_world,
     target)` once per transition; `on_progress(states, transitions, depth)` now and then.
+    `on_transition(source, world, step, after, target)` sees the transition before symmetry
+    reduction: `after` is the concrete successor of `world`, in the same message numbering as
+    `step` (what step properties need).
     Limits stop cleanly: the result has `stopped` set and holds what was explored.
     """
     result = Exploration(model, symmetry)
@@ -145,12 +152,13 @@ def explore(
         source = cursor
         world = states[source]
         level = depth[source] + 1
-        for step, after in successors(world):
-            if symmetry:
-                after = canonical(after)[0]
+        for step, concrete in successors(world):
+            after = canonical(concrete)[0] if symmetry else concrete
             target = index.get(after)
             if target is None:
                 target = add(after, (source, step), level)
+            if on_transition is not None:
+                on_transition(source, world, step, concrete, target)
             transitions += 1
             if keep_edges:
                 edges.append((source, step, target))
@@ -159,5 +167,6 @@ def explore(
         cursor += 1
         if on_progress is not None and cursor % 4096 == 0:
             on_progress(len(states), transitions, depth[source])
+    result.expanded = cursor
     result.seconds = time.monotonic() - started
     return result

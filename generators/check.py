@@ -1,0 +1,544 @@
+"""Model checking a bounded configuration: invariants, deadlock and liveness, with shortest
+counterexamples (reference sections 2.6 and 2.7).
+
+One breadth-first exploration runs every state invariant on every reachable state and every
+step invariant on every transition. Deadlock and "a final state stays reachable" are checked
+on the explored graph; the liveness obligations L1-L3 are checked under weak fairness of
+`properties.FAIR_ACTORS` by looking for fair non-progress cycles (strongly connected
+components in which an obligation holds throughout).
+
+Counterexamples are breadth-first parent paths, hence shortest; liveness counterexamples are
+lassos (a shortest prefix, then a cycle that repeats forever).
+
+Fairness, precisely: each fair actor working on one message (or on one transport's session)
+is a process; the spooler serving message 0 and the spooler serving message 1 are two. A
+process is *enabled* in a state when one of its steps leads to a different state (an error row
+that changes nothing is not progress), and it is *taken* in a component when one of its
+state-changing steps stays inside it. A component is a fair cycle when every fair process is
+either disabled somewhere in it or taken in it (weak fairness). Per-process rather than
+per-actor fairness is what "the spooler runs" means: a spooler that serves one message
+forever while another waits is the starvation L1 forbids, not a fair schedule.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.table import Row
+from mapi_submission.model.world import World
+from mapi_submission.properties import FAIR_ACTORS, PROPERTIES, Property
+
+from .explore import Exploration, canonical, explore
+
+#: Properties of the explored graph itself, checked next to those of the properties module.
+DEADLOCK = Property(
+    "DEADLOCK", "graph", ("R62",),
+    "Every world that is not final has a step that changes it (error rows alone, which "
+    "change nothing, do not count).",
+    None,
+)
+FINAL_REACHABLE = Property(
+    "L-FINAL", "graph", ("R62", "R80"),
+    "From every reachable world a final world (every message finished or deleted) is still "
+    "reachable: no stuck message, no lock that can never be released.",
+    None,
+)
+
+HOLDS = "holds"
+VIOLATED = "violated"
+SKIPPED = "skipped"
+
+#: Fair actors in a fixed order (process numbering, see `_processes`).
+FAIR_ORDER: tuple[str, ...] = tuple(sorted(FAIR_ACTORS))
+
+
+def _processes(model: Model) -> tuple[int, Callable[[Step], int]]:
+    """Number the fair processes (fair actor x message, or x transport for transport-machine
+    rows) and return (count, code of a step: its process number or -1 for clients)."""
+    slots = model.config.messages + model.config.transports
+    fair_code = {actor: i for i, actor in enumerate(FAIR_ORDER)}
+    actor_of = {name: fair_code.get(row.actor, -1) for name, row in model.rows.items()}
+
+    def code(step: Step) -> int:
+        actor = actor_of[step.row]
+        if actor < 0:
+            return -1
+        slot = step.message if step.message >= 0 else model.config.messages + step.arg
+        return actor * slots + slot
+
+    return len(FAIR_ORDER) * slots, code
+
+
+@dataclass
+class Counterexample:
+    """A concrete path from an initial world. For a lasso, the steps from `cycle_from` on
+    lead back to the world reached before them and repeat forever."""
+
+    property: str
+    rules: tuple[str, ...]
+    problem: str
+    start: World
+    steps: list[tuple[Step, World]]
+    cycle_from: int | None = None
+
+
+@dataclass
+class Verdict:
+    property: Property
+    status: str  # HOLDS, VIOLATED or SKIPPED
+    note: str | None = None
+    counterexample: Counterexample | None = None
+
+
+@dataclass
+class CheckResult:
+    model: Model
+    symmetry: bool
+    liveness: bool
+    exploration: Exploration
+    transitions: int
+    verdicts: list[Verdict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def states(self) -> int:
+        return len(self.exploration.states)
+
+    @property
+    def depth(self) -> int:
+        return max(self.exploration.depth, default=0)
+
+    @property
+    def complete(self) -> bool:
+        return self.exploration.stopped is None
+
+    @property
+    def violations(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.status == VIOLATED]
+
+    @property
+    def exit_code(self) -> int:
+        """1 on a violation, 2 when a limit stopped the exploration, 0 when all hold."""
+        if self.violations:
+            return 1
+        return 0 if self.complete else 2
+
+
+@dataclass
+class _Graph:
+    """Compact edge lists in breadth-first source order (CSR: `offsets[s]` .. `offsets[s+1]`
+    index the edges leaving s)."""
+
+    source: array[int] = field(default_factory=lambda: array("l"))
+    target: array[int] = field(default_factory=lambda: array("l"))
+    step: array[int] = field(default_factory=lambda: array("l"))  # index into `steps`
+    process: array[int] = field(default_factory=lambda: array("h"))  # fair process or -1
+    steps: list[Step] = field(default_factory=list)
+    step_ids: dict[Step, int] = field(default_factory=dict)
+    offsets: list[int] = field(default_factory=list)
+
+    def finish(self, nodes: int) -> None:
+        counts = [0] * (nodes + 1)
+        for s in self.source:
+            counts[s + 1] += 1
+        for i in range(nodes):
+            counts[i + 1] += counts[i]
+        self.offsets = counts
+
+    def out(self, node: int) -> range:
+        return range(self.offsets[node], self.offsets[node + 1])
+
+
+def check(
+    model: Model,
+    *,
+    symmetry: bool = True,
+    max_states: int | None = None,
+    timeout: float | None = None,
+    liveness: bool = True,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Explore `model` and judge every property; see the module docstring for the fairness
+    assumptions. Limits stop the exploration cleanly; what needs the whole graph is then
+    skipped with a note."""
+    started = time.monotonic()
+    config = model.config
+    rows: dict[str, Row] = model.rows
+    state_props = [p for p in PROPERTIES.values() if p.kind == "state"]
+    step_props = [p for p in PROPERTIES.values() if p.kind == "step"]
+    live_props = [p for p in PROPERTIES.values() if p.kind == "liveness"]
+    _, process_of = _processes(model)
+
+    state_found: dict[str, tuple[int, str]] = {}
+    step_found: dict[str, tuple[int, Step, str]] = {}
+    progress = bytearray()  # per node: 1 when some step leads elsewhere
+    enabled = array("Q")  # per node: bit mask of fair processes with a progress step
+    graph = _Graph()
+    keep = liveness
+    transitions = 0
+
+    def visit(node: int, world: World) -> None:
+        progress.append(0)
+        enabled.append(0)
+        for prop in state_props:
+            if prop.id not in state_found:
+                problem = prop.check(config, world)
+                if problem:
+                    state_found[prop.id] = (node, problem)
+
+    def on_transition(source: int, world: World, step: Step, after: World, target: int) -> None:
+        nonlocal transitions
+        transitions += 1
+        row = rows[step.row]
+        code = process_of(step)
+        if target != source:
+            progress[source] = 1
+            if code >= 0:
+                enabled[source] |= 1 << code
+        for prop in step_props:
+            if prop.id not in step_found:
+                problem = prop.check(config, world, row, step, after)
+                if problem:
+                    step_found[prop.id] = (source, step, problem)
+        if keep:
+            sid = graph.step_ids.get(step)
+            if sid is None:
+                sid = graph.step_ids[step] = len(graph.steps)
+                graph.steps.append(step)
+            graph.source.append(source)
+            graph.target.append(target)
+            graph.step.append(sid)
+            graph.process.append(code)
+
+    exploration = explore(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
+                          keep_edges=False, on_progress=on_progress, visit=visit,
+                          on_transition=on_transition)
+    result = CheckResult(model, symmetry, liveness, exploration, transitions)
+    complete = exploration.stopped is None
+    if not complete:
+        result.warnings.append(
+            f"exploration incomplete ({exploration.stopped}): properties without a "
+            "counterexample are not proven")
+
+    for prop in state_props:
+        if prop.id in state_found:
+            node, _ = state_found[prop.id]
+            result.verdicts.append(Verdict(prop, VIOLATED,
+                                           counterexample=_state_counterexample(exploration,
+                                                                                prop, node)))
+        else:
+            result.verdicts.append(_unproven(prop, complete))
+    for prop in step_props:
+        if prop.id in step_found:
+            source, step, _ = step_found[prop.id]
+            result.verdicts.append(Verdict(prop, VIOLATED, counterexample=_step_counterexample(
+                exploration, prop, source, step)))
+        else:
+            result.verdicts.append(_unproven(prop, complete))
+
+    result.verdicts.append(_deadlock(exploration, progress, complete))
+
+    if not liveness:
+        for prop in [FINAL_REACHABLE, *live_props]:
+            result.verdicts.append(Verdict(prop, SKIPPED, "liveness not requested"))
+    elif not complete:
+        note = ("not checked: the exploration stopped at a limit, so unexplored states would "
+                "make it unsound (a frontier state seems stuck) or vacuous (missing cycles)")
+        for prop in [FINAL_REACHABLE, *live_props]:
+            result.verdicts.append(Verdict(prop, SKIPPED, note))
+        result.warnings.append("liveness " + note)
+    else:
+        if on_phase is not None:
+            on_phase("liveness")
+        graph.finish(len(exploration.states))
+        result.verdicts.append(_final_reachable(exploration, graph))
+        if symmetry and model.config.messages > 1:
+            note = ("not checked: symmetry reduction permutes message identities along "
+                    "cycles, which makes per-message fairness checking unsound; rerun with "
+                    "--no-symmetry")
+            for prop in live_props:
+                result.verdicts.append(Verdict(prop, SKIPPED, note))
+            result.warnings.append("L1-L3 " + note)
+        else:
+            for prop in live_props:
+                result.verdicts.append(_fair_liveness(exploration, graph, enabled, prop))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _unproven(prop: Property, complete: bool) -> Verdict:
+    if complete:
+        return Verdict(prop, HOLDS)
+    return Verdict(prop, SKIPPED, "no violation in the explored part (exploration incomplete)")
+
+
+# ---- counterexamples --------------------------------------------------------------------------
+
+
+def _state_counterexample(exploration: Exploration, prop: Property,
+                          node: int) -> Counterexample:
+    start, steps = exploration.concrete_path(node)
+    world = steps[-1][1] if steps else start
+    problem = prop.check(exploration.model.config, world) or "violated"
+    return Counterexample(prop.id, prop.rules, problem, start, steps)
+
+
+def _step_counterexample(exploration: Exploration, prop: Property, source: int,
+                         step: Step) -> Counterexample:
+    """The path to `source`, then the offending step, all in concrete message numbering."""
+    model = exploration.model
+    start, steps = exploration.concrete_path(source)
+    world = steps[-1][1] if steps else start
+    if exploration.symmetry and step.message >= 0:
+        _, perm = canonical(world)
+        step = step._replace(message=perm[step.message])
+    after = model.apply(world, step)
+    steps.append((step, after))
+    problem = prop.check(model.config, world, model.rows[step.row], step, after) or "violated"
+    return Counterexample(prop.id, prop.rules, problem, start, steps)
+
+
+def _deadlock(exploration: Exploration, progress: bytearray, complete: bool) -> Verdict:
+    """R62: a world that is not final must have a step that changes it."""
+    model = exploration.model
+    for node in range(exploration.expanded):
+        if not progress[node] and not model.is_final(exploration.states[node]):
+            start, steps = exploration.concrete_path(node)
+            world = steps[-1][1] if steps else start
+            phases = ", ".join(f"message {i} {m.phase}" for i, m in enumerate(world.messages))
+            problem = f"no step changes this world ({phases})"
+            return Verdict(DEADLOCK, VIOLATED, counterexample=Counterexample(
+                DEADLOCK.id, DEADLOCK.rules, problem, start, steps))
+    return _unproven(DEADLOCK, complete)
+
+
+def _final_reachable(exploration: Exploration, graph: _Graph) -> Verdict:
+    """R62, R80: backwards breadth-first search from the final worlds."""
+    model = exploration.model
+    states = exploration.states
+    count = len(states)
+    reverse: list[list[int]] = [[] for _ in range(count)]
+    for s, t in zip(graph.source, graph.target, strict=True):
+        if s != t:
+            reverse[t].append(s)
+    reaches = bytearray(count)
+    frontier = deque(node for node in range(count) if model.is_final(states[node]))
+    for node in frontier:
+        reaches[node] = 1
+    while frontier:
+        node = frontier.popleft()
+        for earlier in reverse[node]:
+            if not reaches[earlier]:
+                reaches[earlier] = 1
+                frontier.append(earlier)
+    stuck = reaches.find(0)
+    if stuck < 0:
+        return Verdict(FINAL_REACHABLE, HOLDS)
+    start, steps = exploration.concrete_path(stuck)
+    world = steps[-1][1] if steps else start
+    phases = ", ".join(f"message {i} {m.phase}" for i, m in enumerate(world.messages))
+    problem = f"no final world is reachable from here ({phases})"
+    return Verdict(FINAL_REACHABLE, VIOLATED, counterexample=Counterexample(
+        FINAL_REACHABLE.id, FINAL_REACHABLE.rules, problem, start, steps))
+
+
+# ---- fair non-progress cycles -----------------------------------------------------------------
+
+
+def _components(graph: _Graph, inside: bytearray) -> Iterator[list[int]]:
+    """Strongly connected components of the subgraph induced by `inside` (iterative Tarjan,
+    no recursion limit), each with more than one node or a self-loop."""
+    count = len(inside)
+    index = array("l", [-1]) * count
+    low = array("l", [0]) * count
+    on_stack = bytearray(count)
+    stack: list[int] = []
+    offsets, targets = graph.offsets, graph.target
+    counter = 0
+    for root in range(count):
+        if not inside[root] or index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = 1
+        work: list[tuple[int, int]] = [(root, offsets[root])]
+        while work:
+            node, position = work[-1]
+            end = offsets[node + 1]
+            descended = False
+            while position < end:
+                nxt = targets[position]
+                position += 1
+                if not inside[nxt]:
+                    continue
+                if index[nxt] < 0:
+                    work[-1] = (node, position)
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack[nxt] = 1
+                    work.append((nxt, offsets[nxt]))
+                    descended = True
+                    break
+                if on_stack[nxt] and index[nxt] < low[node]:
+                    low[node] = index[nxt]
+            if descended:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                if low[node] < low[parent]:
+                    low[parent] = low[node]
+            if low[node] == index[node]:
+                component: list[int] = []
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = 0
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or any(
+                    targets[e] == node for e in range(offsets[node], offsets[node + 1])
+                ):
+                    yield component
+
+
+def _fair_liveness(exploration: Exploration, graph: _Graph, enabled: array[int],
+                   prop: Property) -> Verdict:
+    """A liveness obligation fails when some message owes it throughout a fair cycle."""
+    config = exploration.model.config
+    states = exploration.states
+    messages = len(states[0].messages) if states else 0
+    processes, _ = _processes(exploration.model)
+    all_fair = (1 << processes) - 1
+    for m in range(messages):
+        inside = bytearray(1 if prop.check(config, world, m) else 0 for world in states)
+        for component in _components(graph, inside):
+            members = set(component)
+            always = all_fair
+            for node in component:
+                always &= enabled[node]
+            taken = 0
+            for node in component:
+                for e in graph.out(node):
+                    t = graph.target[e]
+                    if t != node and t in members and graph.process[e] >= 0:
+                        taken |= 1 << graph.process[e]
+            if always & ~taken:
+                continue  # some fair process is enabled throughout but never acts: unfair
+            example = _lasso(exploration, graph, enabled, prop, m, component, members, taken,
+                             processes)
+            return Verdict(prop, VIOLATED, counterexample=example)
+    return Verdict(prop, HOLDS)
+
+
+def _lasso(exploration: Exploration, graph: _Graph, enabled: array[int], prop: Property,
+           m: int, component: list[int], members: set[int], taken: int,
+           processes: int) -> Counterexample:
+    """Shortest prefix to the component, then a cycle inside it through one step of every
+    fair process it takes and a world where each other fair process is disabled."""
+    entry = min(component)  # breadth-first numbering: the closest to an initial world
+    waypoints: list[tuple[int, int | None]] = []  # (node, edge to take there or None)
+    for bit in range(processes):
+        if taken >> bit & 1:
+            for node in sorted(component):
+                edge = next((e for e in graph.out(node) if graph.process[e] == bit
+                             and graph.target[e] in members and graph.target[e] != node), None)
+                if edge is not None:
+                    waypoints.append((node, edge))
+                    break
+        else:
+            node = min(n for n in component if not enabled[n] >> bit & 1)
+            waypoints.append((node, None))
+    cycle_edges: list[int] = []
+    here = entry
+    for node, edge in waypoints:
+        cycle_edges += _inner_path(graph, members, here, node)
+        here = node
+        if edge is not None:
+            cycle_edges.append(edge)
+            here = graph.target[edge]
+    cycle_edges += _inner_path(graph, members, here, entry)
+    if not cycle_edges:  # a single world whose only way round is a self-loop
+        cycle_edges = [next(e for e in graph.out(entry) if graph.target[e] == entry)]
+    start, steps = exploration.concrete_path(entry)
+    world = steps[-1][1] if steps else start
+    cycle_from = len(steps)
+    for e in cycle_edges:
+        step = graph.steps[graph.step[e]]
+        world = exploration.model.apply(world, step)
+        steps.append((step, world))
+    problem = (f"message {m} owes it forever on a fair cycle ({prop.description}); "
+               f"state {world.messages[m].phase}")
+    return Counterexample(prop.id, prop.rules, problem, start, steps, cycle_from)
+
+
+def _inner_path(graph: _Graph, members: set[int], source: int, goal: int) -> list[int]:
+    """Shortest edge path from `source` to `goal` inside the component (empty if equal)."""
+    if source == goal:
+        return []
+    previous: dict[int, int] = {source: -1}
+    queue = deque([source])
+    while queue:
+        node = queue.popleft()
+        for e in graph.out(node):
+            t = graph.target[e]
+            if t in members and t not in previous:
+                previous[t] = e
+                if t == goal:
+                    path: list[int] = []
+                    while t != source:
+                        edge = previous[t]
+                        path.append(edge)
+                        t = graph.source[edge]
+                    path.reverse()
+                    return path
+                queue.append(t)
+    raise AssertionError("component is not strongly connected")
+
+
+# ---- presentation ----------------------------------------------------------------------------
+
+
+def describe_step(model: Model, number: int, step: Step) -> str:
+    """One numbered line: actor, event, message, argument, result and rule ids."""
+    row = model.rows[step.row]
+    where = f"message {step.message}" if step.message >= 0 else "transport machine"
+    arg = f" {row.arg} {step.arg}" if row.arg and step.arg >= 0 else ""
+    return (f"{number:>3}. {row.actor}: {row.event} [{row.name}] ({where}{arg}) -> {row.result}"
+            f"  rules {', '.join(row.rules)}")
+
+
+def describe_counterexample(model: Model, example: Counterexample) -> list[str]:
+    rules = ", ".join(example.rules)
+    lines = [f"{example.property} ({rules}) violated: {example.problem}",
+             f"counterexample, {len(example.steps)} steps from an initial world:"]
+    for number, (step, _) in enumerate(example.steps, start=1):
+        if example.cycle_from is not None and number - 1 == example.cycle_from:
+            lines.append("     -- cycle: the steps below repeat forever --")
+        lines.append(describe_step(model, number, step))
+    return lines
+
+
+def counterexample_to_json(model: Model, example: Counterexample) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = []
+    for step, _ in example.steps:
+        row = model.rows[step.row]
+        steps.append({"row": row.name, "actor": row.actor, "event": row.event,
+                      "message": step.message, "arg": None if step.arg < 0 else step.arg,
+                      "result": row.result, "rules": list(row.rules)})
+    return {"property": example.property, "rules": list(example.rules),
+            "problem": example.problem, "steps": steps, "cycle_from": example.cycle_from}
+
+
+def case_id(model: Model, property_id: str) -> str:
+    return f"counterexample-{model.variant_name or 'specification'}-{property_id.lower()}"
