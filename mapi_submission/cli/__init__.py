@@ -13,6 +13,7 @@ from mapi_submission import __version__
 #: Subcommand modules, in the order `--help` lists them.
 COMMAND_MODULES = [
     "rules",
+    "check",
 ]
 
 

@@ -1,0 +1,240 @@
+"""`mapi-submission check`: explore a bounded configuration and judge every property.
+
+Exit 0 when every property holds, 1 on a violation, 2 on bad usage or when a limit stopped
+the exploration (the partial summary is printed first).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from mapi_submission.generators.cases import build_case, write_case
+from mapi_submission.generators.check import (
+    CheckResult,
+    Counterexample,
+    Verdict,
+    case_id,
+    check,
+    counterexample_to_json,
+    describe_counterexample,
+)
+from mapi_submission.model.config import Config
+from mapi_submission.model.engine import Model
+
+from .common import Failure, UsageProblem, build_config, config_options, variant_option
+
+
+class _OneLineErrors(click.Command):
+    """Option errors become the project's one-line message with exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"check: {error.format_message()}") from None
+
+
+class _LimitHit(click.ClickException):
+    """A --max-states or --timeout limit stopped the exploration: exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mapi-submission: {self.format_message()}", err=True)
+
+
+class _LiveProgress:
+    """States, depth and rate on stderr, shown only once a run has lasted a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, states: int, transitions: int, depth: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        if self.progress is None:
+            if elapsed < 1.0:
+                return
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     console=Console(stderr=True), transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("exploring")
+        rate = states / elapsed if elapsed > 0 else 0.0
+        self.progress.update(self.task, description=(
+            f"exploring: {states:,} states, {transitions:,} transitions, depth {depth}, "
+            f"{rate:,.0f} states/s"))
+
+    def phase(self, name: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=f"checking {name}")
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def peak_memory_mib() -> float:
+    """Peak resident set size of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _describe_config(config: Config, variant: str | None, symmetry: bool) -> str:
+    model = variant or "specification"
+    return (f"{model}: {config.messages} message(s) x {config.recipients} recipient(s), "
+            f"{config.transports} transport(s), setbacks {config.setbacks}, profiles "
+            f"{config.profiles}, symmetry {'on' if symmetry else 'off'}")
+
+
+def _write_cases(result: CheckResult, out: Path) -> dict[str, str]:
+    """One replayable regression case per counterexample; property id -> file."""
+    written: dict[str, str] = {}
+    model = result.model
+    for verdict in result.violations:
+        example = verdict.counterexample
+        if example is None:
+            continue
+        case = build_case(
+            model, case_id(model, example.property),
+            f"{example.property} violated: {example.problem}", example.start, example.steps,
+            criterion="counterexample", target=example.property,
+            expect_violation=example.property,
+        )
+        written[example.property] = str(write_case(out, case))
+    return written
+
+
+def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
+                 peak: float) -> dict[str, Any]:
+    """The summary as JSON. Everything outside "timing" is deterministic for a given model."""
+
+    def verdict(v: Verdict) -> dict[str, Any]:
+        example: Counterexample | None = v.counterexample
+        return {
+            "id": v.property.id,
+            "kind": v.property.kind,
+            "rules": list(v.property.rules),
+            "description": v.property.description,
+            "status": v.status,
+            "note": v.note,
+            "counterexample": None if example is None
+            else counterexample_to_json(result.model, example),
+            "case": cases.get(v.property.id),
+        }
+
+    return {
+        "config": result.model.config.to_dict(),
+        "variant": result.model.variant_name,
+        "symmetry": result.symmetry,
+        "liveness": result.liveness,
+        "complete": result.complete,
+        "stopped": result.exploration.stopped,
+        "states": result.states,
+        "transitions": result.transitions,
+        "depth": result.depth,
+        "result": "violated" if result.violations else "holds" if result.complete
+        else "incomplete",
+        "exit_code": result.exit_code,
+        "properties": [verdict(v) for v in result.verdicts],
+        "warnings": list(result.warnings),
+        "timing": {
+            "wall_seconds": round(wall, 3),
+            "states_per_second": round(result.states / wall) if wall > 0 else None,
+            "peak_memory_mib": round(peak, 1),
+        },
+    }
+
+
+def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak: float) -> None:
+    model = result.model
+    title = _describe_config(model.config, model.variant_name, result.symmetry)
+    click.echo(f"mapi-submission check: {title}")
+    click.echo(f"states {result.states:,}  transitions {result.transitions:,}  "
+               f"depth {result.depth}")
+    rate = f"{result.states / wall:,.0f}" if wall > 0 else "-"
+    click.echo(f"wall time {wall:.2f} s  {rate} states/s  peak memory {peak:,.0f} MiB")
+    for v in result.verdicts:
+        status = v.status.upper() if v.status == "violated" else v.status
+        note = f"  ({v.note})" if v.note else ""
+        click.echo(f"  {status:<9} {v.property.id:<10} {', '.join(v.property.rules):<22}"
+                   f"{note}")
+    for v in result.violations:
+        if v.counterexample is None:
+            continue
+        click.echo("")
+        for line in describe_counterexample(model, v.counterexample):
+            click.echo(line)
+        if v.property.id in cases:
+            click.echo(f"regression case: {cases[v.property.id]}")
+    if result.violations:
+        broken = ", ".join(v.property.id for v in result.violations)
+        click.echo(f"\nresult: VIOLATED ({broken})")
+        if not cases:
+            click.echo("(--out DIR writes each counterexample as a replayable case)")
+    elif not result.complete:
+        click.echo(f"\nresult: INCOMPLETE ({result.exploration.stopped})")
+    else:
+        click.echo("\nresult: every checked property holds")
+
+
+@click.command("check", cls=_OneLineErrors)
+@config_options
+@variant_option
+@click.option("--no-symmetry", is_flag=True,
+              help="Explore every message numbering (needed for L1-L3 with several messages).")
+@click.option("--max-states", type=click.IntRange(min=1), default=None,
+              help="Stop after this many states (exit 2 unless a violation was found).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop exploring after this many seconds (exit 2 unless a violation).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each counterexample as a JSON regression case into this folder.")
+@click.option("--no-liveness", is_flag=True,
+              help="Skip final-state reachability and L1-L3 (keeps no edge lists).")
+def command(variant: str | None, no_symmetry: bool, max_states: int | None,
+            timeout: float | None, as_json: bool, out: Path | None, no_liveness: bool,
+            **options: Any) -> None:
+    """Check every invariant, deadlock freedom and liveness on every reachable state of a
+    bounded configuration; print shortest counterexamples."""
+    config = build_config(**options)
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageProblem(f"--out {out}: exists and is not a folder")
+    model = Model(config, variant)
+    symmetry = not no_symmetry
+    progress = _LiveProgress(enabled=True)
+    started = time.monotonic()
+    try:
+        result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
+                       liveness=not no_liveness, on_progress=progress,
+                       on_phase=progress.phase)
+    finally:
+        progress.stop()
+    wall = time.monotonic() - started
+    peak = peak_memory_mib()
+    cases = _write_cases(result, out) if out is not None else {}
+    err = Console(stderr=True)
+    for warning in result.warnings:
+        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if as_json:
+        click.echo(json.dumps(summary_json(result, cases, wall, peak), indent=2,
+                              sort_keys=True))
+    else:
+        _print_summary(result, cases, wall, peak)
+    if result.exit_code == 1:
+        raise Failure("")
+    if result.exit_code == 2:
+        raise _LimitHit(f"check stopped early: {result.exploration.stopped} (partial summary "
+                        "above)")
