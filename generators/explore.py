@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
-from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.engine import CompactWorld, Model, Step
 from mapi_submission.model.world import World
 
 
@@ -45,7 +45,6 @@ class Exploration:
     model: Model
     symmetry: bool
     states: list[World] = field(default_factory=list)
-    index: dict[World, int] = field(default_factory=dict)
     initial: list[int] = field(default_factory=list)
     #: (source id, step, target id); the step's message index is in the source's numbering.
     edges: list[tuple[int, Step, int]] = field(default_factory=list)
@@ -56,6 +55,15 @@ class Exploration:
     #: `expanded` on are a frontier whose outgoing edges are unknown.
     expanded: int = 0
     seconds: float = 0.0
+    transitions: int = 0  # transitions seen (edges, whether kept or not)
+    _index: dict[World, int] | None = field(default=None, repr=False)
+
+    @property
+    def index(self) -> dict[World, int]:
+        """Node id of each explored world (built on first use)."""
+        if self._index is None or len(self._index) != len(self.states):
+            self._index = {world: node for node, world in enumerate(self.states)}
+        return self._index
 
     def path_to(self, node: int) -> list[tuple[int, Step, int]]:
         """Shortest path (as edges) from an initial state to `node`."""
@@ -116,17 +124,27 @@ def explore(
     reduction: `after` is the concrete successor of `world`, in the same message numbering as
     `step` (what step properties need).
     Limits stop cleanly: the result has `stopped` set and holds what was explored.
+
+    The search runs on the model's compact worlds (tuples of interned ids, cheap to hash);
+    worlds are built only for new states and for the callbacks that ask for them.
     """
     result = Exploration(model, symmetry)
-    states, index, parent, depth, edges = (result.states, result.index, result.parent,
-                                           result.depth, result.edges)
+    states, parent, depth, edges = result.states, result.parent, result.depth, result.edges
+    compact_states: list[CompactWorld] = []
+    index: dict[CompactWorld, int] = {}
+    expand = model.expand
     started = time.monotonic()
     deadline = started + timeout if timeout else None
+    canonicalise = _CompactSymmetry(model).canonical if symmetry else None
+    pairs = model.config.messages == 2
+    table = model.interned_messages()
 
-    def add(world: World, link: tuple[int, Step] | None, level: int) -> int:
+    def add(state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
         node = len(states)
+        world = expand(state)
+        compact_states.append(state)
         states.append(world)
-        index[world] = node
+        index[state] = node
         parent.append(link)
         depth.append(level)
         if visit is not None:
@@ -136,10 +154,11 @@ def explore(
     for world in model.initial_worlds():
         if symmetry:
             world = canonical(world)[0]
-        if world not in index:
-            result.initial.append(add(world, None, 0))
+        state = model.compact(world)
+        if state not in index:
+            result.initial.append(add(state, None, 0))
 
-    successors = model.successors
+    successors = model.compact_successors
     transitions = 0
     cursor = 0
     while cursor < len(states):
@@ -150,23 +169,63 @@ def explore(
             result.stopped = f"--timeout {timeout:g}s reached"
             break
         source = cursor
-        world = states[source]
         level = depth[source] + 1
-        for step, concrete in successors(world):
-            after = canonical(concrete)[0] if symmetry else concrete
+        for step, concrete in successors(compact_states[source]):
+            after = concrete
+            if canonicalise is not None:
+                # inline fast path for two messages: already in order -> nothing to do
+                if pairs and (concrete[1] == concrete[2]
+                              or table[concrete[1]] <= table[concrete[2]]):
+                    pass
+                else:
+                    after = canonicalise(concrete)
             target = index.get(after)
             if target is None:
                 target = add(after, (source, step), level)
-            if on_transition is not None:
-                on_transition(source, world, step, concrete, target)
             transitions += 1
             if keep_edges:
                 edges.append((source, step, target))
             if on_edge is not None:
-                on_edge(source, step, after, target)
+                on_edge(source, step, states[target], target)
+            if on_transition is not None:
+                on_transition(source, states[source], step, expand(concrete), target)
         cursor += 1
         if on_progress is not None and cursor % 4096 == 0:
             on_progress(len(states), transitions, depth[source])
     result.expanded = cursor
+    result.transitions = transitions
     result.seconds = time.monotonic() - started
     return result
+
+
+class _CompactSymmetry:
+    """`canonical` on compact worlds: messages sorted by value (the same representative as
+    `canonical(world)`), the queue renumbered along; permutations cached per message-id
+    tuple."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.permutations: dict[tuple[int, ...], tuple[int, ...] | None] = {}
+        self.contexts: dict[tuple[int, tuple[int, ...]], int] = {}
+
+    def canonical(self, state: CompactWorld) -> CompactWorld:
+        mids = state[1:]
+        perm = self.permutations.get(mids, _MISSING)
+        if perm is _MISSING:
+            message = self.model.message_of
+            order = tuple(sorted(range(len(mids)), key=lambda i: message(mids[i])))
+            perm = self.permutations[mids] = (
+                None if all(i == p for i, p in enumerate(order)) else order)
+        if perm is None:
+            return state
+        key = (state[0], perm)
+        cid = self.contexts.get(key)
+        if cid is None:
+            tight, transports, queue, setbacks = self.model.context_of(state[0])
+            new_index = {old: new for new, old in enumerate(perm)}
+            cid = self.contexts[key] = self.model.intern_context(
+                (tight, transports, tuple(new_index[i] for i in queue), setbacks))
+        return (cid, *[mids[i] for i in perm])
+
+
+_MISSING: tuple[int, ...] = (-1,)
