@@ -12,7 +12,15 @@ from typing import Any
 
 from .config import Config
 from .constants import GONE, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
-from .world import Message, Recipient, World, replace_message, replace_recipient
+from .world import (
+    Message,
+    Recipient,
+    World,
+    replace_message,
+    replace_recipient,
+    update_message,
+    update_world,
+)
 
 Effect = Callable[[Config, World, int, int], World]
 
@@ -30,17 +38,17 @@ def effect(*rules: str) -> Callable[[Effect], Effect]:
 
 
 def _update(w: World, m: int, **changes: Any) -> World:
-    return replace_message(w, m, w.messages[m]._replace(**changes))
+    return replace_message(w, m, update_message(w.messages[m], changes))
 
 
 def _enqueue(w: World, m: int, **changes: Any) -> World:
     w = _update(w, m, in_queue=True, **changes)
-    return w._replace(queue=w.queue + (m,)) if m not in w.queue else w
+    return update_world(w, queue=w.queue + (m,)) if m not in w.queue else w
 
 
 def _dequeue(w: World, m: int, **changes: Any) -> World:
     w = _update(w, m, in_queue=False, **changes)
-    return w._replace(queue=tuple(i for i in w.queue if i != m))
+    return update_world(w, queue=tuple(i for i in w.queue if i != m))
 
 
 def _transmit(row: Recipient) -> Recipient:
@@ -48,7 +56,7 @@ def _transmit(row: Recipient) -> Recipient:
 
 
 def _spend_setback(w: World) -> World:
-    return w._replace(setbacks_left=w.setbacks_left - 1)
+    return update_world(w, setbacks_left=w.setbacks_left - 1)
 
 
 def _lock_after_wait(c: Config, message: Message) -> int:
