@@ -138,6 +138,7 @@ def explore(
     canonicalise = _CompactSymmetry(model).canonical if symmetry else None
     pairs = model.config.messages == 2
     table = model.interned_messages()
+    swapped: dict[int, int] = {}  # context id -> its id with messages 0 and 1 exchanged
 
     def add(state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
         node = len(states)
@@ -173,10 +174,14 @@ def explore(
         for step, concrete in successors(compact_states[source]):
             after = concrete
             if canonicalise is not None:
-                # inline fast path for two messages: already in order -> nothing to do
-                if pairs and (concrete[1] == concrete[2]
-                              or table[concrete[1]] <= table[concrete[2]]):
-                    pass
+                if pairs:
+                    # inline fast path for two messages: in order, or swap them
+                    first, second = concrete[1], concrete[2]
+                    if first != second and table[second] < table[first]:
+                        swapped_cid = swapped.get(concrete[0])
+                        if swapped_cid is None:
+                            swapped_cid = swapped[concrete[0]] = canonicalise(concrete)[0]
+                        after = (swapped_cid, second, first)
                 else:
                     after = canonicalise(concrete)
             target = index.get(after)
