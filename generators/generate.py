@@ -1,0 +1,134 @@
+"""One criterion, one exploration, one set of cases: what `mapi-submission generate` runs.
+
+The model is explored once without symmetry reduction (every step is then concrete and
+replayable as it stands); the criterion's collector watches the exploration, and the cases
+are built from its witnesses (generators.suite), from a postman tour (generators.tour) or
+from seeded random walks (generators.walks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.world import World
+
+from .cases import write_case
+from .coverage import NEEDS_EDGES, Coverage, Criterion, TransitionCriterion, criterion_for
+from .explore import LimitReached, explore
+from .suite import Suite, build_suite, make_case
+from .tour import postman_tour
+from .walks import random_walks
+
+
+@dataclass
+class Generated:
+    """The cases of one criterion and the numbers `generate` reports."""
+
+    criterion: str
+    suite: Suite
+    states: int
+    transitions: int
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cases(self) -> list[dict[str, Any]]:
+        return self.suite.cases
+
+    def summary(self) -> dict[str, Any]:
+        """Deterministic numbers (no timing) for printing and for JSON."""
+        coverage = self.suite.coverage
+        feasible = len(coverage.feasible)
+        return {
+            "criterion": self.criterion,
+            "cases": len(self.suite.cases),
+            "steps": self.suite.steps,
+            "states": self.states,
+            "transitions": self.transitions,
+            "targets": len(coverage.universe),
+            "feasible": feasible,
+            "reached": self.suite.reached,
+            "coverage_percent": round(100.0 * self.suite.reached / feasible, 2)
+            if feasible else 100.0,
+            "lower_bound": self.suite.lower_bound,
+            "infeasible": coverage.infeasible,
+            "unspecified": coverage.unspecified,
+            **self.details,
+        }
+
+
+def _numbered(prefix: str, count: int) -> Callable[[int], str]:
+    width = max(3, len(str(count)))
+    return lambda number: f"{prefix}-{number:0{width}d}"
+
+
+def _runs_suite(model: Model, criterion: str, coverage: Coverage, lower_bound: int,
+                runs: list[tuple[World, list[tuple[Step, World]]]], prefix: str,
+                seed: int | None, title: str) -> Suite:
+    measure = TransitionCriterion(model)
+    feasible = set(coverage.feasible)
+    suite = Suite(criterion, coverage, lower_bound=lower_bound)
+    name = _numbered(prefix, len(runs))
+    for number, (start, steps) in enumerate(runs, 1):
+        run = (start, steps, ())
+        covers = sorted(measure.covered_by(run) & feasible)
+        suite.covered.update(covers)
+        suite.cases.append(make_case(model, name(number), f"{title} {number} of {len(runs)}",
+                                     run, criterion=criterion, target=None, seed=seed,
+                                     covers=covers))
+    return suite
+
+
+def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
+             length: int = 40, max_states: int | None = None,
+             timeout: float | None = None) -> Generated:
+    """Explore `model` once and build the cases of `criterion` (coverage.CRITERIA)."""
+    started = time.monotonic()
+    collector: Criterion = criterion_for(criterion, model)
+    seen = [0]
+
+    def on_transition(source: int, world: World, step: Step, after: World,
+                      target: int) -> None:
+        seen[0] += 1
+        collector.transition(source, world, step, after, target)
+
+    exploration = explore(model, symmetry=False, max_states=max_states, timeout=timeout,
+                          keep_edges=criterion in NEEDS_EDGES, visit=collector.visit,
+                          on_transition=on_transition)
+    if exploration.stopped:
+        raise LimitReached(f"exploration stopped early ({exploration.stopped}); coverage "
+                           "would be incomplete")
+    coverage = collector.finish(exploration)
+    details: dict[str, Any] = {}
+    if criterion == "tour":
+        tour = postman_tour(exploration)
+        suite = _runs_suite(model, criterion, coverage, tour.lower_bound, tour.segments,
+                            "tour", None, "postman tour, part")
+        details = {"quotient_classes": tour.classes, "quotient_edges": tour.required,
+                   "duplicated_steps": tour.duplicated}
+    elif criterion == "random":
+        result = random_walks(exploration, set(coverage.feasible), seed=seed, walks=walks,
+                              length=length)
+        suite = _runs_suite(model, criterion, coverage, coverage.lower_bound, result.runs,
+                            f"random-s{seed}", seed, f"random walk (seed {seed})")
+        details = {"stopped_by": result.stopped_by, "walks": walks, "length": length,
+                   "seed": seed}
+    else:
+        suite = build_suite(exploration, collector, coverage)
+    return Generated(criterion, suite, len(exploration.states), seen[0],
+                     time.monotonic() - started, details)
+
+
+def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) -> list[Path]:
+    """Write every case atomically; with `clean`, first remove the folder's other *.json."""
+    keep = {f"{case['id']}.json" for case in cases}
+    if clean and out.is_dir():
+        for stale in sorted(out.glob("*.json")):
+            if stale.name not in keep:
+                stale.unlink()
+    return [write_case(out, case) for case in cases]

@@ -1,0 +1,105 @@
+"""`mapi-submission generate`: regression cases for one coverage criterion.
+
+Deterministic: the same model, options and seed give byte-identical files. Prints the number
+of cases and steps, the coverage reached, the criterion's lower bound and the infeasible
+targets. Exit 0 on success, 2 on bad usage or when --max-states/--timeout stopped the
+exploration (nothing is written then).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from mapi_submission.generators.coverage import CRITERIA
+from mapi_submission.generators.explore import LimitReached
+from mapi_submission.generators.generate import Generated, generate, write_cases
+from mapi_submission.model.engine import Model
+
+from .common import UsageProblem, build_config, config_options
+
+
+class OneLineErrors(click.Command):
+    """Option errors become the project's one-line message with exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"{ctx.info_name}: {error.format_message()}") from None
+
+
+def _names(targets: list[str], limit: int = 12) -> str:
+    shown = ", ".join(targets[:limit])
+    return shown + (f", ... ({len(targets) - limit} more)" if len(targets) > limit else "")
+
+
+def print_summary(result: Generated, out: Path) -> None:
+    summary = result.summary()
+    steps, bound = summary["steps"], summary["lower_bound"]
+    ratio = f"{steps / bound:.2f}x" if bound else "-"
+    click.echo(f"mapi-submission generate --criterion {summary['criterion']}: "
+               f"{summary['states']:,} states, {summary['transitions']:,} transitions explored")
+    click.echo(f"cases {summary['cases']}  steps {steps}")
+    click.echo(f"coverage {summary['reached']}/{summary['feasible']} reachable targets "
+               f"({summary['coverage_percent']:.2f}%) of {summary['targets']} named")
+    click.echo(f"lower bound {bound} steps  (cases take {ratio})")
+    for key in ("quotient_classes", "quotient_edges", "duplicated_steps", "stopped_by"):
+        if key in summary:
+            click.echo(f"{key.replace('_', ' ')} {summary[key]}")
+    if summary["infeasible"]:
+        click.echo(f"infeasible ({len(summary['infeasible'])}): "
+                   f"{_names(summary['infeasible'])}")
+    if summary["unspecified"]:
+        click.echo(f"not asserted, the documents are silent ({len(summary['unspecified'])}): "
+                   f"{_names(summary['unspecified'])}")
+    click.echo(f"generation time {result.seconds:.2f} s")
+    click.echo(f"wrote {summary['cases']} cases to {out}")
+
+
+@click.command("generate", cls=OneLineErrors)
+@config_options
+@click.option("--criterion", type=click.Choice(CRITERIA), required=True,
+              help="What the cases must cover.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random walks (criterion random).")
+@click.option("--walks", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Most random walks (criterion random).")
+@click.option("--length", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Most steps per random walk (criterion random).")
+@click.option("--max-states", type=click.IntRange(min=1), default=None,
+              help="Stop exploring after this many states (exit 2, nothing written).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop exploring after this many seconds (exit 2, nothing written).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder the case files go to.")
+@click.option("--clean", is_flag=True, help="Remove other *.json files from the folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def command(criterion: str, seed: int, walks: int, length: int, max_states: int | None,
+            timeout: float | None, out: Path, clean: bool, as_json: bool,
+            **options: Any) -> None:
+    """Generate regression cases: shortest paths through every reachable target of a
+    criterion, a postman tour, seeded random walks or negative (sneak-path) cases."""
+    config = build_config(**options)
+    if out.exists() and not out.is_dir():
+        raise UsageProblem(f"-o {out}: exists and is not a folder")
+    model = Model(config)
+    console = Console(stderr=True)
+    try:
+        with console.status(f"exploring and generating ({criterion})"):
+            result = generate(model, criterion, seed=seed, walks=walks, length=length,
+                              max_states=max_states, timeout=timeout)
+    except LimitReached as error:
+        raise UsageProblem(f"generate: {error}") from None
+    write_cases(result.cases, out, clean=clean)
+    if as_json:
+        summary = result.summary()
+        summary["seconds"] = round(result.seconds, 3)
+        summary["out"] = str(out)
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print_summary(result, out)
