@@ -239,6 +239,11 @@ def replay_case(case: dict[str, Any], variant: str | None = None,
         row = ROWS_BY_NAME[entry["row"]]
         step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
         successors = dict(model.successors(world))
+        if "refusal" in entry:
+            refused = _refusal_mismatch(model, world, number, entry, step, successors)
+            if refused is not None:
+                return refused
+            continue
         if step not in successors:
             enabled = sorted({s.row for s in successors})
             return Mismatch(number, row.name, row.rules, entry["result"], "not enabled",
@@ -248,4 +253,27 @@ def replay_case(case: dict[str, Any], variant: str | None = None,
         if actual != entry["expect"]:
             return Mismatch(number, row.name, row.rules, entry["expect"], actual,
                             "observable state differs")
+    return None
+
+
+def _refusal_mismatch(model: Model, world: World, number: int, entry: dict[str, Any],
+                      step: Step, successors: dict[Step, World]) -> Mismatch | None:
+    """A refusal step: the row (kind "not_enabled") or any row of the same call (the same
+    actor, method and flags) must not be enabled for the message; the world stays as is."""
+    row = ROWS_BY_NAME[step.row]
+    if entry["refusal"]["kind"] == "not_enabled":
+        allowed = [step] if step in successors else []
+    else:
+        allowed = [s for s in successors if s.message == step.message
+                   and (ROWS_BY_NAME[s.row].actor, ROWS_BY_NAME[s.row].event,
+                        ROWS_BY_NAME[s.row].args) == (row.actor, row.event, row.args)]
+    if allowed:
+        taken = ", ".join(sorted(s.row for s in allowed))
+        return Mismatch(number, row.name, tuple(entry["rules"]), entry["result"],
+                        f"enabled ({taken})",
+                        f"{row.event} must be refused here but is allowed")
+    actual = observe(model.config, world)
+    if actual != entry["expect"]:
+        return Mismatch(number, row.name, tuple(entry["rules"]), entry["expect"], actual,
+                        "observable state differs")
     return None

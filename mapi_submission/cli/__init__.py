@@ -14,6 +14,9 @@ from mapi_submission import __version__
 COMMAND_MODULES = [
     "rules",
     "check",
+    "generate",
+    "replay",
+    "coverage",
 ]
 
 
