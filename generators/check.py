@@ -136,16 +136,18 @@ class _Graph:
     """Compact edge lists in breadth-first source order (CSR: `offsets[s]` .. `offsets[s+1]`
     index the edges leaving s)."""
 
-    source: array[int] = field(default_factory=lambda: array("l"))
-    target: array[int] = field(default_factory=lambda: array("l"))
-    step: array[int] = field(default_factory=lambda: array("l"))  # index into `steps`
+    source: array[int] = field(default_factory=lambda: array("i"))
+    target: array[int] = field(default_factory=lambda: array("i"))
+    step: array[int] = field(default_factory=lambda: array("i"))  # index into `steps`
     process: array[int] = field(default_factory=lambda: array("h"))  # fair process or -1
     steps: list[Step] = field(default_factory=list)
     step_ids: dict[Step, int] = field(default_factory=dict)
-    offsets: list[int] = field(default_factory=list)
+    offsets: array[int] = field(default_factory=lambda: array("l"))
 
     def finish(self, nodes: int) -> None:
-        counts = [0] * (nodes + 1)
+        # edges were appended in breadth-first source order, so each source's block is
+        # contiguous and starts where the previous source's ends
+        counts = array("l", [0]) * (nodes + 1)
         for s in self.source:
             counts[s + 1] += 1
         for i in range(nodes):
@@ -325,17 +327,26 @@ def _final_reachable(exploration: Exploration, graph: _Graph) -> Verdict:
     model = exploration.model
     states = exploration.states
     count = len(states)
-    reverse: list[list[int]] = [[] for _ in range(count)]
+    # reverse edges in compressed form: predecessors of t are sources[starts[t]:starts[t+1]]
+    starts = array("l", [0]) * (count + 1)
     for s, t in zip(graph.source, graph.target, strict=True):
         if s != t:
-            reverse[t].append(s)
+            starts[t + 1] += 1
+    for node in range(count):
+        starts[node + 1] += starts[node]
+    fill = array("l", starts[:count])
+    sources = array("i", [0]) * starts[count]
+    for s, t in zip(graph.source, graph.target, strict=True):
+        if s != t:
+            sources[fill[t]] = s
+            fill[t] += 1
     reaches = bytearray(count)
     frontier = deque(node for node in range(count) if model.is_final(states[node]))
     for node in frontier:
         reaches[node] = 1
     while frontier:
         node = frontier.popleft()
-        for earlier in reverse[node]:
+        for earlier in sources[starts[node]:starts[node + 1]]:
             if not reaches[earlier]:
                 reaches[earlier] = 1
                 frontier.append(earlier)

@@ -60,3 +60,15 @@ def test_compact_successors_equal_the_reference_successors() -> None:
             fast = [(step, model.expand(after))
                     for step, after in model.compact_successors(model.compact(world))]
             assert fast == reference
+
+
+def test_stuck_message_is_reported_as_deadlock_and_unreachable_final_state() -> None:
+    # location-only routes an Inbox message of a tight store nowhere: it stays submitted.
+    result = check(Model(Config(messages=1, recipients=1), "location-only"))
+    verdicts = {v.property.id: v for v in result.verdicts}
+    for property_id in ("DEADLOCK", "L-FINAL"):
+        example = verdicts[property_id].counterexample
+        assert verdicts[property_id].status == "violated" and example is not None
+        assert [step.row for step, _ in example.steps] == ["add-recipients", "submit"]
+        assert example.steps[-1][1].messages[0].phase == "submitted"
+    assert verdicts["I-ROUTE"].status == "violated"
