@@ -36,7 +36,7 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.constants import FOLDERS
 from mapi_submission.model.effects import EFFECT_RULES
 from mapi_submission.model.engine import Model, Step
-from mapi_submission.model.guards import GUARD_RULES
+from mapi_submission.model.guards import GUARD_RULES, Guard
 from mapi_submission.model.observe import OBSERVATION_RULES, submit_flags
 from mapi_submission.model.states import (
     RECIPIENT_STATES,
@@ -346,13 +346,12 @@ class GuardCriterion(Criterion):
                                compiled.guards, config)
 
     def _evaluate(self, node: int, world: World, message: int, row_name: str,
-                  args: tuple[int, ...], guards: tuple[object, ...], config: Config) -> None:
+                  args: tuple[int, ...], guards: tuple[Guard, ...], config: Config) -> None:
         names = ROWS_BY_NAME[row_name].guards
         if not names:
             return
         for arg in args:
-            outcomes = [check(config, world, message, arg)  # type: ignore[operator]
-                        for check in guards]
+            outcomes = [check(config, world, message, arg) for check in guards]
             false = [name for name, ok in zip(names, outcomes, strict=True) if not ok]
             for name in false:
                 target = guard_target(row_name, name, False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
 
 from .cases import write_case
@@ -120,6 +121,11 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
                    "seed": seed}
     else:
         suite = build_suite(exploration, collector, coverage)
+    if criterion in ("transitions", "tour", "random"):
+        # The coarser view: table rows taken at all, from any source state.
+        taken = {target.split("@")[0] for target in suite.covered}
+        details["rows_taken"] = len(taken)
+        details["rows_never_taken"] = sorted(row.name for row in TABLE if row.name not in taken)
     return Generated(criterion, suite, len(exploration.states), seen[0],
                      time.monotonic() - started, details)
 

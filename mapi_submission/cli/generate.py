@@ -51,6 +51,11 @@ def print_summary(result: Generated, out: Path) -> None:
     for key in ("quotient_classes", "quotient_edges", "duplicated_steps", "stopped_by"):
         if key in summary:
             click.echo(f"{key.replace('_', ' ')} {summary[key]}")
+    if "rows_taken" in summary:
+        never = summary["rows_never_taken"]
+        click.echo(f"table rows taken {summary['rows_taken']}/"
+                   f"{summary['rows_taken'] + len(never)}"
+                   + (f" (never: {_names(never)})" if never else ""))
     if summary["infeasible"]:
         click.echo(f"infeasible ({len(summary['infeasible'])}): "
                    f"{_names(summary['infeasible'])}")

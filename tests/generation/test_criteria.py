@@ -105,3 +105,11 @@ def test_random_walks_stop_when_coverage_is_reached() -> None:
     assert summary["stopped_by"] == "coverage"
     assert summary["reached"] == summary["feasible"]
     assert summary["cases"] < 5000
+
+
+def test_another_reading_of_a_conflict_makes_its_rows_feasible() -> None:
+    config = Config.from_dict({**SMALL.to_dict(), "conflicts": {"lock_during_retry": "release"}})
+    summary = generate(Model(config), "transitions").summary()
+    assert "retry-released@retry_wait" not in summary["infeasible"]
+    assert "retry-held@retry_wait" in summary["infeasible"]
+    assert "retry-released" not in summary["rows_never_taken"]
