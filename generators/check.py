@@ -10,6 +10,12 @@ components in which an obligation holds throughout).
 Counterexamples are breadth-first parent paths, hence shortest; liveness counterexamples are
 lassos (a shortest prefix, then a cycle that repeats forever).
 
+Symmetry: safety, deadlock and final-state reachability are symmetric and judged on the
+reduced graph. Liveness follows one message's identity, so it runs on the product of the
+reduced graph with the message permutations (`_Product`), rebuilt from the renumbering each
+transition recorded; the product is the unreduced graph, so the verdict is exact. When a
+limit stopped the exploration liveness is not judged at all (see `check`).
+
 Fairness, precisely: each fair actor working on one message (or on one transport's session)
 is a process; the spooler serving message 0 and the spooler serving message 1 are two. A
 process is *enabled* in a state when one of its steps leads to a different state (an error row
@@ -22,6 +28,7 @@ forever while another waits is the starvation L1 forbids, not a fair schedule.
 
 from __future__ import annotations
 
+import itertools
 import time
 from array import array
 from collections import deque
@@ -143,6 +150,11 @@ class _Graph:
     steps: list[Step] = field(default_factory=list)
     step_ids: dict[Step, int] = field(default_factory=dict)
     offsets: array[int] = field(default_factory=lambda: array("l"))
+    #: with symmetry: per edge, how the successor was renumbered (index into `sigmas`;
+    #: position i of the target world holds message sigmas[k][i] of the concrete successor)
+    sigma: array[int] = field(default_factory=lambda: array("b"))
+    sigmas: list[tuple[int, ...]] = field(default_factory=list)
+    sigma_ids: dict[tuple[int, ...], int] = field(default_factory=dict)
 
     def finish(self, nodes: int) -> None:
         # edges were appended in breadth-first source order, so each source's block is
@@ -186,8 +198,11 @@ def check(
     graph = _Graph()
     keep = liveness
     transitions = 0
+    identity = tuple(range(config.messages))
+    exploration_states: list[World] = []  # bound to the exploration's states below
 
     def visit(node: int, world: World) -> None:
+        exploration_states.append(world)
         progress.append(0)
         enabled.append(0)
         for prop in state_props:
@@ -219,6 +234,16 @@ def check(
             graph.target.append(target)
             graph.step.append(sid)
             graph.process.append(code)
+            if symmetry:
+                if after.messages == exploration_states[target].messages:
+                    sigma = identity
+                else:
+                    sigma = canonical(after)[1]
+                sid = graph.sigma_ids.get(sigma)
+                if sid is None:
+                    sid = graph.sigma_ids[sigma] = len(graph.sigmas)
+                    graph.sigmas.append(sigma)
+                graph.sigma.append(sid)
 
     exploration = explore(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
                           keep_edges=False, on_progress=on_progress, visit=visit,
@@ -262,16 +287,11 @@ def check(
             on_phase("liveness")
         graph.finish(len(exploration.states))
         result.verdicts.append(_final_reachable(exploration, graph))
-        if symmetry and model.config.messages > 1:
-            note = ("not checked: symmetry reduction permutes message identities along "
-                    "cycles, which makes per-message fairness checking unsound; rerun with "
-                    "--no-symmetry")
-            for prop in live_props:
-                result.verdicts.append(Verdict(prop, SKIPPED, note))
-            result.warnings.append("L1-L3 " + note)
-        else:
-            for prop in live_props:
-                result.verdicts.append(_fair_liveness(exploration, graph, enabled, prop))
+        product = _product(graph, len(exploration.states), config.messages,
+                           symmetry and config.messages > 1)
+        fairness = _Fairness(model, graph, product, enabled)
+        for prop in live_props:
+            result.verdicts.append(_fair_liveness(exploration, graph, product, fairness, prop))
     result.seconds = time.monotonic() - started
     return result
 
@@ -364,7 +384,60 @@ def _final_reachable(exploration: Exploration, graph: _Graph) -> Verdict:
 # ---- fair non-progress cycles -----------------------------------------------------------------
 
 
-def _components(graph: _Graph, inside: bytearray) -> Iterator[list[int]]:
+@dataclass
+class _Product:
+    """The explored graph with message identities restored. Node s * P + p is the explored
+    world s seen through `perms[p]` (message identity -> its position in world s); without
+    symmetry P = 1 and the product is the explored graph itself. With symmetry the product
+    covers the unreduced graph, so following one message's identity along a cycle is exact.
+    """
+
+    perms: list[tuple[int, ...]]
+    inverse: list[tuple[int, ...]]  # per p: position -> message identity
+    offsets: array[int]
+    target: array[int]
+    edge: array[int] | None  # product edge -> explored edge (None: the same index)
+
+    def source_edge(self, q: int) -> int:
+        return q if self.edge is None else self.edge[q]
+
+
+def _product(graph: _Graph, nodes: int, messages: int, symmetric: bool) -> _Product:
+    identity = tuple(range(messages))
+    if not symmetric:
+        return _Product([identity], [identity], graph.offsets, graph.target, None)
+    perms = list(itertools.permutations(range(messages)))
+    count = len(perms)
+    index = {perm: i for i, perm in enumerate(perms)}
+    inverse = [tuple(perm.index(k) for k in range(messages)) for perm in perms]
+    # an edge whose successor was renumbered by sigma (position i of the target holds message
+    # sigma[i] of the concrete successor) takes identity -> position map pi to sigma^-1 o pi
+    compose = [[index[tuple(sigma.index(pi[i]) for i in range(messages))] for pi in perms]
+               for sigma in graph.sigmas]
+    offsets = array("l", [0]) * (nodes * count + 1)
+    base = graph.offsets
+    for s in range(nodes):
+        degree = base[s + 1] - base[s]
+        for p in range(count):
+            offsets[s * count + p] = base[s] * count + p * degree
+    offsets[nodes * count] = base[nodes] * count
+    edges = len(graph.target)
+    target = array("i", [0]) * (edges * count)
+    edge = array("i", [0]) * (edges * count)
+    targets, sigma_of = graph.target, graph.sigma
+    for s in range(nodes):
+        first, last = base[s], base[s + 1]
+        for p in range(count):
+            q = offsets[s * count + p]
+            for e in range(first, last):
+                target[q] = targets[e] * count + compose[sigma_of[e]][p]
+                edge[q] = e
+                q += 1
+    return _Product(perms, inverse, offsets, target, edge)
+
+
+def _components(offsets: array[int], targets: array[int],
+                inside: bytearray) -> Iterator[list[int]]:
     """Strongly connected components of the subgraph induced by `inside` (iterative Tarjan,
     no recursion limit), each with more than one node or a self-loop."""
     count = len(inside)
@@ -372,7 +445,6 @@ def _components(graph: _Graph, inside: bytearray) -> Iterator[list[int]]:
     low = array("l", [0]) * count
     on_stack = bytearray(count)
     stack: list[int] = []
-    offsets, targets = graph.offsets, graph.target
     counter = 0
     for root in range(count):
         if not inside[root] or index[root] >= 0:
@@ -423,94 +495,154 @@ def _components(graph: _Graph, inside: bytearray) -> Iterator[list[int]]:
                     yield component
 
 
-def _fair_liveness(exploration: Exploration, graph: _Graph, enabled: array[int],
-                   prop: Property) -> Verdict:
-    """A liveness obligation fails when some message owes it throughout a fair cycle."""
+class _Fairness:
+    """Fair processes in message-identity terms on the product graph."""
+
+    def __init__(self, model: Model, graph: _Graph, product: _Product,
+                 enabled: array[int]) -> None:
+        self.graph, self.product, self.enabled = graph, product, enabled
+        self.count = len(product.perms)
+        self.messages = model.config.messages
+        self.slots = model.config.messages + model.config.transports
+        self.processes = len(FAIR_ORDER) * self.slots
+        self._masks: dict[tuple[int, int], int] = {}
+
+    def _rename(self, process: int, p: int) -> int:
+        actor, slot = divmod(process, self.slots)
+        if slot < self.messages:
+            slot = self.product.inverse[p][slot]
+        return actor * self.slots + slot
+
+    def enabled_at(self, node: int) -> int:
+        s, p = divmod(node, self.count)
+        mask = self.enabled[s]
+        if self.count == 1:
+            return mask
+        key = (mask, p)
+        renamed = self._masks.get(key)
+        if renamed is None:
+            renamed = 0
+            for bit in range(self.processes):
+                if mask >> bit & 1:
+                    renamed |= 1 << self._rename(bit, p)
+            self._masks[key] = renamed
+        return renamed
+
+    def process_of(self, node: int, q: int) -> int:
+        process = self.graph.process[self.product.source_edge(q)]
+        if process < 0 or self.count == 1:
+            return process
+        return self._rename(process, node % self.count)
+
+
+def _fair_liveness(exploration: Exploration, graph: _Graph, product: _Product,
+                   fairness: _Fairness, prop: Property) -> Verdict:
+    """A liveness obligation fails when some message owes it throughout a fair cycle. With
+    symmetry one message identity is followed (all are alike); without, each in turn."""
     config = exploration.model.config
     states = exploration.states
-    messages = len(states[0].messages) if states else 0
-    processes, _ = _processes(exploration.model)
-    all_fair = (1 << processes) - 1
-    for m in range(messages):
-        inside = bytearray(1 if prop.check(config, world, m) else 0 for world in states)
-        for component in _components(graph, inside):
+    messages = config.messages
+    count = len(product.perms)
+    owes = bytearray(1 if prop.check(config, world, k) else 0
+                     for world in states for k in range(messages))
+    offsets, targets = product.offsets, product.target
+    all_fair = (1 << fairness.processes) - 1
+    for tracked in range(1) if count > 1 else range(messages):
+        inside = bytearray(owes[s * messages + perm[tracked]]
+                           for s in range(len(states)) for perm in product.perms)
+        for component in _components(offsets, targets, inside):
             members = set(component)
             always = all_fair
             for node in component:
-                always &= enabled[node]
+                always &= fairness.enabled_at(node)
             taken = 0
             for node in component:
-                for e in graph.out(node):
-                    t = graph.target[e]
-                    if t != node and t in members and graph.process[e] >= 0:
-                        taken |= 1 << graph.process[e]
+                for q in range(offsets[node], offsets[node + 1]):
+                    t = targets[q]
+                    if t != node and t in members:
+                        process = fairness.process_of(node, q)
+                        if process >= 0:
+                            taken |= 1 << process
             if always & ~taken:
                 continue  # some fair process is enabled throughout but never acts: unfair
-            example = _lasso(exploration, graph, enabled, prop, m, component, members, taken,
-                             processes)
+            example = _lasso(exploration, graph, product, fairness, prop, tracked, component,
+                             members, taken)
             return Verdict(prop, VIOLATED, counterexample=example)
     return Verdict(prop, HOLDS)
 
 
-def _lasso(exploration: Exploration, graph: _Graph, enabled: array[int], prop: Property,
-           m: int, component: list[int], members: set[int], taken: int,
-           processes: int) -> Counterexample:
+def _lasso(exploration: Exploration, graph: _Graph, product: _Product, fairness: _Fairness,
+           prop: Property, tracked: int, component: list[int], members: set[int],
+           taken: int) -> Counterexample:
     """Shortest prefix to the component, then a cycle inside it through one step of every
-    fair process it takes and a world where each other fair process is disabled."""
+    fair process it takes and a world where each other fair process is disabled, repeated
+    until the concrete world comes back (message numbering included)."""
+    count = len(product.perms)
     entry = min(component)  # breadth-first numbering: the closest to an initial world
-    waypoints: list[tuple[int, int | None]] = []  # (node, edge to take there or None)
-    for bit in range(processes):
+    offsets, targets = product.offsets, product.target
+    waypoints: list[tuple[int, int | None]] = []  # (node, product edge to take there)
+    for bit in range(fairness.processes):
         if taken >> bit & 1:
             for node in sorted(component):
-                edge = next((e for e in graph.out(node) if graph.process[e] == bit
-                             and graph.target[e] in members and graph.target[e] != node), None)
+                edge = next((q for q in range(offsets[node], offsets[node + 1])
+                             if targets[q] in members and targets[q] != node
+                             and fairness.process_of(node, q) == bit), None)
                 if edge is not None:
                     waypoints.append((node, edge))
                     break
-        else:
-            node = min(n for n in component if not enabled[n] >> bit & 1)
+        elif any(not fairness.enabled_at(n) >> bit & 1 for n in component):
+            node = min(n for n in component if not fairness.enabled_at(n) >> bit & 1)
             waypoints.append((node, None))
-    cycle_edges: list[int] = []
+    cycle: list[int] = []
     here = entry
     for node, edge in waypoints:
-        cycle_edges += _inner_path(graph, members, here, node)
+        cycle += _inner_path(offsets, targets, members, here, node)
         here = node
         if edge is not None:
-            cycle_edges.append(edge)
-            here = graph.target[edge]
-    cycle_edges += _inner_path(graph, members, here, entry)
-    if not cycle_edges:  # a single world whose only way round is a self-loop
-        cycle_edges = [next(e for e in graph.out(entry) if graph.target[e] == entry)]
-    start, steps = exploration.concrete_path(entry)
+            cycle.append(edge)
+            here = targets[edge]
+    cycle += _inner_path(offsets, targets, members, here, entry)
+    if not cycle:  # a single world whose only way round is a self-loop
+        cycle = [next(q for q in range(offsets[entry], offsets[entry + 1])
+                      if targets[q] == entry)]
+    model = exploration.model
+    start, steps = exploration.concrete_path(entry // count)
     world = steps[-1][1] if steps else start
-    cycle_from = len(steps)
-    for e in cycle_edges:
-        step = graph.steps[graph.step[e]]
-        world = exploration.model.apply(world, step)
-        steps.append((step, world))
-    problem = (f"message {m} owes it forever on a fair cycle ({prop.description}); "
-               f"state {world.messages[m].phase}")
+    position = product.perms[entry % count][tracked]
+    owner = canonical(world)[1][position] if exploration.symmetry else position
+    cycle_from, back_to = len(steps), world
+    for _ in range(count):  # with symmetry the cycle may end in a renumbered copy
+        for q in cycle:
+            step = graph.steps[graph.step[product.source_edge(q)]]
+            if exploration.symmetry and step.message >= 0:
+                step = step._replace(message=canonical(world)[1][step.message])
+            world = model.apply(world, step)
+            steps.append((step, world))
+        if world == back_to:
+            break
+    problem = (f"message {owner} owes it forever on a fair cycle ({prop.description}); "
+               f"state {world.messages[owner].phase}")
     return Counterexample(prop.id, prop.rules, problem, start, steps, cycle_from)
 
 
-def _inner_path(graph: _Graph, members: set[int], source: int, goal: int) -> list[int]:
+def _inner_path(offsets: array[int], targets: array[int], members: set[int], source: int,
+                goal: int) -> list[int]:
     """Shortest edge path from `source` to `goal` inside the component (empty if equal)."""
     if source == goal:
         return []
-    previous: dict[int, int] = {source: -1}
+    previous: dict[int, tuple[int, int]] = {source: (-1, -1)}
     queue = deque([source])
     while queue:
         node = queue.popleft()
-        for e in graph.out(node):
-            t = graph.target[e]
+        for q in range(offsets[node], offsets[node + 1]):
+            t = targets[q]
             if t in members and t not in previous:
-                previous[t] = e
+                previous[t] = (node, q)
                 if t == goal:
                     path: list[int] = []
                     while t != source:
-                        edge = previous[t]
+                        t, edge = previous[t]
                         path.append(edge)
-                        t = graph.source[edge]
                     path.reverse()
                     return path
                 queue.append(t)

@@ -194,7 +194,7 @@ def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak
 @config_options
 @variant_option
 @click.option("--no-symmetry", is_flag=True,
-              help="Explore every message numbering (needed for L1-L3 with several messages).")
+              help="Explore every message numbering (slower; the verdicts are the same).")
 @click.option("--max-states", type=click.IntRange(min=1), default=None,
               help="Stop after this many states (exit 2 unless a violation was found).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
