@@ -122,7 +122,7 @@ def plan(quick: bool, max_states: int | None) -> list[tuple[str, dict[str, Any]]
                                        "max_states": max_states}))
     runs.append(("default, no symmetry", {"config": default, "symmetry": False,
                                           "max_states": max_states}))
-    counts = (1, 2) if quick else (1, 2, 3, 4)
+    counts = (1, 2) if quick else (1, 2, 3)
     for messages in counts:
         config = Config(messages=messages, recipients=1, transports=1).to_dict()
         for symmetry in (True, False):

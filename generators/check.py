@@ -148,7 +148,6 @@ class _Graph:
     step: array[int] = field(default_factory=lambda: array("i"))  # index into `steps`
     process: array[int] = field(default_factory=lambda: array("h"))  # fair process or -1
     steps: list[Step] = field(default_factory=list)
-    step_ids: dict[Step, int] = field(default_factory=dict)
     offsets: array[int] = field(default_factory=lambda: array("l"))
     #: with symmetry: per edge, how the successor was renumbered (index into `sigmas`;
     #: position i of the target world holds message sigmas[k][i] of the concrete successor)
@@ -211,25 +210,27 @@ def check(
                 if problem:
                     state_found[prop.id] = (node, problem)
 
+    step_info: dict[Step, tuple[Row, int, int]] = {}  # step -> (row, fair process, step id)
+    active_steps = [(prop.id, prop.check) for prop in step_props]
+
     def on_transition(source: int, world: World, step: Step, after: World, target: int) -> None:
-        nonlocal transitions
+        nonlocal transitions, active_steps
         transitions += 1
-        row = rows[step.row]
-        code = process_of(step)
+        info = step_info.get(step)
+        if info is None:
+            info = step_info[step] = (rows[step.row], process_of(step), len(graph.steps))
+            graph.steps.append(step)
+        row, code, sid = info
         if target != source:
             progress[source] = 1
             if code >= 0:
                 enabled[source] |= 1 << code
-        for prop in step_props:
-            if prop.id not in step_found:
-                problem = prop.check(config, world, row, step, after)
-                if problem:
-                    step_found[prop.id] = (source, step, problem)
+        for pid, judge in active_steps:
+            problem = judge(config, world, row, step, after)
+            if problem:
+                step_found[pid] = (source, step, problem)
+                active_steps = [(i, j) for i, j in active_steps if i != pid]
         if keep:
-            sid = graph.step_ids.get(step)
-            if sid is None:
-                sid = graph.step_ids[step] = len(graph.steps)
-                graph.steps.append(step)
             graph.source.append(source)
             graph.target.append(target)
             graph.step.append(sid)
@@ -239,11 +240,11 @@ def check(
                     sigma = identity
                 else:
                     sigma = canonical(after)[1]
-                sid = graph.sigma_ids.get(sigma)
-                if sid is None:
-                    sid = graph.sigma_ids[sigma] = len(graph.sigmas)
+                kid = graph.sigma_ids.get(sigma)
+                if kid is None:
+                    kid = graph.sigma_ids[sigma] = len(graph.sigmas)
                     graph.sigmas.append(sigma)
-                graph.sigma.append(sid)
+                graph.sigma.append(kid)
 
     exploration = explore(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
                           keep_edges=False, on_progress=on_progress, visit=visit,
