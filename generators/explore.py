@@ -171,7 +171,9 @@ def explore(
             break
         source = cursor
         level = depth[source] + 1
-        for step, concrete in successors(compact_states[source]):
+        state = compact_states[source]
+        world = states[source]
+        for step, concrete in successors(state):
             after = concrete
             if canonicalise is not None:
                 if pairs:
@@ -193,7 +195,9 @@ def explore(
             if on_edge is not None:
                 on_edge(source, step, states[target], target)
             if on_transition is not None:
-                on_transition(source, states[source], step, expand(concrete), target)
+                # error rows lead back to the same world: no need to build it again
+                on_transition(source, world, step,
+                              world if concrete == state else expand(concrete), target)
         cursor += 1
         if on_progress is not None and cursor % 4096 == 0:
             on_progress(len(states), transitions, depth[source])
