@@ -305,9 +305,18 @@ def check(
         else:
             product = _product(graph, len(exploration.states), config.messages, symmetric)
             fairness = _Fairness(model, graph, product, enabled)
+            proven: list[tuple[int, Property]] = []  # (owes mask, property) of holding ones
             for prop in live_props:
-                result.verdicts.append(
-                    _fair_liveness(exploration, graph, product, fairness, prop))
+                owes = _owes(exploration, prop)
+                wider = next((p for mask, p in proven if not owes & ~mask), None)
+                if wider is not None:
+                    # a fair cycle owing this would owe `wider` too, and `wider` has none
+                    result.verdicts.append(Verdict(prop, HOLDS, f"implied by {wider.id}"))
+                    continue
+                verdict = _fair_liveness(exploration, graph, product, fairness, prop, owes)
+                result.verdicts.append(verdict)
+                if verdict.status == HOLDS:
+                    proven.append((owes, prop))
     result.seconds = time.monotonic() - started
     return result
 
@@ -551,16 +560,25 @@ class _Fairness:
         return self._rename(process, node % self.count)
 
 
+def _owes(exploration: Exploration, prop: Property) -> int:
+    """Bit s * M + k is set when message k of world s owes `prop` (an int as a bit set)."""
+    config = exploration.model.config
+    messages = range(config.messages)
+    check = prop.check
+    flags = bytes(1 if check(config, world, k) else 0
+                  for world in exploration.states for k in messages)
+    return int.from_bytes(flags, "little")
+
+
 def _fair_liveness(exploration: Exploration, graph: _Graph, product: _Product,
-                   fairness: _Fairness, prop: Property) -> Verdict:
+                   fairness: _Fairness, prop: Property, owes_bits: int) -> Verdict:
     """A liveness obligation fails when some message owes it throughout a fair cycle. With
     symmetry one message identity is followed (all are alike); without, each in turn."""
     config = exploration.model.config
     states = exploration.states
     messages = config.messages
     count = len(product.perms)
-    owes = bytearray(1 if prop.check(config, world, k) else 0
-                     for world in states for k in range(messages))
+    owes = owes_bits.to_bytes(len(states) * messages, "little")
     offsets, targets = product.offsets, product.target
     all_fair = (1 << fairness.processes) - 1
     for tracked in range(1) if count > 1 else range(messages):
