@@ -156,7 +156,7 @@ class _Graph:
     offsets: array[int] = field(default_factory=lambda: array("l"))
     #: with symmetry: per edge, how the successor was renumbered (index into `sigmas`;
     #: position i of the target world holds message sigmas[k][i] of the concrete successor)
-    sigma: array[int] = field(default_factory=lambda: array("b"))
+    sigma: array[int] = field(default_factory=lambda: array("i"))
     sigmas: list[tuple[int, ...]] = field(default_factory=list)
     sigma_ids: dict[tuple[int, ...], int] = field(default_factory=dict)
 
@@ -203,7 +203,7 @@ def check(
     keep = liveness
     transitions = 0
     identity = tuple(range(config.messages))
-    exploration_states: list[World] = []  # bound to the exploration's states below
+    exploration_states: list[World] = []  # worlds by node, as `visit` sees them
 
     def visit(node: int, world: World) -> None:
         exploration_states.append(world)
