@@ -39,7 +39,7 @@ from typing import Any
 
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import Row
-from mapi_submission.model.world import World
+from mapi_submission.model.world import Message, World
 from mapi_submission.properties import FAIR_ACTORS, PROPERTIES, Property
 
 from .explore import Exploration, canonical, explore
@@ -241,9 +241,9 @@ def check(
             graph.step.append(sid)
             graph.process.append(code)
             if symmetry:
-                if after.messages == exploration_states[target].messages:
-                    sigma = identity
-                else:
+                sigma = _renumbering(after.messages, exploration_states[target].messages,
+                                     identity)
+                if sigma is None:
                     sigma = canonical(after)[1]
                 kid = graph.sigma_ids.get(sigma)
                 if kid is None:
@@ -319,6 +319,30 @@ def check(
                     proven.append((owes, prop))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _renumbering(concrete: tuple[Message, ...], reduced: tuple[Message, ...],
+                 identity: tuple[int, ...]) -> tuple[int, ...] | None:
+    """How symmetry renumbered a successor: position i of `reduced` holds message sigma[i]
+    of `concrete`. Explored worlds share interned message objects, so identity comparison
+    suffices; None when they do not (the caller then computes it from values)."""
+    if len(concrete) == 2:
+        if concrete[0] is reduced[0] and concrete[1] is reduced[1]:
+            return identity
+        if concrete[1] is reduced[0] and concrete[0] is reduced[1]:
+            return (1, 0)
+        return None
+    used = [False] * len(concrete)
+    sigma: list[int] = []
+    for message in reduced:
+        for j, candidate in enumerate(concrete):
+            if not used[j] and candidate is message:
+                used[j] = True
+                sigma.append(j)
+                break
+        else:
+            return None
+    return tuple(sigma)
 
 
 def _unproven(prop: Property, complete: bool) -> Verdict:
