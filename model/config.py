@@ -123,7 +123,7 @@ class Config:
 
     def validate(self) -> None:
         for name, low, high in (
-            ("messages", 1, 8), ("recipients", 1, 4), ("transports", 1, 4), ("setbacks", 0, 4)
+            ("messages", 1, 10), ("recipients", 1, 4), ("transports", 1, 4), ("setbacks", 0, 4)
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

@@ -130,6 +130,11 @@ class Model:
         """Every enabled step and the world it leads to (error rows lead back to `world`)."""
         return list(self._successors(world))
 
+    def message_successors(self, world: World, m: int) -> list[tuple[Step, World]]:
+        """The enabled steps of message `m` alone (call-log validation matches one message's
+        record without computing every other message's steps)."""
+        return list(self._message_successors(world, m))
+
     def _successors(self, world: World) -> Iterator[tuple[Step, World]]:
         for m in range(len(world.messages)):
             yield from self._message_successors(world, m)

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "generate",
     "replay",
     "coverage",
+    "validate_log",
 ]
 
 

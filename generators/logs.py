@@ -1,0 +1,123 @@
+"""Known-bad variants as call logs: the shortest path on which a variant breaks one of the
+properties it is known to break, written as the log an implementation with that bug would
+produce (used by the log-validation examples and tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mapi_submission.model.config import Config
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.variants import VARIANTS
+from mapi_submission.model.world import World
+from mapi_submission.properties import PROPERTIES
+
+from .explore import explore
+from .validate_log import SILENT_EVENTS
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    variant: str
+    property_id: str
+    start: World
+    steps: list[tuple[Step, World]]
+
+
+class _Found(Exception):
+    def __init__(self, source: int, step: Step, after: World, property_id: str) -> None:
+        super().__init__(property_id)
+        self.source, self.step, self.after, self.property_id = source, step, after, property_id
+
+
+def shortest_counterexample(variant: str, config: Config | None = None,
+                            max_states: int = 200_000) -> Counterexample | None:
+    """Breadth first over the variant's worlds: the first transition after which a state or
+    step property the variant is known to break fails (a shortest violating path)."""
+    model = Model(config or Config(messages=1), variant)
+    broken = [PROPERTIES[p] for p in VARIANTS[variant].breaks if p in PROPERTIES]
+    state_checks = [p for p in broken if p.kind == "state"]
+    step_checks = [p for p in broken if p.kind == "step"]
+    if not state_checks and not step_checks:
+        return None
+
+    def judge(source: int, before: World, step: Step, after: World, _target: int) -> None:
+        row = model.rows[step.row]
+        for prop in step_checks:
+            if prop.check(model.config, before, row, step, after) is not None:
+                raise _Found(source, step, after, prop.id)
+        for prop in state_checks:
+            if prop.check(model.config, after) is not None:
+                raise _Found(source, step, after, prop.id)
+
+    try:
+        exploration = explore(model, symmetry=False, max_states=max_states,
+                              on_transition=judge)
+    except _Found as found:
+        # Explore again up to the violating source state to recover its path (cheap: BFS
+        # order is fixed, and the source was reached before the violation was seen).
+        partial = explore(model, symmetry=False, max_states=found.source + 1)
+        start, steps = partial.concrete_path(found.source)
+        return Counterexample(variant, found.property_id, start,
+                              extend_to_logged(model, [*steps, (found.step, found.after)],
+                                               start))
+    del exploration
+    return None
+
+
+def extend_to_logged(model: Model, steps: list[tuple[Step, World]], start: World,
+                     limit: int = 10) -> list[tuple[Step, World]]:
+    """A path ending in silent steps leaves nothing in a log to judge: continue it until the
+    first logged step, preferring the spooler and transports over clients (who may stop)."""
+    path = list(steps)
+    while path and model.rows[path[-1][0].row].event in SILENT_EVENTS and limit > 0:
+        limit -= 1
+        world = path[-1][1] if path else start
+        options = [(s, w) for s, w in model.successors(world) if w is not world
+                   or model.rows[s.row].is_error]
+        if not options:
+            break
+        options.sort(key=lambda sw: (model.rows[sw[0].row].actor in ("client", "other client"),
+                                     model.rows[sw[0].row].event in SILENT_EVENTS))
+        path.append(options[0])
+    return path
+
+
+def random_run(model: Model, *, seed: int, steps: int, start: World | None = None,
+               avoid: frozenset[str] = frozenset({"delete"}),
+               weights: dict[str, float] | None = None,
+               ) -> tuple[World, list[tuple[Step, World]]]:
+    """A seeded random run of the model (no exploration needed, so any size works): from
+    `start` (default: a random initial world), take random enabled steps, leaving out the rows
+    in `avoid` (deleting every message would end the run early); `weights` makes some rows
+    likelier than others (default weight 1)."""
+    import random
+
+    chooser = random.Random(seed)
+    world = start if start is not None else chooser.choice(model.initial_worlds())
+    first = world
+    path: list[tuple[Step, World]] = []
+    while len(path) < steps:
+        options = [(s, w) for s, w in model.successors(world) if s.row not in avoid]
+        if not options:
+            break
+        if weights is None:
+            step, world = chooser.choice(options)
+        else:
+            chosen = chooser.choices(options, [weights.get(s.row, 1.0) for s, _ in options])
+            step, world = chosen[0]
+        path.append((step, world))
+    return first, path
+
+
+def follow(model: Model, start: World, rows: list[tuple[str, int, int]]
+           ) -> list[tuple[Step, World]]:
+    """The path taking the given (row, message, arg) steps in order; StepNotEnabled if one is
+    not enabled."""
+    world = start
+    path: list[tuple[Step, World]] = []
+    for row, message, arg in rows:
+        step = Step(row, message, arg)
+        world = model.apply(world, step)
+        path.append((step, world))
+    return path

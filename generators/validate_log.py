@@ -1,0 +1,596 @@
+"""Validate an implementation's call log (JSON Lines, docs/log-format.md) against the model.
+
+The validator tracks the SET of model worlds consistent with the log so far. Each world carries
+its own binding of log message ids to model message indexes, because which model message a new
+id stands for is part of the nondeterminism. Before each record the set is closed under silent
+steps (table rows whose event a log does not show, SILENT_EVENTS); the record then keeps the
+successors that match it: same event, actor, call flags, result, message, argument, and the
+observed properties it states. What a record leaves out is unknown, never assumed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapi_submission.model.config import Config, ConfigError
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
+from mapi_submission.model.table import TABLE, Row
+from mapi_submission.model.world import World
+
+from .cases import initial_from_json, initial_to_json
+
+#: Events of internal steps no implementation log shows: the store's routing decisions, the
+#: transport putting a recipient on the wire, timers, spooler-internal bookkeeping. Every
+#: other event (the MAPI methods, "::" in the name, and PreprocessMessage) is logged.
+SILENT_EVENTS: frozenset[str] = frozenset(
+    row.event for row in TABLE if "::" not in row.event and row.event != "PreprocessMessage"
+)
+LOGGED_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE) - SILENT_EVENTS
+ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
+ACTORS: frozenset[str] = frozenset(row.actor for row in TABLE)
+KNOWN_FLAGS: frozenset[str] = frozenset(
+    {value for row in TABLE for key, value in row.args if key == "flags"} | {"0"})
+KNOWN_LOCKS: frozenset[str] = frozenset(
+    value for row in TABLE for key, value in row.args if key == "lock")
+
+#: Record fields and the types they may hold (checked by hand: jsonschema per record would cost
+#: more than the validation itself on long logs; the JSON Schema states the same).
+RECORD_FIELDS: dict[str, tuple[type, ...]] = {
+    "seq": (int,), "actor": (str,), "event": (str,), "message": (str, type(None)),
+    "flags": (str,), "lock": (str,), "transport": (int,), "recipient": (int,),
+    "result": (str,), "observed": (dict,),
+}
+REQUIRED_FIELDS = ("seq", "actor", "event", "message", "result")
+OBSERVED_FIELDS: dict[str, tuple[type, ...]] = {
+    "state": (str,), "folder": (str,), "message_flags": (int,), "submit_flags": (int,),
+    "in_queue": (bool,), "locked": (bool,), "recipients": (list,),
+}
+RECIPIENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "responsibility": (bool,), "state": (str,), "transmissions": (int,),
+}
+#: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
+DEFAULT_MAX_WORLDS = 200_000
+
+Binding = tuple[str | None, ...]  # log id bound to each model message index, None if unbound
+Candidate = tuple[World, Binding]
+
+
+class LogError(ValueError):
+    """The log is malformed: the message names the line and the field."""
+
+
+class WorldLimit(ValueError):
+    """The set of consistent worlds outgrew the bound."""
+
+
+@dataclass
+class Header:
+    config: Config | None = None
+    initial: World | None = None
+    all_steps_logged: bool = False
+
+
+@dataclass
+class Divergence:
+    line: int
+    record: dict[str, Any]
+    states: list[str]
+    allowed: list[str]
+    rules: list[str]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": "diverges", "line": self.line, "record": self.record,
+                "reason": self.reason, "possible_states": self.states,
+                "allowed_events": self.allowed, "rules": self.rules}
+
+    def describe(self) -> str:
+        lines = [f"diverges at line {self.line}: {self.reason}",
+                 f"  record: {json.dumps(self.record, sort_keys=True)}",
+                 f"  rules broken: {', '.join(self.rules) or '(none identified)'}",
+                 "  model states possible just before it:"]
+        lines += [f"    {s}" for s in self.states]
+        lines.append("  events the model allowed there:")
+        lines += [f"    {a}" for a in self.allowed] or ["    (none)"]
+        return "\n".join(lines)
+
+
+@dataclass
+class Verdict:
+    records: int
+    divergence: Divergence | None = None
+    worlds: int = 0
+    peak_worlds: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        return self.divergence is None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.divergence is not None:
+            data = self.divergence.to_json()
+        else:
+            data = {"verdict": "conforms"}
+        data.update({"records": self.records, "peak_worlds": self.peak_worlds})
+        return data
+
+
+# ---- parsing ------------------------------------------------------------------------------------
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {int: "integer", str: "string", bool: "boolean", dict: "object", list: "array",
+             type(None): "null"}
+    return " or ".join(names[t] for t in types)
+
+
+def _check_type(value: Any, types: tuple[type, ...], where: str) -> None:
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if not ok:
+        raise LogError(f"{where}: expected {_type_name(types)}, got {json.dumps(value)}")
+
+
+def check_record(data: Any, where: str) -> dict[str, Any]:
+    """The record, or LogError naming the field that is missing, unknown or of the wrong type."""
+    if not isinstance(data, dict):
+        raise LogError(f"{where}: expected a JSON object")
+    for name in REQUIRED_FIELDS:
+        if name not in data:
+            raise LogError(f"{where}: field {name}: missing")
+    for name, value in data.items():
+        if name not in RECORD_FIELDS:
+            raise LogError(f"{where}: field {name}: unknown field")
+        _check_type(value, RECORD_FIELDS[name], f"{where}: field {name}")
+    if data["event"] not in ALL_EVENTS:
+        raise LogError(f"{where}: field event: unknown event {data['event']!r}")
+    if data["actor"] not in ACTORS:
+        raise LogError(f"{where}: field actor: unknown actor {data['actor']!r} "
+                       f"(expected one of {', '.join(sorted(ACTORS))})")
+    if "flags" in data and data["flags"] not in KNOWN_FLAGS:
+        raise LogError(f"{where}: field flags: unknown flags {data['flags']!r} (expected one of "
+                       f"{', '.join(sorted(KNOWN_FLAGS))})")
+    if "lock" in data and data["lock"] not in KNOWN_LOCKS:
+        raise LogError(f"{where}: field lock: unknown lock state {data['lock']!r} (expected "
+                       f"{', '.join(sorted(KNOWN_LOCKS))})")
+    for name in ("transport", "recipient"):
+        if name in data and data[name] < 0:
+            raise LogError(f"{where}: field {name}: expected a non-negative index")
+    observed = data.get("observed", {})
+    for name, value in observed.items():
+        if name not in OBSERVED_FIELDS:
+            raise LogError(f"{where}: field observed/{name}: unknown property")
+        _check_type(value, OBSERVED_FIELDS[name], f"{where}: field observed/{name}")
+    for number, recipient in enumerate(observed.get("recipients", [])):
+        if not isinstance(recipient, dict):
+            raise LogError(f"{where}: field observed/recipients/{number}: expected an object")
+        for name, value in recipient.items():
+            if name not in RECIPIENT_FIELDS:
+                raise LogError(f"{where}: field observed/recipients/{number}/{name}: "
+                               "unknown property")
+            _check_type(value, RECIPIENT_FIELDS[name],
+                        f"{where}: field observed/recipients/{number}/{name}")
+    return data
+
+
+def parse_header(data: dict[str, Any], where: str) -> Header:
+    header = data["header"]
+    if not isinstance(header, dict):
+        raise LogError(f"{where}: field header: expected an object")
+    unknown = set(header) - {"config", "initial", "all_steps_logged", "source"}
+    if unknown:
+        raise LogError(f"{where}: field header/{sorted(unknown)[0]}: unknown field")
+    result = Header()
+    if "config" in header:
+        try:
+            result.config = Config.from_dict(header["config"], "header/config")
+        except (ConfigError, TypeError) as error:
+            raise LogError(f"{where}: field {error}") from None
+    if "initial" in header:
+        try:
+            result.initial = initial_from_json(header["initial"])
+        except (KeyError, TypeError) as error:
+            raise LogError(f"{where}: field header/initial: malformed ({error})") from None
+    if "all_steps_logged" in header:
+        _check_type(header["all_steps_logged"], (bool,), f"{where}: field header/all_steps_logged")
+        result.all_steps_logged = header["all_steps_logged"]
+    return result
+
+
+def read_log(path: Path) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+    """Header (possibly empty) and (line number, record) pairs; LogError on malformed input."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise LogError(f"{where}: is a directory, expected a log file") from None
+    except FileNotFoundError:
+        raise LogError(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise LogError(f"{where}: cannot read: {error}") from None
+    return parse_log(text, where)
+
+
+def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+    header = Header()
+    has_header = False
+    records: list[tuple[int, dict[str, Any]]] = []
+    lines = text.split("\n")
+    last_seq: int | None = None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        at = f"{where}: line {number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == len(lines) and not text.endswith("\n"):
+                raise LogError(f"{at}: truncated record (no closing newline and not valid JSON: "
+                               f"{error.msg})") from None
+            raise LogError(f"{at}: malformed JSON: {error.msg} at column {error.colno}") from None
+        if isinstance(data, dict) and "header" in data:
+            if records or number != _first_line(lines):
+                raise LogError(f"{at}: field header: a header must be the first line")
+            header = parse_header(data, at)
+            has_header = True
+            continue
+        record = check_record(data, at)
+        if last_seq is not None and record["seq"] <= last_seq:
+            raise LogError(f"{at}: field seq: {record['seq']} does not follow {last_seq} "
+                           "(sequence numbers must increase)")
+        last_seq = record["seq"]
+        records.append((number, record))
+    if not records and not has_header:
+        raise LogError(f"{where}: no records (an empty log cannot be judged)")
+    return header, records
+
+
+def _first_line(lines: list[str]) -> int:
+    return next(i for i, line in enumerate(lines, start=1) if line.strip())
+
+
+# ---- matching -----------------------------------------------------------------------------------
+
+
+def _row_flags(row: Row) -> tuple[str, str | None]:
+    args = dict(row.args)
+    return args.get("flags", "0"), args.get("lock")
+
+
+def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
+    for name, value in observed.items():
+        if name == "recipients":
+            rows = actual["recipients"]
+            if len(value) > len(rows):
+                return False
+            for want, have in zip(value, rows, strict=False):
+                if any(have[key] != v for key, v in want.items()):
+                    return False
+        elif actual[name] != value:
+            return False
+    return True
+
+
+class LogValidator:
+    """The world-set tracker. `feed` one record at a time, or `validate` a whole log."""
+
+    def __init__(self, model: Model, initial: Iterable[World], *, all_steps_logged: bool = False,
+                 max_worlds: int = DEFAULT_MAX_WORLDS) -> None:
+        self.model = model
+        self.config = model.config
+        self.all_steps_logged = all_steps_logged
+        self.max_worlds = max_worlds
+        unbound: Binding = (None,) * model.config.messages
+        self.candidates: set[Candidate] = {(w, unbound) for w in initial}
+        self.peak = len(self.candidates)
+        self._successors: dict[World, list[tuple[Step, World]]] = {}
+        self._message_steps: dict[tuple[World, int], list[tuple[Step, World]]] = {}
+        # Call signature of each row, looked up by (event, actor).
+        self._rows_by_call: dict[tuple[str, str], list[Row]] = {}
+        for row in TABLE:
+            self._rows_by_call.setdefault((row.event, row.actor), []).append(row)
+
+    def successors(self, world: World) -> list[tuple[Step, World]]:
+        found = self._successors.get(world)
+        if found is None:
+            if len(self._successors) > 50_000:
+                self._successors.clear()
+            found = self.model.successors(world)
+            self._successors[world] = found
+        return found
+
+    def _steps_for(self, world: World, index: int) -> list[tuple[Step, World]]:
+        """The steps a record about message `index` (-1: a transport session) can match."""
+        if index < 0:
+            return [(s, w) for s, w in self.successors(world) if s.message < 0]
+        key = (world, index)
+        found = self._message_steps.get(key)
+        if found is None:
+            if len(self._message_steps) > 50_000:
+                self._message_steps.clear()
+            found = self.model.message_successors(world, index)
+            self._message_steps[key] = found
+        return found
+
+    def close_under_silent_steps(self) -> None:
+        """Add every world reachable by silent steps (visited set; bounded by max_worlds)."""
+        if self.all_steps_logged:
+            return
+        frontier = list(self.candidates)
+        seen = self.candidates
+        while frontier:
+            next_frontier: list[Candidate] = []
+            for world, binding in frontier:
+                for step, after in self.successors(world):
+                    if self.model.rows[step.row].event in SILENT_EVENTS and after is not world:
+                        candidate = (after, binding)
+                        if candidate not in seen:
+                            seen.add(candidate)
+                            next_frontier.append(candidate)
+            if len(seen) > self.max_worlds:
+                raise WorldLimit(f"more than {self.max_worlds} model worlds are consistent with "
+                                 "the log; record more observed properties or raise the bound")
+            frontier = next_frontier
+        self.peak = max(self.peak, len(seen))
+
+    def _targets(self, world: World, binding: Binding,
+                 message: str | None) -> list[tuple[int, Binding]]:
+        """Model message indexes the log id may stand for, with the binding each implies."""
+        if message is None:
+            return [(-1, binding)]
+        if message in binding:
+            return [(binding.index(message), binding)]
+        targets: list[tuple[int, Binding]] = []
+        seen_values: set[Any] = set()
+        for index, bound in enumerate(binding):
+            if bound is not None:
+                continue
+            # Unbound messages with the same value are interchangeable: bind to the first only.
+            value = world.messages[index]
+            if value in seen_values:
+                continue
+            seen_values.add(value)
+            targets.append((index, binding[:index] + (message,) + binding[index + 1:]))
+        return targets
+
+    def _matches(self, record: dict[str, Any], world: World, step: Step, after: World,
+                 index: int) -> bool:
+        row = self.model.rows[step.row]
+        if row.event != record["event"] or row.actor != record["actor"]:
+            return False
+        if row.machine == "message" and step.message != index:
+            return False
+        flags, lock = _row_flags(row)
+        if record.get("flags", "0") != flags or record.get("lock") != lock:
+            return False
+        if row.arg == "recipient" and "recipient" in record and record["recipient"] != step.arg:
+            return False
+        if "transport" in record:
+            if row.arg == "transport":
+                if record["transport"] != step.arg:
+                    return False
+            elif row.machine == "message" and world.messages[index].transport != record[
+                    "transport"]:
+                return False
+        if "observed" in record and row.machine == "message":
+            actual = observe_message(self.config, after.messages[index])
+            if not _observed_matches(record["observed"], actual):
+                return False
+        return True
+
+    def feed(self, line: int, record: dict[str, Any]) -> Divergence | None:
+        self.close_under_silent_steps()
+        message = record["message"]
+        result = record["result"]
+        matched: set[Candidate] = set()
+        for world, binding in self.candidates:
+            for index, new_binding in self._targets(world, binding, message):
+                for step, after in self._steps_for(world, index):
+                    if self.model.rows[step.row].result != result:
+                        continue
+                    if self._matches(record, world, step, after, index):
+                        matched.add((after, new_binding))
+        if not matched:
+            return self._divergence(line, record)
+        self.candidates = matched
+        self.peak = max(self.peak, len(matched))
+        return None
+
+    # ---- explaining a divergence ---------------------------------------------------------------
+
+    def _divergence(self, line: int, record: dict[str, Any]) -> Divergence:
+        states = sorted({self._describe_world(w, b) for w, b in self.candidates})
+        shown = states[:12] + ([f"... ({len(states) - 12} more)"] if len(states) > 12 else [])
+        allowed: set[str] = set()
+        for world, binding in self.candidates:
+            for step, _after in self.successors(world):
+                row = self.model.rows[step.row]
+                if row.event in SILENT_EVENTS and not self.all_steps_logged:
+                    continue
+                allowed.add(self._describe_step(world, binding, step))
+        rules, reason = self._broken_rules(record)
+        return Divergence(line, record, shown, sorted(allowed), rules, reason)
+
+    def _broken_rules(self, record: dict[str, Any]) -> tuple[list[str], str]:
+        """Rules of the rows for this call that were not enabled, or whose result or observation
+        differs from the record (R-ids in numeric order)."""
+        rows = [r for r in self._rows_by_call.get((record["event"], record["actor"]), [])
+                if _row_flags(r) == (record.get("flags", "0"), record.get("lock"))]
+        if not rows:
+            rows = [r for r in TABLE if r.event == record["event"]]
+            reason = (f"no {record['actor']} call {record['event']} with these flags exists in "
+                      "the model")
+            return _sorted_rules(r for row in rows for r in row.rules), reason
+        without_observation = dict(record)
+        without_observation.pop("observed", None)
+        enabled: set[str] = set()
+        for world, binding in self.candidates:
+            for index, _ in self._targets(world, binding, record["message"]):
+                for step, after in self.successors(world):
+                    if self._matches(without_observation, world, step, after, index):
+                        enabled.add(step.row)
+        same_result = {name for name in enabled
+                       if self.model.rows[name].result == record["result"]}
+        rules = {r for row in rows for r in row.rules}
+        if same_result:
+            # The call and result fit; what the record observed after it does not.
+            rules = {r for name in same_result for r in self.model.rows[name].rules}
+            for name in record.get("observed", {}):
+                rules.update(OBSERVATION_RULES.get(name, ()))
+            return _sorted_rules(rules), "the call is allowed but the observed properties differ"
+        if enabled:
+            # The rows that answer differently here, and those giving the logged result that
+            # were not enabled.
+            rules = {r for name in enabled for r in self.model.rows[name].rules}
+            rules.update(r for row in rows if row.result == record["result"] for r in row.rules)
+            return _sorted_rules(rules), (f"the call is allowed here but not with result "
+                                          f"{record['result']}")
+        return _sorted_rules(rules), "no consistent model state allows this call here"
+
+    def _describe_world(self, world: World, binding: Binding) -> str:
+        parts = []
+        for index, message in enumerate(world.messages):
+            name = binding[index] if binding[index] is not None else f"(unbound #{index})"
+            recipients = "".join(r.outcome[0] for r in message.recipients)
+            parts.append(f"{name}={message.phase}[{recipients}]")
+        coupling = "tight" if world.tight else "loose"
+        return f"{coupling}: " + " ".join(parts)
+
+    def _describe_step(self, world: World, binding: Binding, step: Step) -> str:
+        row = self.model.rows[step.row]
+        flags, lock = _row_flags(row)
+        extra = "".join([f" flags={flags}" if flags != "0" else "",
+                         f" lock={lock}" if lock else "",
+                         f" {row.arg}={step.arg}" if row.arg else ""])
+        if row.machine == "message":
+            target = binding[step.message] or f"(new id as #{step.message})"
+        else:
+            target = "-"
+        return f"{row.actor} {row.event}{extra} on {target} -> {row.result}"
+
+
+def _sorted_rules(rules: Iterable[str]) -> list[str]:
+    return sorted(set(rules), key=lambda r: int(r[1:]))
+
+
+def validate_records(model: Model, initial: Iterable[World],
+                     records: Iterable[tuple[int, dict[str, Any]]], *,
+                     all_steps_logged: bool = False,
+                     max_worlds: int = DEFAULT_MAX_WORLDS) -> Verdict:
+    validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
+                             max_worlds=max_worlds)
+    count = 0
+    for line, record in records:
+        count += 1
+        divergence = validator.feed(line, record)
+        if divergence is not None:
+            return Verdict(count, divergence, len(validator.candidates), validator.peak)
+    return Verdict(count, None, len(validator.candidates), validator.peak)
+
+
+def initial_worlds_for(model: Model, header: Header) -> list[World]:
+    if header.initial is not None:
+        return [header.initial]
+    return model.initial_worlds()
+
+
+def validate_log_text(text: str, where: str, config: Config | None = None,
+                      variant: str | None = None,
+                      max_worlds: int = DEFAULT_MAX_WORLDS) -> Verdict:
+    """Parse and validate; the header's configuration is used unless `config` is given."""
+    header, records = parse_log(text, where)
+    model = Model(config or header.config or Config(), variant)
+    if header.initial is not None and len(header.initial.messages) != model.config.messages:
+        raise LogError(f"{where}: field header/initial/messages: "
+                       f"{len(header.initial.messages)} messages, the configuration has "
+                       f"{model.config.messages}")
+    return validate_records(model, initial_worlds_for(model, header), records,
+                            all_steps_logged=header.all_steps_logged, max_worlds=max_worlds)
+
+
+# ---- writing logs -------------------------------------------------------------------------------
+
+
+def message_id(index: int) -> str:
+    return f"msg-{index + 1}"
+
+
+def step_record(model: Model, seq: int, step: Step, before: World, after: World,
+                *, observe_fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The log record an implementation would write for one model step (full observation,
+    or only `observe_fields` of it)."""
+    row = model.rows[step.row]
+    record: dict[str, Any] = {"seq": seq, "actor": row.actor, "event": row.event,
+                              "message": None, "result": row.result}
+    flags, lock = _row_flags(row)
+    if flags != "0" or row.event == "IXPLogon::EndMessage":
+        record["flags"] = flags
+    if lock is not None:
+        record["lock"] = lock
+    if row.arg == "recipient":
+        record["recipient"] = step.arg
+    if row.arg == "transport":
+        record["transport"] = step.arg
+    if row.machine == "message":
+        record["message"] = message_id(step.message)
+        if row.arg != "transport" and before.messages[step.message].transport >= 0:
+            record["transport"] = before.messages[step.message].transport
+        observed = observe_message(model.config, after.messages[step.message])
+        if observe_fields is not None:
+            observed = {k: v for k, v in observed.items() if k in observe_fields}
+        if observed:
+            record["observed"] = observed
+    return record
+
+
+def dump_records(header: dict[str, Any] | None, records: Iterable[dict[str, Any]]) -> str:
+    lines = [] if header is None else [json.dumps({"header": header}, sort_keys=True)]
+    lines += [json.dumps(r, sort_keys=True) for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def path_to_log(model: Model, start: World, steps: list[tuple[Step, World]], *,
+                include_silent: bool = False, with_initial: bool = True,
+                observe_fields: tuple[str, ...] | None = None,
+                source: str | None = None) -> str:
+    """A log of a model path: silent steps left out (unless `include_silent`)."""
+    header: dict[str, Any] = {"config": model.config.to_dict()}
+    if with_initial:
+        header["initial"] = initial_to_json(start)
+    if include_silent:
+        header["all_steps_logged"] = True
+    if source is not None:
+        header["source"] = source
+    return dump_records(header, _records(model, start, steps, include_silent, observe_fields))
+
+
+def _records(model: Model, start: World, steps: list[tuple[Step, World]], include_silent: bool,
+             observe_fields: tuple[str, ...] | None) -> Iterator[dict[str, Any]]:
+    before = start
+    seq = 0
+    for step, after in steps:
+        if include_silent or model.rows[step.row].event not in SILENT_EVENTS:
+            seq += 1
+            yield step_record(model, seq, step, before, after, observe_fields=observe_fields)
+        before = after
+
+
+def case_to_log(case: dict[str, Any]) -> str:
+    """A regression case as a log: its logged steps with the observed state of their message.
+    Refusal steps (calls that must not happen) have no log form and are left out."""
+    model = Model(Config.from_dict(case["config"]), case.get("variant"))
+    start = initial_from_json(case["initial"])
+    steps: list[tuple[Step, World]] = []
+    world = start
+    for entry in case["steps"]:
+        if "refusal" in entry:
+            continue
+        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
+        world = model.apply(world, step)
+        steps.append((step, world))
+    return path_to_log(model, start, steps, source=str(case.get("id", "")))

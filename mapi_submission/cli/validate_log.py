@@ -1,0 +1,95 @@
+"""`mapi-submission validate-log`: judge an implementation's call log against the model.
+
+Exit 0 when the log conforms, 1 when it diverges (line, record, possible model states, allowed
+events, rule ids), 2 on a malformed log or bad options (one line naming line and field).
+`--from-case CASE -o LOG` writes a regression case as a log instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mapi_submission.generators.cases import CaseError, load_case, write_atomic
+from mapi_submission.generators.validate_log import (
+    DEFAULT_MAX_WORLDS,
+    LogError,
+    WorldLimit,
+    case_to_log,
+    initial_worlds_for,
+    read_log,
+    validate_records,
+)
+from mapi_submission.model.engine import Model
+
+from .common import Failure, UsageProblem, build_config, config_options, variant_option
+from .generate import OneLineErrors
+
+_CONFIG_KEYS = ("config_file", "messages", "recipients", "transports", "setbacks", "coupling",
+                "address_mixes", "folders", "dispositions", "profiles", "without", "conflicts")
+
+
+@click.command("validate-log", cls=OneLineErrors)
+@click.argument("log", required=False, type=click.Path(path_type=Path))
+@config_options
+@variant_option
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON on stdout.")
+@click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS,
+              show_default=True, help="Bound on the model worlds tracked at once.")
+@click.option("--from-case", "from_case", type=click.Path(path_type=Path),
+              help="Write this regression case as a log (to -o) instead of validating.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log file written by --from-case.")
+def command(log: Path | None, variant: str | None, as_json: bool, max_worlds: int,
+            from_case: Path | None, output: Path | None, **options: Any) -> None:
+    """Validate a JSON Lines call LOG (docs/log-format.md) against the specification or a
+    variant. Configuration: the options given, else the log's header, else the default."""
+    if from_case is not None:
+        convert_case(from_case, output)
+        return
+    if log is None:
+        raise UsageProblem("validate-log: give a LOG file, or --from-case CASE -o LOG")
+    try:
+        header, records = read_log(log)
+    except LogError as error:
+        raise UsageProblem(str(error)) from None
+    explicit = any(options.get(k) for k in _CONFIG_KEYS)
+    config = build_config(**options) if explicit else header.config
+    model = Model(config, variant) if config is not None else Model(None, variant)
+    if header.initial is not None and len(header.initial.messages) != model.config.messages:
+        raise UsageProblem(f"{log}: header/initial has {len(header.initial.messages)} messages, "
+                           f"the configuration {model.config.messages}")
+    try:
+        verdict = validate_records(model, initial_worlds_for(model, header), records,
+                                   all_steps_logged=header.all_steps_logged,
+                                   max_worlds=max_worlds)
+    except WorldLimit as error:
+        raise UsageProblem(f"{log}: {error}") from None
+    against = variant or "the specification"
+    if as_json:
+        data = verdict.to_json()
+        data["against"] = against
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+    elif verdict.divergence is None:
+        click.echo(f"{log}: conforms to {against} ({verdict.records} record(s), at most "
+                   f"{verdict.peak_worlds} model world(s) at once)")
+    else:
+        click.echo(f"{log}: {verdict.divergence.describe()}")
+    if verdict.divergence is not None:
+        raise Failure(f"validate-log: {log} diverges from {against} at line "
+                      f"{verdict.divergence.line}")
+
+
+def convert_case(case_path: Path, output: Path | None) -> None:
+    if output is None:
+        raise UsageProblem("validate-log --from-case: give the log to write with -o LOG")
+    try:
+        case = load_case(case_path)
+    except CaseError as error:
+        raise UsageProblem(str(error)) from None
+    text = case_to_log(case)
+    write_atomic(output, text)
+    click.echo(f"wrote {output} ({text.count(chr(10)) - 1} record(s)) from {case_path}")
