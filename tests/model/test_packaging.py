@@ -1,0 +1,61 @@
+"""The wheel holds the one import root and nothing else, and imports from outside the
+checkout (the editable install is what the rest of the suite runs on)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out),
+         str(ROOT)], capture_output=True, text=True, cwd=tmp_path_factory.mktemp("cwd"))
+    if build.returncode != 0:
+        pytest.fail(f"wheel build failed:\n{build.stdout[-2000:]}\n{build.stderr[-2000:]}")
+    (path,) = out.glob("mapi_submission-*.whl")
+    return path
+
+
+def test_wheel_contains_only_the_import_root(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    outside = [n for n in names if not n.startswith(("mapi_submission/", "mapi_submission-"))]
+    assert outside == []
+    for expected in ("mapi_submission/model/table.py", "mapi_submission/generators/explore.py",
+                     "mapi_submission/properties/__init__.py",
+                     "mapi_submission/schemas/case.schema.json", "mapi_submission/py.typed"):
+        assert expected in names
+
+
+def test_wheel_imports_model_and_generators(wheel: Path, tmp_path: Path) -> None:
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    # -S skips site processing, so the editable install's import hook is absent; the
+    # dependencies come from this environment's site-packages, after the wheel's files.
+    dependencies = [p for p in sys.path if p.endswith("site-packages")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *dependencies])}
+    probe = ("import mapi_submission.model as m, mapi_submission.generators.explore as e, "
+             "mapi_submission.model.runtime as r; print(m.__file__); print(e.__file__); "
+             "print(r.__file__)")
+    result = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True,
+                            text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(str(tmp_path / "site")) for line in lines), lines
+
+
+def test_editable_install_maps_model_and_generators_from_the_top_level_folders() -> None:
+    import mapi_submission.generators.explore as explore
+    import mapi_submission.model.table as table
+
+    assert Path(table.__file__).resolve() == ROOT / "model" / "table.py"
+    assert Path(explore.__file__).resolve() == ROOT / "generators" / "explore.py"

@@ -1,0 +1,368 @@
+"""One unit test per encoded rule of the minimum set: each drives the runtime face of the
+table through a short scenario and checks what the rule documents. Test names carry the rule
+id, so `pytest -k R41` runs the tests of one rule."""
+
+from __future__ import annotations
+
+import pytest
+from mapi_submission.model.config import Config, Conflicts
+from mapi_submission.model.constants import MSGFLAG_SUBMIT, MSGFLAG_UNSENT, S_OK
+from mapi_submission.model.engine import Step, StepNotEnabled
+from mapi_submission.model.runtime import CallNotAllowed
+
+from .scenarios import drive, rows_enabled, submission
+
+ONE = Config(messages=1, recipients=2, transports=2)
+TWO = Config(messages=2, recipients=1, transports=2, profiles="shared")
+
+PLAIN = {"folder": "outbox", "needs_preprocessing": False, "deferred_send": False,
+         "resend": False}
+
+
+def loose(config: Config = ONE, **profile: object) -> object:
+    return submission(config, tight=False, **{**PLAIN, **profile})
+
+
+def spooled():  # type: ignore[no-untyped-def]
+    runtime = submission(ONE, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-spooler")
+    return runtime
+
+
+def test_R3_failed_save_changes_nothing_and_successful_save_commits() -> None:
+    runtime = submission(ONE, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", ("concurrent-commit", 0, -1))
+    before = runtime.world
+    assert runtime.call("IMAPIProp::SaveChanges", 0).result == "MAPI_E_OBJECT_CHANGED"
+    assert runtime.world == before
+    assert runtime.call("IMAPIProp::SaveChanges", 0, flags="FORCE_SAVE").result == S_OK
+    assert runtime.message(0).phase == "saved"
+
+
+def test_R8_submit_saves_first_and_a_failed_save_leaves_no_submission() -> None:
+    runtime = submission(ONE, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "concurrent-commit")
+    result = runtime.call("IMessage::SubmitMessage", 0)
+    assert result.result == "MAPI_E_OBJECT_CHANGED" and "R8" in result.rules
+    message = runtime.message(0)
+    assert message.phase == "draft" and not message.in_queue
+    assert not message.flags & MSGFLAG_SUBMIT
+
+
+def test_R9_submit_without_recipients_fails_and_leaves_the_message_usable() -> None:
+    runtime = submission(ONE, tight=False, **PLAIN)
+    assert runtime.call("IMessage::SubmitMessage", 0).result == "MAPI_E_NO_RECIPIENTS"
+    assert runtime.message(0).phase == "draft"
+    assert runtime.call("IMessage::ModifyRecipients", 0).result == S_OK
+    assert runtime.call("IMessage::SubmitMessage", 0).result == S_OK
+
+
+def test_R10_after_submit_only_abort_remains_for_the_client() -> None:
+    runtime = spooled()
+    client_rows = {s.row for s in runtime.enabled()
+                   if runtime.model.rows[s.row].actor == "client"
+                   and runtime.model.rows[s.row].result == S_OK}
+    assert client_rows <= {"abort"}
+    with pytest.raises(CallNotAllowed):
+        runtime.call("IMAPIProp::SaveChanges", 0)
+
+
+def test_R12_submit_marks_the_message_and_clears_every_responsibility() -> None:
+    runtime = submission(ONE, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit")
+    message = runtime.message(0)
+    assert message.flags & MSGFLAG_SUBMIT
+    assert [r.resp for r in message.recipients] == [False, False]
+    assert all(r.outcome == "pending" for r in message.recipients)
+
+
+def test_R14_spooler_locks_messages_in_submission_order() -> None:
+    runtime = submission(TWO, tight=False, **PLAIN)
+    drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1), ("route-spooler", 1, -1),
+          ("add-recipients", 0, -1), ("submit", 0, -1), ("route-spooler", 0, -1))
+    assert runtime.world.queue == (1, 0)
+    locks = {s.message for s in runtime.enabled() if s.row == "lock"}
+    assert locks == {1}
+
+
+@pytest.mark.parametrize(("tight", "mix", "preprocessing", "expected"), [
+    (False, "servable", False, "route-spooler"),   # (1) not tightly coupled
+    (True, "mixed", True, "route-preprocess"),     # (2) preprocessing needed
+    (True, "servable", False, "route-direct"),     # none of (1)-(3): the tight pair sends
+])
+def test_R17_spooler_involvement(tight: bool, mix: str, preprocessing: bool,
+                                 expected: str) -> None:
+    config = Config(messages=1, recipients=2, transports=2, address_mixes=(mix,))
+    runtime = submission(config, tight=tight, **{**PLAIN, "needs_preprocessing": preprocessing})
+    drive(runtime, "add-recipients", "submit")
+    routes = {row for row in rows_enabled(runtime) if row.startswith("route-")}
+    assert routes == {expected}
+
+
+def test_R17_R23_tight_pair_queues_what_it_cannot_serve() -> None:
+    config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",))
+    runtime = submission(config, tight=True, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-direct")
+    tight_recipients = {s.arg for s in runtime.enabled() if s.row == "tight-transmit"}
+    assert len(tight_recipients) == 1
+    (served,) = tight_recipients
+    drive(runtime, ("tight-transmit", 0, served))
+    assert "tight-finish" not in rows_enabled(runtime)
+    drive(runtime, "tight-queue-rest")
+    message = runtime.message(0)
+    assert message.phase == "spooled" and message.in_queue
+    assert message.recipients[served].resp
+    assert not message.recipients[1 - served].resp
+
+
+def test_R19_routing_ignores_the_folder() -> None:
+    for folder in ("outbox", "inbox"):
+        runtime = submission(ONE, tight=True, **{**PLAIN, "folder": folder})
+        drive(runtime, "add-recipients", "submit")
+        assert "route-direct" in rows_enabled(runtime), folder
+
+
+def test_R19_location_only_variant_routes_an_inbox_message_to_the_spooler() -> None:
+    runtime = submission(ONE, tight=True, variant="location-only", **{**PLAIN, "folder": "inbox"})
+    drive(runtime, "add-recipients", "submit")
+    assert "route-spooler" in rows_enabled(runtime)
+
+
+def test_R20_tight_transport_never_asks_to_download_a_message_it_is_sending() -> None:
+    runtime = submission(ONE, tight=True, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-direct")
+    assert runtime.message(0).inflight
+    assert "tight-request-download" not in rows_enabled(runtime)
+    with pytest.raises(StepNotEnabled, match="tight-request-download"):
+        runtime.fire(Step("tight-request-download", 0, -1))
+
+
+def test_R25_R26_spooler_path_queues_without_the_preprocess_bit() -> None:
+    runtime = spooled()
+    message = runtime.message(0)
+    assert message.in_queue and runtime.world.queue == (0,)
+    assert not message.preprocess
+
+
+def test_R26_R34_preprocessing_path_queues_with_the_preprocess_bit() -> None:
+    config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",))
+    runtime = submission(config, tight=False, **{**PLAIN, "needs_preprocessing": True})
+    drive(runtime, "add-recipients", "submit", "route-preprocess")
+    assert runtime.message(0).preprocess and runtime.message(0).in_queue
+
+
+def test_R27_queue_membership_and_folder_are_independent() -> None:
+    runtime = submission(ONE, tight=False, **{**PLAIN, "folder": "inbox"})
+    drive(runtime, "add-recipients", "submit", "route-spooler")
+    message = runtime.message(0)
+    assert message.folder == "inbox" and message.in_queue
+
+
+def test_R28_queued_unlocked_message_cannot_be_opened_for_writing() -> None:
+    runtime = spooled()
+    result = runtime.call("IMsgStore::OpenEntry", 0, flags="MAPI_MODIFY")
+    assert result.result == "MAPI_E_SUBMITTED"
+
+
+def test_R29_locked_message_cannot_be_opened() -> None:
+    runtime = spooled()
+    drive(runtime, "lock")
+    result = runtime.call("IMsgStore::OpenEntry", 0, flags="MAPI_MODIFY")
+    assert result.result == "MAPI_E_NO_ACCESS"
+
+
+def test_R34_preprocessing_round_trip_keeps_one_queue_entry_and_the_lock() -> None:
+    config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",))
+    runtime = submission(config, tight=False, **{**PLAIN, "needs_preprocessing": True})
+    drive(runtime, "add-recipients", "submit", "route-preprocess", "lock-preprocess",
+          "preprocess", "preprocess-done")
+    message = runtime.message(0)
+    assert message.phase == "locked" and message.lock_holders == 1
+    assert runtime.world.queue == (0,)
+    assert not message.preprocess and message.preprocessed
+
+
+def test_R38_spooler_locks_before_presenting_to_a_transport() -> None:
+    runtime = spooled()
+    assert not any(s.row == "present" for s in runtime.enabled())
+    drive(runtime, "lock")
+    assert any(s.row == "present" for s in runtime.enabled())
+
+
+def test_R39_a_later_message_may_be_locked_once_the_oldest_is_no_longer_waiting() -> None:
+    # The model lets the spooler lock a later message as soon as every earlier one holds the
+    # lock (for example while it waits on a busy transport, R39's documented case).
+    runtime = submission(TWO, tight=False, **PLAIN)
+    drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1), ("route-spooler", 1, -1),
+          ("add-recipients", 0, -1), ("submit", 0, -1), ("route-spooler", 0, -1))
+    assert {s.message for s in runtime.enabled() if s.row == "lock"} == {1}
+    drive(runtime, ("lock", 1, -1))
+    present = [s for s in runtime.enabled() if s.row == "present" and s.message == 1][0]
+    runtime.fire(present)
+    drive(runtime, ("xp-busy", 1, -1))
+    assert runtime.message(1).phase == "retry_wait"
+    assert {s.message for s in runtime.enabled() if s.row == "lock"} == {0}
+
+
+def test_R40_lock_is_taken_exactly_once() -> None:
+    runtime = spooled()
+    drive(runtime, "lock")
+    assert runtime.message(0).lock_holders == 1
+    assert runtime.call("IMsgStore::SetLockState", 0, lock="MSG_LOCKED").result == \
+        "MAPI_E_NOT_IN_QUEUE"
+    assert runtime.message(0).lock_holders == 1
+
+
+def test_R41_locked_message_cannot_be_aborted() -> None:
+    runtime = spooled()
+    drive(runtime, "lock")
+    result = runtime.call("IMsgStore::AbortSubmit", 0)
+    assert result.result == "MAPI_E_UNABLE_TO_ABORT" and "R41" in result.rules
+    assert runtime.message(0).phase == "locked"
+
+
+def test_R41_abort_ignores_lock_variant_aborts_a_locked_message() -> None:
+    runtime = submission(ONE, tight=False, variant="abort-ignores-lock", **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-spooler", "lock")
+    assert drive(runtime, "abort") == [S_OK]
+    assert runtime.message(0).phase == "saved"
+
+
+def _presented(runtime):  # type: ignore[no-untyped-def]
+    drive(runtime, "lock")
+    (step,) = [s for s in runtime.enabled() if s.row == "present"][:1]
+    runtime.fire(step)
+    return step.arg
+
+
+def test_R47_busy_means_nothing_processed_and_a_retry() -> None:
+    runtime = spooled()
+    _presented(runtime)
+    assert runtime.fire(Step("xp-busy", 0, -1)).result == "MAPI_E_BUSY"
+    message = runtime.message(0)
+    assert message.phase == "retry_wait"
+    assert all(r.transmissions == 0 for r in message.recipients)
+    assert "end" not in rows_enabled(runtime)
+
+
+def test_R47_not_me_sends_the_spooler_to_another_transport() -> None:
+    runtime = spooled()
+    transport = _presented(runtime)
+    assert runtime.fire(Step("xp-not-me", 0, -1)).result == "MAPI_E_NOT_ME"
+    assert runtime.message(0).phase == "locked"
+    again = {s.arg for s in runtime.enabled() if s.row == "present"}
+    assert transport not in again
+
+
+def test_R49_transport_sets_responsibility_only_for_recipients_it_handles() -> None:
+    runtime = spooled()
+    transport = _presented(runtime)
+    takes = sorted(s.arg for s in runtime.enabled() if s.row == "transmit")
+    assert takes
+    drive(runtime, ("transmit", 0, takes[0]))
+    message = runtime.message(0)
+    assert message.recipients[takes[0]].resp and message.recipients[takes[0]].transmissions == 1
+    assert message.transport == transport
+    assert ("transmit", takes[0]) not in {(s.row, s.arg) for s in runtime.enabled()}
+
+
+def test_R51_end_message_flags_choose_the_next_state() -> None:
+    expected = {"end": "locked", "end-resend-now": "in_transport",
+                "end-resend-later": "retry_wait", "end-dont-resend": "transport_deferred"}
+    for row, state in expected.items():
+        runtime = spooled()
+        _presented(runtime)
+        for step in [s for s in runtime.enabled() if s.row == "transmit"]:
+            runtime.fire(step)
+        drive(runtime, "xp-ok", row)
+        assert runtime.message(0).phase == state, row
+
+
+def test_R58_spooler_ndrs_a_recipient_no_transport_takes() -> None:
+    config = Config(messages=1, recipients=2, transports=1, address_mixes=("mixed",))
+    runtime = submission(config, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-spooler", "lock")
+    orphans = [s.arg for s in runtime.enabled() if s.row == "spooler-ndr"]
+    assert len(orphans) == 1
+    drive(runtime, ("spooler-ndr", 0, orphans[0]))
+    assert runtime.message(0).recipients[orphans[0]].outcome == "ndr"
+
+
+def _deliver(runtime) -> None:  # type: ignore[no-untyped-def]
+    _presented(runtime)
+    for step in [s for s in runtime.enabled() if s.row == "transmit"]:
+        runtime.fire(step)
+    drive(runtime, "xp-ok", "end")
+    if any(s.row == "present" for s in runtime.enabled()):
+        _presented_again = [s for s in runtime.enabled() if s.row == "present"][0]
+        runtime.fire(_presented_again)
+        for step in [s for s in runtime.enabled() if s.row == "transmit"]:
+            runtime.fire(step)
+        drive(runtime, "xp-ok", "end")
+
+
+def test_R62_finished_msg_unlocks_dequeues_and_clears_submit() -> None:
+    runtime = spooled()
+    _deliver(runtime)
+    assert runtime.call("IMsgStore::FinishedMsg", 0, actor="spooler").result == S_OK
+    message = runtime.message(0)
+    assert message.phase == "delivered"
+    assert not message.in_queue and message.lock_holders == 0
+    assert not message.flags & MSGFLAG_SUBMIT
+
+
+def test_R62_client_cannot_call_finished_msg() -> None:
+    runtime = spooled()
+    assert runtime.call("IMsgStore::FinishedMsg", 0, actor="client").result == \
+        "MAPI_E_NO_SUPPORT"
+
+
+@pytest.mark.parametrize(("disposition", "folder"), [
+    ("leave", "outbox"), ("move", "sent"), ("delete", "gone")])
+def test_R63_disposition_of_the_sent_message(disposition: str, folder: str) -> None:
+    config = Config(messages=1, recipients=2, transports=2, dispositions=(disposition,))
+    runtime = submission(config, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-spooler")
+    _deliver(runtime)
+    drive(runtime, "finished-delivered")
+    assert runtime.message(0).folder == folder
+
+
+def test_R67_R68_abort_of_a_queued_message_makes_it_unsent_and_writable() -> None:
+    runtime = spooled()
+    # Success is one documented outcome; a messaging system may also refuse (R69).
+    outcomes = {s.row for s in runtime.enabled() if s.row.startswith("abort")}
+    assert outcomes == {"abort", "abort-refused"}
+    assert drive(runtime, "abort") == [S_OK]
+    message = runtime.message(0)
+    assert message.phase == "saved" and not message.in_queue
+    assert not message.flags & MSGFLAG_SUBMIT and message.flags & MSGFLAG_UNSENT
+    assert runtime.call("IMsgStore::OpenEntry", 0, flags="MAPI_MODIFY").result == S_OK
+
+
+def test_R67_abort_after_delivery_is_not_in_queue() -> None:
+    runtime = spooled()
+    _deliver(runtime)
+    drive(runtime, "finished-delivered")
+    assert runtime.call("IMsgStore::AbortSubmit", 0).result == "MAPI_E_NOT_IN_QUEUE"
+
+
+@pytest.mark.parametrize(("reading", "code"), [
+    ("not_in_queue", "MAPI_E_NOT_IN_QUEUE"), ("unable_to_abort", "MAPI_E_UNABLE_TO_ABORT")])
+def test_R67_abort_during_a_direct_send_follows_the_named_parameter(reading: str,
+                                                                    code: str) -> None:
+    config = Config(messages=1, recipients=2, transports=2,
+                    conflicts=Conflicts(abort_during_direct_send=reading))
+    runtime = submission(config, tight=True, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "route-direct")
+    assert runtime.call("IMsgStore::AbortSubmit", 0).result == code
+
+
+def test_R72_deferred_message_waits_for_its_send_time() -> None:
+    runtime = submission(ONE, tight=False, **{**PLAIN, "deferred_send": True})
+    drive(runtime, "add-recipients", "submit")
+    assert rows_enabled(runtime) & {"route-spooler", "route-direct"} == set()
+    drive(runtime, "route-defer")
+    assert "lock" not in rows_enabled(runtime)
+    drive(runtime, "send-time-reached", "route-spooler")
+    assert runtime.message(0).phase == "spooled"
