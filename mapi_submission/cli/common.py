@@ -58,7 +58,7 @@ def config_options(function: F) -> F:
     options = [
         click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="JSON configuration file (Config.to_dict() form); options override it."),
-        click.option("--messages", type=click.IntRange(1, 8), help="Messages (default 2)."),
+        click.option("--messages", type=click.IntRange(1, 10), help="Messages (default 2)."),
         click.option("--recipients", type=click.IntRange(1, 4),
                      help="Recipients per message (default 2)."),
         click.option("--transports", type=click.IntRange(1, 4), help="Transports (default 2)."),
