@@ -11,6 +11,7 @@ observed properties it states. What a record leaves out is unknown, never assume
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,10 @@ from typing import Any
 
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
 from mapi_submission.model.table import TABLE, Row
-from mapi_submission.model.world import World
+from mapi_submission.model.world import World, new_message, profiles
 
 from .cases import initial_from_json, initial_to_json
 
@@ -35,8 +37,12 @@ ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
 ACTORS: frozenset[str] = frozenset(row.actor for row in TABLE)
 KNOWN_FLAGS: frozenset[str] = frozenset(
     {value for row in TABLE for key, value in row.args if key == "flags"} | {"0"})
+#: SetLockState's lock argument (MAPI defines both; the table has rows for MSG_LOCKED only,
+#: so an MSG_UNLOCKED record is well formed and diverges).
 KNOWN_LOCKS: frozenset[str] = frozenset(
-    value for row in TABLE for key, value in row.args if key == "lock")
+    {value for row in TABLE for key, value in row.args if key == "lock"} | {"MSG_UNLOCKED"})
+#: A flag name in a record's flags ("KEEP_OPEN_READWRITE|FORCE_SAVE"): a MAPI constant name.
+FLAG_NAME = re.compile(r"[A-Z][A-Z0-9_]*|0")
 
 #: Record fields and the types they may hold (checked by hand: jsonschema per record would cost
 #: more than the validation itself on long logs; the JSON Schema states the same).
@@ -73,6 +79,7 @@ class Header:
     config: Config | None = None
     initial: World | None = None
     all_steps_logged: bool = False
+    line: int = 0  # line number of the header, 0 when the log has none
 
 
 @dataclass
@@ -148,13 +155,13 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
             raise LogError(f"{where}: field {name}: unknown field")
         _check_type(value, RECORD_FIELDS[name], f"{where}: field {name}")
     if data["event"] not in ALL_EVENTS:
-        raise LogError(f"{where}: field event: unknown event {data['event']!r}")
+        raise LogError(f"{where}: field event: unknown event {data['event']!r} (the events are "
+                       "listed in docs/log-format.md)")
     if data["actor"] not in ACTORS:
         raise LogError(f"{where}: field actor: unknown actor {data['actor']!r} "
                        f"(expected one of {', '.join(sorted(ACTORS))})")
-    if "flags" in data and data["flags"] not in KNOWN_FLAGS:
-        raise LogError(f"{where}: field flags: unknown flags {data['flags']!r} (expected one of "
-                       f"{', '.join(sorted(KNOWN_FLAGS))})")
+    if "flags" in data:
+        data["flags"] = _selecting_flag(data["flags"], f"{where}: field flags")
     if "lock" in data and data["lock"] not in KNOWN_LOCKS:
         raise LogError(f"{where}: field lock: unknown lock state {data['lock']!r} (expected "
                        f"{', '.join(sorted(KNOWN_LOCKS))})")
@@ -178,6 +185,21 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
     return data
 
 
+def _selecting_flag(flags: str, where: str) -> str:
+    """The one flag of `flags` (names joined by "|") that selects among the table's rows, or
+    "0"; flags the model does not distinguish (KEEP_OPEN_*, MAPI_DEFERRED_ERRORS) are
+    dropped."""
+    names = [name.strip() for name in flags.split("|")]
+    for name in names:
+        if not FLAG_NAME.fullmatch(name):
+            raise LogError(f"{where}: {flags!r} is not a flag name or names joined by '|'")
+    selecting = sorted({name for name in names if name in KNOWN_FLAGS and name != "0"})
+    if len(selecting) > 1:
+        raise LogError(f"{where}: {flags!r} combines {' and '.join(selecting)}, which select "
+                       "different calls")
+    return selecting[0] if selecting else "0"
+
+
 def parse_header(data: dict[str, Any], where: str) -> Header:
     header = data["header"]
     if not isinstance(header, dict):
@@ -194,8 +216,9 @@ def parse_header(data: dict[str, Any], where: str) -> Header:
     if "initial" in header:
         try:
             result.initial = initial_from_json(header["initial"])
-        except (KeyError, TypeError) as error:
-            raise LogError(f"{where}: field header/initial: malformed ({error})") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise LogError(f"{where}: field header/initial: malformed "
+                           f"({type(error).__name__}: {error})") from None
     if "all_steps_logged" in header:
         _check_type(header["all_steps_logged"], (bool,), f"{where}: field header/all_steps_logged")
         result.all_steps_logged = header["all_steps_logged"]
@@ -228,6 +251,8 @@ def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, 
         at = f"{where}: line {number}"
         try:
             data = json.loads(line)
+        except RecursionError:
+            raise LogError(f"{at}: malformed JSON: nested too deeply") from None
         except json.JSONDecodeError as error:
             if number == len(lines) and not text.endswith("\n"):
                 raise LogError(f"{at}: truncated record (no closing newline and not valid JSON: "
@@ -237,6 +262,7 @@ def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, 
             if records or number != _first_line(lines):
                 raise LogError(f"{at}: field header: a header must be the first line")
             header = parse_header(data, at)
+            header.line = number
             has_header = True
             continue
         record = check_record(data, at)
@@ -414,48 +440,108 @@ class LogValidator:
                     continue
                 allowed.add(self._describe_step(world, binding, step))
         rules, reason = self._broken_rules(record)
+        message = record["message"]
+        if message is not None and all(message not in b and None not in b
+                                       for _, b in self.candidates):
+            reason = (f"message id {_shown(message)} is new but every one of the "
+                      f"configuration's {self.config.messages} model messages is already bound "
+                      "to another id (raise --messages)")
         return Divergence(line, record, shown, sorted(allowed), rules, reason)
 
     def _broken_rules(self, record: dict[str, Any]) -> tuple[list[str], str]:
-        """Rules of the rows for this call that were not enabled, or whose result or observation
-        differs from the record (R-ids in numeric order)."""
-        rows = [r for r in self._rows_by_call.get((record["event"], record["actor"]), [])
-                if _row_flags(r) == (record.get("flags", "0"), record.get("lock"))]
+        """The rule ids the record breaks, and why, in order of precision:
+        - the call and result fit but the observed properties do not: the rules of the rows
+          that fit and of the properties observed (OBSERVATION_RULES);
+        - the message was in a state where a row giving the logged result starts, but some of
+          that row's guards are false: the rules of those guards (GUARD_RULES), with the rules
+          of the rows that answer this call instead;
+        - no consistent state is one the call's rows start from: the rules of the rows giving
+          the logged result (the call was made out of order)."""
+        event, actor, result = record["event"], record["actor"], record["result"]
+        call = (record.get("flags", "0"), record.get("lock"))
+        rows = [r for r in self._rows_by_call.get((event, actor), []) if _row_flags(r) == call]
         if not rows:
-            rows = [r for r in TABLE if r.event == record["event"]]
-            reason = (f"no {record['actor']} call {record['event']} with these flags exists in "
-                      "the model")
+            rows = [r for r in TABLE if r.event == event]
+            reason = f"no {actor} call {event} with these flags exists in the model"
             return _sorted_rules(r for row in rows for r in row.rules), reason
         without_observation = dict(record)
         without_observation.pop("observed", None)
         enabled: set[str] = set()
+        failed_guards: set[str] = set()
+        observed: dict[str, Any] = record.get("observed", {})
+        # Observed properties that differ from the model's after every matching step, and
+        # after some (the first, if not empty, names what no explanation gets right).
+        differ_everywhere: set[str] | None = None
+        differ_somewhere: set[str] = set()
+        wanted = [row for row in rows if row.result == result]
         for world, binding in self.candidates:
             for index, _ in self._targets(world, binding, record["message"]):
                 for step, after in self.successors(world):
                     if self._matches(without_observation, world, step, after, index):
                         enabled.add(step.row)
-        same_result = {name for name in enabled
-                       if self.model.rows[name].result == record["result"]}
-        rules = {r for row in rows for r in row.rules}
+                        if self.model.rows[step.row].result == result and index >= 0:
+                            actual = observe_message(self.config, after.messages[index])
+                            differing = {name for name, value in observed.items()
+                                         if not _observed_matches({name: value}, actual)}
+                            differ_somewhere |= differing
+                            differ_everywhere = (differing if differ_everywhere is None
+                                                 else differ_everywhere & differing)
+                for row in wanted:
+                    failed_guards.update(self._failed_guards(row, world, index, record))
+        same_result = {name for name in enabled if self.model.rows[name].result == result}
         if same_result:
-            # The call and result fit; what the record observed after it does not.
             rules = {r for name in same_result for r in self.model.rows[name].rules}
-            for name in record.get("observed", {}):
+            differing = sorted(differ_everywhere or differ_somewhere)
+            for name in differing:
                 rules.update(OBSERVATION_RULES.get(name, ()))
-            return _sorted_rules(rules), "the call is allowed but the observed properties differ"
-        if enabled:
-            # The rows that answer differently here, and those giving the logged result that
-            # were not enabled.
-            rules = {r for name in enabled for r in self.model.rows[name].rules}
-            rules.update(r for row in rows if row.result == record["result"] for r in row.rules)
-            return _sorted_rules(rules), (f"the call is allowed here but not with result "
-                                          f"{record['result']}")
-        return _sorted_rules(rules), "no consistent model state allows this call here"
+            return _sorted_rules(rules), ("the call is allowed but the observed "
+                                          f"{', '.join(differing)} differ")
+        answered = {r for name in enabled for r in self.model.rows[name].rules}
+        if failed_guards:
+            rules = answered | {r for g in failed_guards for r in GUARD_RULES.get(g, ())}
+            instead = sorted({self.model.rows[name].result for name in enabled})
+            answer = f"; the model answers {' or '.join(instead)}" if instead else ""
+            return _sorted_rules(rules), (f"not allowed with result {result}: "
+                                          f"{', '.join(sorted(failed_guards))} false{answer}")
+        sources = sorted({s for row in wanted or rows for s in row.sources})
+        rules = answered | {r for row in wanted or rows for r in row.rules}
+        whose = "message" if rows[0].machine == "message" else "transport"
+        return _sorted_rules(rules), ("no consistent model state allows this call here (it "
+                                      f"needs the {whose} in {', '.join(sources)})")
+
+    def _failed_guards(self, row: Row, world: World, index: int,
+                       record: dict[str, Any]) -> set[str]:
+        """Names of the guards of `row` that are false for the record's message (or transport)
+        when that message is in one of the row's source states; empty otherwise."""
+        if row.machine == "message":
+            if index < 0 or world.messages[index].phase not in row.sources:
+                return set()
+            compiled = next(c for c in self.model.message_rows[world.messages[index].phase]
+                            if c.row.name == row.name)
+            targets = [(index, a) for a in compiled.args
+                       if row.arg != "recipient" or record.get("recipient", a) == a]
+        else:
+            targets = [(-1, t) for t, state in enumerate(world.transports)
+                       if state in row.sources and record.get("transport", t) == t]
+            compiled = next((c for state in row.sources
+                             for c in self.model.transport_rows.get(state, ())
+                             if c.row.name == row.name), None)
+            if compiled is None:
+                return set()
+        failed: set[str] = set()
+        for message, arg in targets:
+            false = {name for name, check in zip(row.guards, compiled.guards, strict=True)
+                     if not check(self.config, world, message, arg)}
+            if not false:
+                return set()  # enabled for this argument: not what blocks the record
+            failed |= false
+        return failed
 
     def _describe_world(self, world: World, binding: Binding) -> str:
         parts = []
         for index, message in enumerate(world.messages):
-            name = binding[index] if binding[index] is not None else f"(unbound #{index})"
+            bound = binding[index]
+            name = _shown(bound) if bound is not None else f"(unbound #{index})"
             recipients = "".join(r.outcome[0] for r in message.recipients)
             parts.append(f"{name}={message.phase}[{recipients}]")
         coupling = "tight" if world.tight else "loose"
@@ -468,10 +554,18 @@ class LogValidator:
                          f" lock={lock}" if lock else "",
                          f" {row.arg}={step.arg}" if row.arg else ""])
         if row.machine == "message":
-            target = binding[step.message] or f"(new id as #{step.message})"
+            bound = binding[step.message]
+            target = _shown(bound) if bound is not None else f"(new id as #{step.message})"
         else:
             target = "-"
         return f"{row.actor} {row.event}{extra} on {target} -> {row.result}"
+
+
+def _shown(message_id: str) -> str:
+    """A log's message id as printed: JSON-quoted unless plain printable ASCII (ids are
+    arbitrary strings and the verdict must print on any terminal)."""
+    plain = message_id.isascii() and message_id.isprintable() and message_id.strip() == message_id
+    return message_id if plain and message_id else json.dumps(message_id)
 
 
 def _sorted_rules(rules: Iterable[str]) -> list[str]:
@@ -487,16 +581,54 @@ def validate_records(model: Model, initial: Iterable[World],
     count = 0
     for line, record in records:
         count += 1
-        divergence = validator.feed(line, record)
+        try:
+            divergence = validator.feed(line, record)
+        except WorldLimit as error:
+            raise WorldLimit(f"line {line}: {error}") from None
         if divergence is not None:
             return Verdict(count, divergence, len(validator.candidates), validator.peak)
     return Verdict(count, None, len(validator.candidates), validator.peak)
 
 
-def initial_worlds_for(model: Model, header: Header) -> list[World]:
-    if header.initial is not None:
-        return [header.initial]
-    return model.initial_worlds()
+def initial_worlds_for(model: Model, header: Header, where: str,
+                       max_worlds: int = DEFAULT_MAX_WORLDS) -> list[World]:
+    """The header's initial world, or every initial world of the configuration. LogError when
+    the header names a world the configuration does not start from (the model would otherwise
+    index recipients or transports it does not have); WorldLimit when the configuration has
+    more initial worlds than `max_worlds` (independent profiles grow exponentially)."""
+    config = model.config
+    if header.initial is None:
+        count = len(profiles(config))
+        if config.profiles != "shared":
+            count **= config.messages
+        if count * len(config.coupling) > max_worlds:
+            raise WorldLimit(f"the configuration has {count * len(config.coupling)} initial "
+                             f"worlds, more than {max_worlds}; give header/initial")
+        return model.initial_worlds()
+    at = f"{where}: line {header.line}: field header/initial"
+    initial = header.initial
+    if len(initial.messages) != config.messages:
+        raise LogError(f"{at}/messages: {len(initial.messages)} messages, the "
+                       f"configuration has {config.messages}")
+    if not _is_initial(config, initial):
+        raise LogError(f"{at}: not an initial world of the configuration (coupling, "
+                       "transports, setbacks or a message profile differ)")
+    return [initial]
+
+
+def _is_initial(config: Config, world: World) -> bool:
+    """Whether `world` is one of initial_worlds(config), without enumerating them."""
+    allowed = profiles(config)
+    try:
+        return (("tight" if world.tight is True else "loose" if world.tight is False else None)
+                in config.coupling
+                and world.transports == ("ready",) * config.transports
+                and world.queue == () and world.setbacks_left == config.setbacks
+                and all(message.profile in allowed for message in world.messages)
+                and world.messages == tuple(new_message(m.profile) for m in world.messages)
+                and (config.profiles != "shared" or len(set(world.messages)) <= 1))
+    except TypeError:  # unhashable values from a malformed header
+        return False
 
 
 def validate_log_text(text: str, where: str, config: Config | None = None,
@@ -505,11 +637,7 @@ def validate_log_text(text: str, where: str, config: Config | None = None,
     """Parse and validate; the header's configuration is used unless `config` is given."""
     header, records = parse_log(text, where)
     model = Model(config or header.config or Config(), variant)
-    if header.initial is not None and len(header.initial.messages) != model.config.messages:
-        raise LogError(f"{where}: field header/initial/messages: "
-                       f"{len(header.initial.messages)} messages, the configuration has "
-                       f"{model.config.messages}")
-    return validate_records(model, initial_worlds_for(model, header), records,
+    return validate_records(model, initial_worlds_for(model, header, where, max_worlds), records,
                             all_steps_logged=header.all_steps_logged, max_worlds=max_worlds)
 
 

@@ -3,7 +3,9 @@
     .venv/bin/python examples/logs/make_examples.py
 
 Each log is what an implementation would write: silent internal steps left out, some with
-every observed property, some with only a few, some with none.
+every observed property, some with only a few, some with none. A log made by a known-bad
+variant names it in its header ("source": "variant NAME"): it conforms to that variant and
+diverges from the specification.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def duplicate_send() -> str:
         ("retry-held", 0, -1), ("present", 0, 0), ("transmit", 0, 0), ("transmit", 0, 1),
         ("xp-ok", 0, -1), ("end", 0, -1), ("finished-delivered", 0, -1),
     ])
-    header = {"config": model.config.to_dict(), "initial": initial_to_json(start)}
+    header = {"config": model.config.to_dict(), "initial": initial_to_json(start),
+              "source": f"variant {variant}"}
     # Record 5 is the second IXPLogon::SubmitMessage (S_OK): observe its recipients only.
     text = sparse_log(model, start, steps, {5: ("recipients",)}, header)
     return renamed(text, {"msg-1": "outbox/42"})
@@ -122,8 +125,9 @@ def wrong_result() -> str:
     return dump_records({"config": model.config.to_dict()}, records)
 
 
-def main() -> None:
-    examples = {
+def examples() -> dict[str, str]:
+    """File name -> content of every example log."""
+    return {
         "conforming-one-message.jsonl": conforming_one_message(),
         "conforming-interleaved-partial.jsonl": interleaved_partial(),
         "location-only-tight-inbox.jsonl": counterexample_log("location-only", {"msg-1": "I-1"}),
@@ -133,7 +137,10 @@ def main() -> None:
         "download-in-flight.jsonl": counterexample_log("download-in-flight", {}),
         "submit-without-recipients-succeeds.jsonl": wrong_result(),
     }
-    for name, text in examples.items():
+
+
+def main() -> None:
+    for name, text in examples().items():
         for line in text.splitlines():
             json.loads(line)
         write_atomic(HERE / name, text)

@@ -23,7 +23,7 @@ from mapi_submission.generators.validate_log import (
     read_log,
     validate_records,
 )
-from mapi_submission.model.engine import Model
+from mapi_submission.model.engine import Model, StepNotEnabled
 
 from .common import Failure, UsageProblem, build_config, config_options, variant_option
 from .generate import OneLineErrors
@@ -59,13 +59,13 @@ def command(log: Path | None, variant: str | None, as_json: bool, max_worlds: in
     explicit = any(options.get(k) for k in _CONFIG_KEYS)
     config = build_config(**options) if explicit else header.config
     model = Model(config, variant) if config is not None else Model(None, variant)
-    if header.initial is not None and len(header.initial.messages) != model.config.messages:
-        raise UsageProblem(f"{log}: header/initial has {len(header.initial.messages)} messages, "
-                           f"the configuration {model.config.messages}")
     try:
-        verdict = validate_records(model, initial_worlds_for(model, header), records,
+        verdict = validate_records(model, initial_worlds_for(model, header, str(log), max_worlds),
+                                   records,
                                    all_steps_logged=header.all_steps_logged,
                                    max_worlds=max_worlds)
+    except LogError as error:
+        raise UsageProblem(str(error)) from None
     except WorldLimit as error:
         raise UsageProblem(f"{log}: {error}") from None
     against = variant or "the specification"
@@ -90,6 +90,13 @@ def convert_case(case_path: Path, output: Path | None) -> None:
         case = load_case(case_path)
     except CaseError as error:
         raise UsageProblem(str(error)) from None
-    text = case_to_log(case)
-    write_atomic(output, text)
+    try:
+        text = case_to_log(case)
+    except StepNotEnabled as error:
+        raise UsageProblem(f"{case_path}: does not replay against "
+                           f"{case.get('variant') or 'the specification'}: {error}") from None
+    try:
+        write_atomic(output, text)
+    except OSError as error:
+        raise UsageProblem(f"{output}: cannot write: {error.strerror or error}") from None
     click.echo(f"wrote {output} ({text.count(chr(10)) - 1} record(s)) from {case_path}")
