@@ -19,12 +19,16 @@ import jsonschema
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.observe import observe
+from mapi_submission.model.states import MESSAGE_STATES
 from mapi_submission.model.table import ROWS_BY_NAME, table_fingerprint
+from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Profile, World, new_message
 
 from mapi_submission import __version__
 
 SCHEMA_VERSION = 1
+
+MESSAGE_STATE_NAMES = frozenset(state.name for state in MESSAGE_STATES)
 
 
 class CaseError(ValueError):
@@ -163,9 +167,27 @@ def validate_case(data: Any, where: str) -> None:
     if errors:
         first = errors[0]
         raise CaseError(f"{where}: field {_field(first)}: {first.message}")
+    if data["variant"] is not None and data["variant"] not in VARIANTS:
+        raise CaseError(f"{where}: field variant: unknown variant {data['variant']!r}; known: "
+                        f"{', '.join(sorted(VARIANTS))}")
     for number, step in enumerate(data["steps"]):
         if step["row"] not in ROWS_BY_NAME:
             raise CaseError(f"{where}: field steps/{number}/row: unknown row {step['row']!r}")
+        row = ROWS_BY_NAME[step["row"]]
+        # A case is read by people and by other tools: its event, actor and rules must say
+        # what its row says, or the file contradicts itself.
+        # (a refusal step names the rules of what refuses it instead of the row's)
+        for name, expected in (("event", row.event), ("actor", row.actor),
+                               ("rules", list(row.rules))):
+            if name == "rules" and "refusal" in step:
+                continue
+            if step[name] != expected:
+                raise CaseError(f"{where}: field steps/{number}/{name}: {step[name]!r} does not "
+                                f"match row {row.name!r} ({expected!r})")
+        for index, message in enumerate(step["expect"]["messages"]):
+            if message["state"] not in MESSAGE_STATE_NAMES:
+                raise CaseError(f"{where}: field steps/{number}/expect/messages/{index}/state: "
+                                f"unknown state {message['state']!r}")
     try:
         config = Config.from_dict(data["config"])
     except (ConfigError, TypeError) as error:
@@ -197,9 +219,18 @@ def _check_consistent(data: dict[str, Any], config: Config, where: str) -> None:
             raise CaseError(f"{where}: field steps/{number}/arg: {step['arg']} is out of range")
 
 
+#: Larger files are refused before reading: the longest generated case (a postman tour of
+#: the default configuration) is about 40 KiB.
+MAX_CASE_BYTES = 64 * 1024 * 1024
+
+
 def load_case(path: Path) -> dict[str, Any]:
     where = str(path)
     try:
+        size = path.stat().st_size
+        if path.is_file() and size > MAX_CASE_BYTES:
+            raise CaseError(f"{where}: {size} bytes; case files are limited to "
+                            f"{MAX_CASE_BYTES} bytes")
         text = path.read_text(encoding="utf-8")
     except IsADirectoryError:
         raise CaseError(f"{where}: is a directory, expected a case file") from None

@@ -43,6 +43,12 @@ def run() -> None:
     except click.exceptions.Abort:
         click.echo("mapi-submission: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as error:
+        # click prints usage errors over several lines; every command answers in one
+        where = error.ctx.command_path if error.ctx is not None else "mapi-submission"
+        click.echo(f"mapi-submission: error: {where}: {error.format_message()} "
+                   f"(see '{where} --help')", err=True)
+        sys.exit(2)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
