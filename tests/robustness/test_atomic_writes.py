@@ -1,0 +1,55 @@
+"""Writes go through a temporary file and a rename: a run that fails or is interrupted while
+writing leaves every output file either as it was or complete, never truncated."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from mapi_submission.generators import cases as cases_module
+from mapi_submission.generators.cases import load_case, write_atomic
+from mapi_submission.generators.generate import generate, write_cases
+from mapi_submission.model.config import Config
+from mapi_submission.model.engine import Model
+
+
+def test_a_failing_write_keeps_the_previous_file_and_leaves_no_temporary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "summary.json"
+    write_atomic(target, '{"version": 1}\n')
+
+    def interrupted(source: str, destination: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cases_module.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, '{"version": 2, "much": "' + "x" * 100_000 + '"}\n')
+    assert json.loads(target.read_text(encoding="utf-8")) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_generation_interrupted_midway_leaves_only_whole_case_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config(messages=1, recipients=1, transports=1)
+    produced = generate(Model(config), "transitions", seed=0)
+    assert len(produced.cases) > 2
+    write_cases(produced.cases, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def dies_on_the_third(source: str, destination: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(cases_module.os, "replace", dies_on_the_third)
+    with pytest.raises(OSError, match="disk full"):
+        write_cases(produced.cases, tmp_path)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before  # same content: every file is whole, no temporaries remain
+    for path in tmp_path.iterdir():
+        load_case(path)
