@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "replay",
     "coverage",
     "validate_log",
+    "export",
 ]
 
 

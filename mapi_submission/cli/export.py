@@ -1,0 +1,100 @@
+"""`mapi-submission export promela`: the model of a bounded configuration as Promela, for
+SPIN (multi-core, bitstate and swarm runs beyond what one Python process explores).
+
+Exit 0 on success (with --verify: SPIN found no error), 1 when --verify finds an error, 2 on
+bad usage or when spin/gcc cannot run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mapi_submission.generators.cases import write_atomic
+from mapi_submission.generators.promela import (
+    SpinProblem,
+    spin_unavailable,
+    to_promela,
+    verify_with_spin,
+)
+
+from .common import Failure, UsageProblem, build_config, config_options, variant_option
+
+
+class _OneLineErrors(click.Group):
+    """Unknown formats and option errors become one line with exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"export: {error.format_message()}") from None
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"export: {error.format_message()}") from None
+
+
+class _OneLineCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"export {ctx.info_name}: {error.format_message()}") from None
+
+
+@click.group("export", cls=_OneLineErrors)
+def command() -> None:
+    """Export the model in another tool's language."""
+
+
+@command.command("promela", cls=_OneLineCommand)
+@config_options
+@variant_option
+@click.option("-o", "--output", "output", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Promela file to write ('-' for standard output).")
+@click.option("--verify", is_flag=True,
+              help="Also run SPIN on it (spin -a, gcc, pan) and report its verdict.")
+def promela(output: Path, variant: str | None, verify: bool, **options: Any) -> None:
+    """The transition table and the safety properties as a Promela model for SPIN.
+
+    \b
+    spin -a FILE.pml && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -m1000000
+    pan exits 0 even when it finds an error: read its "errors:" line.
+    """
+    config = build_config(**options)
+    text = to_promela(config, variant)
+    if str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            write_atomic(output, text)
+        except OSError as error:
+            raise UsageProblem(f"{output}: cannot write: {error.strerror or error}") from None
+        click.echo(f"wrote {output} ({len(text.splitlines())} lines)", err=True)
+    if not verify:
+        return
+    reason = spin_unavailable()
+    if reason is not None:
+        raise UsageProblem(f"export promela --verify: {reason}")
+    try:
+        result = verify_with_spin(text)
+    except SpinProblem as error:
+        raise UsageProblem(f"export promela --verify: {error}") from None
+    verdict = ("holds" if result.holds else
+               "VIOLATED: " + ", ".join([*result.violated, *result.other_errors])
+               if result.errors else "incomplete search (depth bound or memory)")
+    click.echo(f"spin: {result.states:,} states stored, {result.errors} error(s), "
+               f"search {result.search_seconds:.2f} s, compile {result.compile_seconds:.2f} s: "
+               f"{verdict}", err=True)
+    if result.errors:
+        raise Failure("")
+    if not result.complete:
+        raise UsageProblem("export promela --verify: SPIN's search was cut short")
