@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "coverage",
     "validate_log",
     "export",
+    "diagram",
 ]
 
 

@@ -1,0 +1,69 @@
+"""`mapi-submission diagram`: render the state diagrams from the transition table, or check
+that the checked-in ones are current.
+
+Exit 0 when written (or, with --check, when every file is current), 1 with --check when a
+file is stale or missing (each named on stderr), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mapi_submission.generators.diagrams import (
+    FORMATS,
+    all_outputs,
+    stale_files,
+    write_outputs,
+)
+
+from .common import Failure, UsageProblem
+from .generate import OneLineErrors
+
+DEFAULT_FOLDER = Path("diagrams")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    if not chosen:
+        raise UsageProblem(f"--format: expected one or more of {','.join(FORMATS)}")
+    for name in chosen:
+        if name not in FORMATS:
+            raise UsageProblem(
+                f"--format: unknown format {name!r}; expected some of {','.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+@click.command("diagram", cls=OneLineErrors)
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=DEFAULT_FOLDER,
+              show_default=True, help="Folder of the diagrams.")
+@click.option("--format", "format_text", default=",".join(FORMATS), show_default=True,
+              help="Comma-separated formats: dot, svg, mmd (Mermaid), png.")
+@click.option("--check", is_flag=True,
+              help="Write nothing: regenerate in memory and exit 1 naming each stale file "
+              "(DOT and Mermaid compared byte for byte; each SVG must be XML rendered from "
+              "the current DOT).")
+def command(out: Path, format_text: str, check: bool) -> None:
+    """Render the message and recipient life-cycles, an explored world graph and the
+    location-only counterexample from the transition table."""
+    formats = parse_formats(format_text)
+    if out.exists() and not out.is_dir():
+        raise UsageProblem(f"{out}: not a folder")
+    if check:
+        problems = stale_files(out, formats)
+        if problems:
+            raise Failure("\n".join(f"diagram --check: {p}" for p in problems)
+                          + "\nrun `mapi-submission diagram` to render them again")
+        click.echo(f"diagram --check: every {'/'.join(f for f in formats if f != 'png')} "
+                   f"file in {out} is current")
+        return
+    outputs, skipped = all_outputs(formats)
+    for note in skipped:
+        click.echo(f"mapi-submission diagram: {note}", err=True)
+    try:
+        written = write_outputs(out, outputs)
+    except OSError as error:
+        raise UsageProblem(f"{out}: cannot write: {error}") from None
+    for path in written:
+        click.echo(str(path))
