@@ -59,6 +59,8 @@ OBSERVED_FIELDS: dict[str, tuple[type, ...]] = {
 RECIPIENT_FIELDS: dict[str, tuple[type, ...]] = {
     "responsibility": (bool,), "state": (str,), "transmissions": (int,),
 }
+#: One letter per recipient state in the possible states a verdict lists.
+RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 #: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
 DEFAULT_MAX_WORLDS = 200_000
 
@@ -542,10 +544,12 @@ class LogValidator:
         for index, message in enumerate(world.messages):
             bound = binding[index]
             name = _shown(bound) if bound is not None else f"(unbound #{index})"
-            recipients = "".join(r.outcome[0] for r in message.recipients)
+            recipients = "".join(RECIPIENT_LETTERS.get(r.outcome, "?") for r in message.recipients)
             parts.append(f"{name}={message.phase}[{recipients}]")
         coupling = "tight" if world.tight else "loose"
-        return f"{coupling}: " + " ".join(parts)
+        transports = ("" if all(t == "ready" for t in world.transports)
+                      else f" transports={','.join(world.transports)}")
+        return f"{coupling}{transports}: " + " ".join(parts)
 
     def _describe_step(self, world: World, binding: Binding, step: Step) -> str:
         row = self.model.rows[step.row]

@@ -1,0 +1,136 @@
+"""The log format is stated three times (validator, JSON Schema, docs/log-format.md); all three
+must say what the transition table says, and the page's example must give the verdicts it
+shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from mapi_submission.generators.validate_log import (
+    ACTORS,
+    ALL_EVENTS,
+    KNOWN_FLAGS,
+    KNOWN_LOCKS,
+    OBSERVED_FIELDS,
+    RECIPIENT_FIELDS,
+    RECORD_FIELDS,
+    REQUIRED_FIELDS,
+    SILENT_EVENTS,
+    _row_flags,
+)
+from mapi_submission.model.states import MESSAGE_STATES, RECIPIENT_STATES
+from mapi_submission.model.table import TABLE
+
+from .logs_support import EXAMPLES, ROOT, run
+
+DOC = (ROOT / "docs" / "log-format.md").read_text()
+SCHEMA: dict[str, Any] = json.loads(
+    (ROOT / "mapi_submission" / "schemas" / "log-record.schema.json").read_text())
+HEADER_FIELDS = {"config", "initial", "all_steps_logged", "source"}
+
+
+def _section(title: str) -> str:
+    start = DOC.index(f"\n### {title}\n")
+    end = DOC.find("\n### ", start + 1)
+    return DOC[start:end]
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    """The body rows of the markdown tables in `text` (header rows left out)."""
+    lines = text.splitlines()
+    return [[cell.strip() for cell in line.strip("|").split("|")]
+            for number, line in enumerate(lines)
+            if line.startswith("| ")
+            and not (number + 1 < len(lines) and lines[number + 1].startswith("|---"))]
+
+
+def test_the_page_lists_every_event_of_the_table_where_it_belongs() -> None:
+    logged = _table_rows(_section("Calls an implementation logs"))
+    silent = _table_rows(_section("Internal steps (not logged)"))
+    for row in TABLE:
+        rows = silent if row.event in SILENT_EVENTS else logged
+        flags, lock = _row_flags(row)
+        found = [r for r in rows if r[0] == row.actor and r[1] == f"`{row.event}`"
+                 and set(re.findall(r'"flags": "(\w+)"', r[2])) <= {flags}
+                 and (flags == "0" or f'"flags": "{flags}"' in r[2])
+                 and re.findall(r'"lock": "(\w+)"', r[2]) == ([lock] if lock else [])]
+        assert found, f"row {row.name}: {row.actor} {row.event} is not on the page"
+        for line in found:
+            if len(line) == 5:
+                assert f"`{row.result}`" in line[3], f"row {row.name}: result {row.result}"
+            assert set(row.rules) <= set(line[-1].split(", ")), f"row {row.name}: rules"
+    named = {r[1].strip("`") for r in logged + silent}
+    assert named == set(ALL_EVENTS), "the page names an event the table does not have"
+
+
+def test_the_page_names_every_actor_field_value_and_result() -> None:
+    for actor in ACTORS:
+        assert f"`{actor}`" in DOC
+    for name in [*RECORD_FIELDS, *OBSERVED_FIELDS, *RECIPIENT_FIELDS, *HEADER_FIELDS]:
+        assert f"| `{name}` |" in DOC or f"`{name}`" in DOC, name
+    for result in {row.result for row in TABLE}:
+        assert f"`{result}`" in _section("Result codes"), result
+    for state in (*MESSAGE_STATES, *RECIPIENT_STATES):
+        assert f"`{state.name}`" in DOC, state.name
+    for value in KNOWN_LOCKS | (KNOWN_FLAGS - {"0"}):
+        assert value in DOC, value
+
+
+def test_the_schema_says_what_the_validator_and_the_table_say() -> None:
+    record = SCHEMA["$defs"]["record"]
+    assert set(record["properties"]) == set(RECORD_FIELDS)
+    assert record["required"] == list(REQUIRED_FIELDS)
+    assert set(record["properties"]["actor"]["enum"]) == set(ACTORS)
+    assert set(record["properties"]["event"]["enum"]) == set(ALL_EVENTS)
+    assert set(record["properties"]["lock"]["enum"]) == set(KNOWN_LOCKS)
+    assert set(record["properties"]["flags"]["examples"]) == set(KNOWN_FLAGS)
+    assert set(record["properties"]["result"]["examples"]) == {row.result for row in TABLE}
+    observed = SCHEMA["$defs"]["observed"]["properties"]
+    assert set(observed) == set(OBSERVED_FIELDS)
+    assert set(observed["recipients"]["items"]["properties"]) == set(RECIPIENT_FIELDS)
+    assert (set(observed["recipients"]["items"]["properties"]["state"]["enum"])
+            == {s.name for s in RECIPIENT_STATES})
+    header = SCHEMA["$defs"]["header_line"]["properties"]["header"]["properties"]
+    assert set(header) == HEADER_FIELDS
+
+
+def test_every_example_line_is_valid_under_the_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    paths = sorted(EXAMPLES.glob("*.jsonl"))
+    assert paths
+    for path in paths:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            errors = list(validator.iter_errors(json.loads(line)))
+            assert not errors, f"{path.name}:{number}: {errors[0].message}"
+    flags = validator.iter_errors({"seq": 1, "actor": "client", "event": "IMsgStore::OpenEntry",
+                                   "message": "m", "result": "S_OK",
+                                   "flags": "KEEP_OPEN_READWRITE | MAPI_MODIFY"})
+    assert not list(flags)
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC, flags=re.S)
+
+
+def test_the_pages_example_gives_the_verdicts_it_shows(tmp_path: Path) -> None:
+    example, changed = _blocks("jsonl")
+    conforming_output, diverging_output = _blocks("text")
+    log = tmp_path / "example.jsonl"
+    log.write_text(example)
+    code, out, _ = run("validate-log", str(log))
+    assert code == 0
+    assert out.replace(str(tmp_path) + "/", "") == conforming_output
+    replacement = json.loads(changed)
+    lines = [replacement if json.loads(line).get("seq") == replacement["seq"] else
+             json.loads(line) for line in example.splitlines()]
+    diverging = tmp_path / "diverging.jsonl"
+    diverging.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, out, err = run("validate-log", str(diverging))
+    assert code == 1
+    assert out.replace(str(tmp_path) + "/", "") == diverging_output
+    assert "diverges from the specification at line 7" in err

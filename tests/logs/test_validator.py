@@ -1,0 +1,167 @@
+"""What the validator decides: silent steps may happen between records, what a record leaves
+out is unknown, message ids bind on first sight, and any run of the model, logged with any
+part of its observations, conforms."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from mapi_submission.generators.logs import random_run
+from mapi_submission.generators.validate_log import (
+    SILENT_EVENTS,
+    dump_records,
+    parse_log,
+    path_to_log,
+    step_record,
+    validate_log_text,
+)
+from mapi_submission.model import Config, Model
+from mapi_submission.model.engine import Step
+from mapi_submission.model.observe import OBSERVATION_RULES
+from mapi_submission.model.world import World
+
+from .logs_support import CONFORMING
+
+ONE = Config(messages=1, recipients=1)
+TWO = Config(messages=2, recipients=1, transports=1)
+
+
+def _run_with_silent_steps(seed: int = 0) -> tuple[Model, World, list[tuple[Step, World]]]:
+    model = Model(ONE)
+    for attempt in range(seed, seed + 200):
+        start, steps = random_run(model, seed=attempt, steps=25)
+        silent = [s for s, _ in steps if model.rows[s.row].event in SILENT_EVENTS]
+        if len(silent) >= 3:
+            return model, start, steps
+    raise AssertionError("no random run with internal steps")
+
+
+def _records(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _text(lines: list[dict[str, object]]) -> str:
+    return "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
+
+
+def test_internal_steps_happen_silently_between_records() -> None:
+    model, start, steps = _run_with_silent_steps()
+    silent_left_out = path_to_log(model, start, steps)
+    every_step = path_to_log(model, start, steps, include_silent=True)
+    assert silent_left_out.count("\n") < every_step.count("\n")
+    assert validate_log_text(silent_left_out, "log").conforms
+    assert validate_log_text(every_step, "log").conforms
+
+
+def test_when_every_step_is_logged_a_missing_internal_step_is_a_divergence() -> None:
+    model, start, steps = _run_with_silent_steps()
+    lines = _records(path_to_log(model, start, steps, include_silent=True))
+    first_silent = next(i for i, line in enumerate(lines)
+                        if i > 0 and line["event"] in SILENT_EVENTS)
+    del lines[first_silent]
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None
+    assert verdict.divergence.line <= first_silent + 1
+
+
+def test_what_a_log_leaves_out_is_unknown_not_assumed() -> None:
+    lines = _records(CONFORMING.read_text())
+    del lines[0]["header"]["initial"]
+    for line in lines[1:]:
+        line.pop("observed")
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.conforms
+    assert verdict.peak_worlds > 1, "several model worlds stay consistent with the log"
+
+
+@pytest.mark.parametrize("name", sorted(OBSERVATION_RULES))
+def test_a_wrong_observation_diverges_naming_its_rules(name: str) -> None:
+    lines = _records(CONFORMING.read_text())
+    observed = lines[3]["observed"]
+    assert isinstance(observed, dict)
+    if name == "recipients":
+        observed[name] = [{"responsibility": True}]
+    else:
+        observed[name] = observed[name] ^ 0x10
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 4
+    assert name in verdict.divergence.reason
+    assert set(OBSERVATION_RULES[name]) <= set(verdict.divergence.rules)
+
+
+def test_message_ids_bind_on_first_sight_whatever_they_are() -> None:
+    model = Model(TWO)
+    start, steps = random_run(model, seed=4, steps=40)
+    text = path_to_log(model, start, steps)
+    assert '"msg-1"' in text and '"msg-2"' in text
+    swapped = (text.replace('"msg-1"', '"tmp"').replace('"msg-2"', '"\\u00e9t\\u00e9 #2"')
+               .replace('"tmp"', '"0x0001"'))
+    assert validate_log_text(text, "log").conforms
+    assert validate_log_text(swapped, "log").conforms
+
+
+def test_one_id_cannot_stand_for_two_messages() -> None:
+    model = Model(TWO)
+    start, steps = random_run(model, seed=4, steps=40)
+    lines = _records(path_to_log(model, start, steps))
+    first_of_second = next(i for i, line in enumerate(lines) if line.get("message") == "msg-2")
+    for line in lines[1:]:
+        if line.get("message") == "msg-2":
+            line["message"] = "msg-1"
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None
+    assert verdict.divergence.line >= first_of_second + 1
+
+
+def test_flags_the_model_does_not_distinguish_are_ignored() -> None:
+    lines = _records(CONFORMING.read_text())
+    assert lines[2]["event"] == "IMAPIProp::SaveChanges"
+    lines[2]["flags"] = "KEEP_OPEN_READWRITE"
+    assert validate_log_text(_text(lines), "log").conforms
+    lines[2]["flags"] = "KEEP_OPEN_READWRITE|FORCE_SAVE"
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 3
+    assert verdict.divergence.record["flags"] == "FORCE_SAVE"
+
+
+def test_transport_session_records_name_the_transport() -> None:
+    model = Model(Config(messages=1, recipients=1, transports=2, coupling=("loose",)))
+    for seed in range(400):
+        start, steps = random_run(model, seed=seed, steps=30)
+        if any(step.row == "transport-recovers" for step, _ in steps):
+            break
+    else:
+        raise AssertionError("no run in which a transport recovers")
+    lines = _records(path_to_log(model, start, steps))
+    assert validate_log_text(_text(lines), "log").conforms
+    index = next(i for i, line in enumerate(lines) if line.get("message", "") is None)
+    assert lines[index]["event"] == "IMAPISupport::SpoolerNotify"
+    lines[index]["transport"] = 1 - int(lines[index]["transport"])  # type: ignore[call-overload]
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == index + 1
+
+
+@pytest.mark.parametrize("config", [ONE, TWO], ids=["one message", "two messages"])
+def test_every_run_of_the_model_conforms_however_little_its_log_observes(
+        config: Config) -> None:
+    model = Model(config)
+    chooser = random.Random(7)
+    fields = ("state", "folder", "message_flags", "submit_flags", "in_queue", "locked",
+              "recipients")
+    for seed in range(25):
+        start, steps = random_run(model, seed=seed, steps=30)
+        records = []
+        before = start
+        for step, after in steps:
+            if model.rows[step.row].event not in SILENT_EVENTS:
+                shown = tuple(f for f in fields if chooser.random() < 0.3)
+                records.append(step_record(model, len(records) + 1, step, before, after,
+                                           observe_fields=shown))
+            before = after
+        header = {"config": config.to_dict()}
+        text = dump_records(header, records)
+        assert len(parse_log(text, "log")[1]) == len(records)
+        verdict = validate_log_text(text, f"seed {seed}")
+        assert verdict.conforms, verdict.divergence and verdict.divergence.describe()
