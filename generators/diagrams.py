@@ -459,7 +459,7 @@ def recipient_figure() -> Figure:
                     "Recipient responsibility life-cycle (reference 2.3): changes declared by "
                     "the table or seen over every transition of one message (default "
                     "configuration)",
-                    graph_attributes={"nodesep": "0.5", "ranksep": "1.4"})
+                    label_nodes=True, graph_attributes={"nodesep": "0.3", "ranksep": "0.5"})
     figure.nodes.append(Node("start", "", "start", None, "recipient row added", shape="point"))
     leaving = {old for (old, new) in observed.changes if old != new}
     for info in RECIPIENT_STATES:
@@ -478,7 +478,8 @@ def recipient_figure() -> Figure:
             row = next(r for r in TABLE if r.name == name)
             label, text = row_label(row)
             figure.edges.append(Edge(old, new, label, text, row_tooltip(row),
-                                     ACTOR_COLOURS[row.actor]))
+                                     ACTOR_COLOURS[row.actor],
+                                     reverse=new == "pending" and old != "pending"))
     return figure
 
 
@@ -615,7 +616,7 @@ def _dot_body(figure: Figure) -> str:
         "fontname": FONT,
         "fontsize": "16",
         "labelloc": "t",
-        "label": figure.title,
+        "label": "\n".join(_wrap_text(figure.title, 100)),
         "bgcolor": "white",
         "pad": "0.3",
         "splines": "true",
