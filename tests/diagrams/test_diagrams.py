@@ -230,3 +230,13 @@ def test_mermaid_is_well_formed(texts: dict[str, str]) -> None:
         styled = sorted(int(i) for line in lines if line.strip().startswith("linkStyle ")
                         for i in line.split()[1].split(","))
         assert styled == list(range(len(links))), name
+
+
+def test_readme_mermaid_embed_is_the_rendered_life_cycle() -> None:
+    readme = (CHECKED_IN.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```mermaid\n(.*?)^```$", readme, re.M | re.S)
+    if not blocks:
+        pytest.skip("README.md embeds no Mermaid diagram yet")
+    assert blocks[0] == (CHECKED_IN / "message-lifecycle.mmd").read_text(encoding="utf-8"), (
+        "README.md's Mermaid block differs from diagrams/message-lifecycle.mmd: paste the "
+        "rendered file again")
