@@ -80,14 +80,13 @@ ACTOR_COLOURS: dict[str, str] = {
 HIGHLIGHT = "#d93025"
 MUTED = "#c4c7c5"
 
-#: A row with more sources than this is drawn through one junction point: its label appears
-#: once instead of once per source (AbortSubmit leaves nine states).
-JUNCTION_FROM = 3
+#: A row leaving more states than this is drawn once, from a box of its own, and its source
+#: states carry a marker (AbortSubmit leaves nine states, a recursive lock four).
+MARKED_FROM = 3
 
 #: Formats written to disk; `dot` and `mmd` are text and compared by --check.
 FORMATS: tuple[str, ...] = ("dot", "svg", "mmd", "png")
 TEXT_FORMATS: tuple[str, ...] = ("dot", "mmd")
-RENDERED_FORMATS: tuple[str, ...] = ("svg", "png")
 
 #: The explored world graph is drawn for one message with every optional feature but
 #: AbortSubmit off, one recipient, one transport and no setbacks, submitted from the Outbox
@@ -123,7 +122,7 @@ class Node:
     text: str  # plain label for Mermaid (lines joined with <br/>)
     cluster: str | None = None
     tooltip: str = ""
-    shape: str = "box"  # box, point, junction, note
+    shape: str = "box"  # box, point, label (a marked row), edge label, plain (legend), note
     fill: str = "#ffffff"
     colour: str = "#3c4043"
     width: float = 1.0
@@ -142,7 +141,6 @@ class Edge:
     width: float = 1.2
     style: str = "solid"
     arrow: bool = True
-    constraint: bool = True
     #: Laid out as if it pointed from target to source (a backward edge of the life-cycle),
     #: drawn with its arrow at the target all the same.
     reverse: bool = False
@@ -277,11 +275,11 @@ def lifecycle_transitions() -> list[Transition]:
 
 
 def marked_rows() -> list[Row]:
-    """Rows leaving more than JUNCTION_FROM states (AbortSubmit, a recursive lock): each
+    """Rows leaving more than MARKED_FROM states (AbortSubmit, a recursive lock): each
     source state shows a marker with the row's name, and the row is drawn once, from a
     label node, instead of once per source."""
     return [row for row in message_rows()
-            if len(row.sources) > JUNCTION_FROM and not (row.dest is None and row.is_error)]
+            if len(row.sources) > MARKED_FROM and not (row.dest is None and row.is_error)]
 
 
 def state_depths() -> dict[str, int]:
@@ -538,6 +536,10 @@ def world_graph_figure(config: Config = WORLD_GRAPH_CONFIG) -> Figure:
 # ---- the location-only counterexample ----------------------------------------------------------
 
 
+class NoCounterexample(LookupError):
+    """The variant no longer breaks the properties it is known to break."""
+
+
 def shortest_counterexample(variant: str = COUNTEREXAMPLE_VARIANT,
                             config: Config = COUNTEREXAMPLE_CONFIG) -> Counterexample:
     """The shortest counterexample among the properties the variant is known to break (ties:
@@ -547,7 +549,8 @@ def shortest_counterexample(variant: str = COUNTEREXAMPLE_VARIANT,
     found = [v.counterexample for v in result.verdicts
              if v.status == VIOLATED and v.property.id in breaks and v.counterexample]
     if not found:
-        raise LookupError(f"variant {variant}: no counterexample for {', '.join(breaks)}")
+        raise NoCounterexample(
+            f"variant {variant}: no counterexample for {', '.join(breaks)}")
     return min(found, key=lambda example: len(example.steps))
 
 
@@ -675,8 +678,6 @@ def _dot_body(figure: Figure) -> str:
             source, target = target, source
             if edge.arrow:
                 attributes["dir"] = "back"
-        if not edge.constraint:
-            attributes["constraint"] = "false"
         out.append(f"  {_q(source)} -> {_q(target)} [{_dot_attributes(attributes)}];")
     out.append("}")
     return "\n".join(out) + "\n"
@@ -687,9 +688,6 @@ def _dot_node(node: Node) -> str:
     if node.shape == "point":
         attributes = {"shape": "circle", "style": "filled", "fillcolor": "#202124",
                       "label": "", "width": "0.18", "fixedsize": "true"}
-    elif node.shape == "junction":
-        attributes = {"shape": "circle", "style": "filled", "fillcolor": node.colour,
-                      "color": node.colour, "label": "", "width": "0.1", "fixedsize": "true"}
     elif node.shape == "edge label":
         attributes = {"shape": "box", "style": "filled", "fillcolor": node.fill,
                       "color": node.fill, "margin": "0.02,0.01", "label": f"<{node.label}>"}
@@ -776,7 +774,7 @@ def _mermaid_id(name: str) -> str:
 
 def _mermaid_node(node: Node) -> str:
     identifier = _mermaid_id(node.id)
-    if node.shape in ("point", "junction"):
+    if node.shape == "point":
         return f"{identifier}(({_mermaid_text(' ')}))"
     class_suffix = f":::{node.mermaid_class}_state" if node.mermaid_class else ""
     if node.terminal:

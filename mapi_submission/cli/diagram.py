@@ -7,12 +7,15 @@ file is stale or missing (each named on stderr), 2 on bad usage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from mapi_submission.generators.diagrams import (
     FORMATS,
+    NoCounterexample,
     all_outputs,
     stale_files,
     write_outputs,
@@ -22,6 +25,7 @@ from .common import Failure, UsageProblem
 from .generate import OneLineErrors
 
 DEFAULT_FOLDER = Path("diagrams")
+T = TypeVar("T")
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -33,6 +37,14 @@ def parse_formats(text: str) -> tuple[str, ...]:
             raise UsageProblem(
                 f"--format: unknown format {name!r}; expected some of {','.join(FORMATS)}")
     return tuple(f for f in FORMATS if f in chosen)
+
+
+def _drawn(draw: Callable[[], T]) -> T:
+    """Run `draw`; a variant that no longer yields its counterexample fails with one line."""
+    try:
+        return draw()
+    except NoCounterexample as error:
+        raise Failure(f"mapi-submission diagram: {error}") from None
 
 
 @click.command("diagram", cls=OneLineErrors)
@@ -51,14 +63,14 @@ def command(out: Path, format_text: str, check: bool) -> None:
     if out.exists() and not out.is_dir():
         raise UsageProblem(f"{out}: not a folder")
     if check:
-        problems = stale_files(out, formats)
+        problems = _drawn(lambda: stale_files(out, formats))
         if problems:
             raise Failure("\n".join(f"diagram --check: {p}" for p in problems)
                           + "\nrun `mapi-submission diagram` to render them again")
         click.echo(f"diagram --check: every {'/'.join(f for f in formats if f != 'png')} "
                    f"file in {out} is current")
         return
-    outputs, skipped = all_outputs(formats)
+    outputs, skipped = _drawn(lambda: all_outputs(formats))
     for note in skipped:
         click.echo(f"mapi-submission diagram: {note}", err=True)
     try:

@@ -3,6 +3,7 @@ XML, and `mapi-submission diagram --check` catches drift of the checked-in diagr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import xml.etree.ElementTree as ElementTree
@@ -240,3 +241,15 @@ def test_readme_mermaid_embed_is_the_rendered_life_cycle() -> None:
     assert blocks[0] == (CHECKED_IN / "message-lifecycle.mmd").read_text(encoding="utf-8"), (
         "README.md's Mermaid block differs from diagrams/message-lifecycle.mmd: paste the "
         "rendered file again")
+
+
+def test_a_variant_without_its_counterexample_fails_in_one_line(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    variant = diagrams.VARIANTS["location-only"]
+    monkeypatch.setitem(diagrams.VARIANTS, "location-only",
+                        dataclasses.replace(variant, breaks=("I-EXCL",)))
+    result = _run("-o", str(tmp_path), "--format", "dot")
+    assert result.exit_code == 1
+    assert result.stderr == ("mapi-submission diagram: variant location-only: no counterexample "
+                             "for I-EXCL\n")
+    assert list(tmp_path.iterdir()) == []
