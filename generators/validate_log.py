@@ -10,15 +10,17 @@ observed properties it states. What a record leaves out is unknown, never assume
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mapi_submission.model.config import Config, ConfigError
-from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
 from mapi_submission.model.table import TABLE, Row
@@ -32,6 +34,13 @@ from .cases import initial_from_json, initial_to_json
 SILENT_EVENTS: frozenset[str] = frozenset(
     row.event for row in TABLE if "::" not in row.event and row.event != "PreprocessMessage"
 )
+SILENT_ROWS: frozenset[str] = frozenset(
+    row.name for row in TABLE if row.event in SILENT_EVENTS and row.machine == "message")
+SILENT_TRANSPORT_ROWS: frozenset[str] = frozenset(
+    row.name for row in TABLE if row.event in SILENT_EVENTS and row.machine == "transport")
+#: Message states some silent row starts from.
+SILENT_MESSAGE_SOURCES: frozenset[str] = frozenset(
+    state for row in TABLE if row.name in SILENT_ROWS for state in row.sources)
 LOGGED_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE) - SILENT_EVENTS
 ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
 ACTORS: frozenset[str] = frozenset(row.actor for row in TABLE)
@@ -241,7 +250,26 @@ def read_log(path: Path) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
     return parse_log(text, where)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector. A long log creates millions of tuples and dicts
+    (worlds, records, caches) and no reference cycles; the collector's full passes over them
+    took about half the validation time of a 100,000-record log."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+    with _collector_paused():
+        return _parse_log(text, where)
+
+
+def _parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
     header = Header()
     has_header = False
     records: list[tuple[int, dict[str, Any]]] = []
@@ -318,6 +346,7 @@ class LogValidator:
         self.peak = len(self.candidates)
         self._successors: dict[World, list[tuple[Step, World]]] = {}
         self._message_steps: dict[tuple[World, int], list[tuple[Step, World]]] = {}
+        self._silent: dict[World, list[World]] = {}
         # Call signature of each row, looked up by (event, actor).
         self._rows_by_call: dict[tuple[str, str], list[Row]] = {}
         for row in TABLE:
@@ -345,6 +374,25 @@ class LogValidator:
             self._message_steps[key] = found
         return found
 
+    def _silent_successors(self, world: World) -> list[World]:
+        """Worlds one silent step away. Only messages in a state some silent row starts from
+        are asked for their steps: most messages of a long log sit in states without one,
+        and computing their steps (SubmitMessage's effect, for a draft) is the main cost."""
+        found = self._silent.get(world)
+        if found is None:
+            if len(self._silent) > 50_000:
+                self._silent.clear()
+            found = []
+            for index, message in enumerate(world.messages):
+                if message.phase in SILENT_MESSAGE_SOURCES:
+                    found += [after for step, after in self._steps_for(world, index)
+                              if step.row in SILENT_ROWS and after is not world]
+            if SILENT_TRANSPORT_ROWS:
+                found += [after for step, after in self.successors(world)
+                          if step.row in SILENT_TRANSPORT_ROWS and after is not world]
+            self._silent[world] = found
+        return found
+
     def close_under_silent_steps(self) -> None:
         """Add every world reachable by silent steps (visited set; bounded by max_worlds)."""
         if self.all_steps_logged:
@@ -354,12 +402,11 @@ class LogValidator:
         while frontier:
             next_frontier: list[Candidate] = []
             for world, binding in frontier:
-                for step, after in self.successors(world):
-                    if self.model.rows[step.row].event in SILENT_EVENTS and after is not world:
-                        candidate = (after, binding)
-                        if candidate not in seen:
-                            seen.add(candidate)
-                            next_frontier.append(candidate)
+                for after in self._silent_successors(world):
+                    candidate = (after, binding)
+                    if candidate not in seen:
+                        seen.add(candidate)
+                        next_frontier.append(candidate)
             if len(seen) > self.max_worlds:
                 raise WorldLimit(f"more than {self.max_worlds} model worlds are consistent with "
                                  "the log; record more observed properties or raise the bound")
@@ -493,11 +540,11 @@ class LogValidator:
         same_result = {name for name in enabled if self.model.rows[name].result == result}
         if same_result:
             rules = {r for name in same_result for r in self.model.rows[name].rules}
-            differing = sorted(differ_everywhere or differ_somewhere)
-            for name in differing:
+            named = sorted(differ_everywhere or differ_somewhere)
+            for name in named:
                 rules.update(OBSERVATION_RULES.get(name, ()))
             return _sorted_rules(rules), ("the call is allowed but the observed "
-                                          f"{', '.join(differing)} differ")
+                                          f"{', '.join(named)} differ")
         answered = {r for name in enabled for r in self.model.rows[name].rules}
         if failed_guards:
             rules = answered | {r for g in failed_guards for r in GUARD_RULES.get(g, ())}
@@ -515,6 +562,7 @@ class LogValidator:
                        record: dict[str, Any]) -> set[str]:
         """Names of the guards of `row` that are false for the record's message (or transport)
         when that message is in one of the row's source states; empty otherwise."""
+        compiled: CompiledRow | None
         if row.machine == "message":
             if index < 0 or world.messages[index].phase not in row.sources:
                 return set()
@@ -580,6 +628,13 @@ def validate_records(model: Model, initial: Iterable[World],
                      records: Iterable[tuple[int, dict[str, Any]]], *,
                      all_steps_logged: bool = False,
                      max_worlds: int = DEFAULT_MAX_WORLDS) -> Verdict:
+    with _collector_paused():
+        return _validate_records(model, initial, records, all_steps_logged, max_worlds)
+
+
+def _validate_records(model: Model, initial: Iterable[World],
+                      records: Iterable[tuple[int, dict[str, Any]]], all_steps_logged: bool,
+                      max_worlds: int) -> Verdict:
     validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
                              max_worlds=max_worlds)
     count = 0

@@ -77,7 +77,8 @@ def interleaved_partial() -> str:
     model = Model(Config(messages=2, recipients=1, transports=1, setbacks=0))
     start, steps = random_run(model, seed=11, steps=40)
     logged = sum(1 for s, _ in steps if model.rows[s.row].event not in SILENT_EVENTS)
-    observe = {k: ("state",) for k in range(1, logged + 1) if k % 3 == 0}
+    observe: dict[int, tuple[str, ...]] = {
+        k: ("state",) for k in range(1, logged + 1) if k % 3 == 0}
     text = sparse_log(model, start, steps, observe, {"config": model.config.to_dict()})
     return renamed(text, {"msg-1": "entry-7f3a", "msg-2": "entry-19c0"})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 from mapi_submission.generators.logs import random_run
@@ -38,11 +39,11 @@ def _run_with_silent_steps(seed: int = 0) -> tuple[Model, World, list[tuple[Step
     raise AssertionError("no random run with internal steps")
 
 
-def _records(text: str) -> list[dict[str, object]]:
+def _records(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def _text(lines: list[dict[str, object]]) -> str:
+def _text(lines: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines)
 
 
@@ -138,7 +139,7 @@ def test_transport_session_records_name_the_transport() -> None:
     assert validate_log_text(_text(lines), "log").conforms
     index = next(i for i, line in enumerate(lines) if line.get("message", "") is None)
     assert lines[index]["event"] == "IMAPISupport::SpoolerNotify"
-    lines[index]["transport"] = 1 - int(lines[index]["transport"])  # type: ignore[call-overload]
+    lines[index]["transport"] = 1 - int(lines[index]["transport"])
     verdict = validate_log_text(_text(lines), "log")
     assert verdict.divergence is not None and verdict.divergence.line == index + 1
 
@@ -152,7 +153,7 @@ def test_every_run_of_the_model_conforms_however_little_its_log_observes(
               "recipients")
     for seed in range(25):
         start, steps = random_run(model, seed=seed, steps=30)
-        records = []
+        records: list[dict[str, Any]] = []
         before = start
         for step, after in steps:
             if model.rows[step.row].event not in SILENT_EVENTS:
