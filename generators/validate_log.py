@@ -552,11 +552,37 @@ class LogValidator:
             answer = f"; the model answers {' or '.join(instead)}" if instead else ""
             return _sorted_rules(rules), (f"not allowed with result {result}: "
                                           f"{', '.join(sorted(failed_guards))} false{answer}")
-        sources = sorted({s for row in wanted or rows for s in row.sources})
-        rules = answered | {r for row in wanted or rows for r in row.rules}
+        claimed = _fitting_observed_state(wanted or rows, observed.get("state"))
+        sources = sorted({s for row in claimed for s in row.sources})
+        rules = answered | {r for row in claimed for r in row.rules}
         whose = "message" if rows[0].machine == "message" else "transport"
-        return _sorted_rules(rules), ("no consistent model state allows this call here (it "
-                                      f"needs the {whose} in {', '.join(sources)})")
+        reason = f"no consistent model state allows this call here (it needs the {whose} in " \
+                 f"{', '.join(sources)}"
+        missed = self._missed_silent_steps(set(sources), record)
+        if missed:
+            rules |= {r for guards in missed.values() for g in guards for r in GUARD_RULES[g]}
+            reason += "; not taken to get there: " + "; ".join(
+                f"{event} ({', '.join(sorted(guards))} false)"
+                for event, guards in sorted(missed.items()))
+        return _sorted_rules(rules), reason + ")"
+
+    def _missed_silent_steps(self, states: set[str], record: dict[str, Any]
+                             ) -> dict[str, set[str]]:
+        """Silent rows that would have taken the record's message from a consistent state into
+        one of `states` but were not enabled: row event -> its false guards. They name why the
+        implementation could be where the model cannot (R19 for a store routing by folder)."""
+        missed: dict[str, set[str]] = {}
+        for world, binding in self.candidates:
+            for index, _ in self._targets(world, binding, record["message"]):
+                if index < 0:
+                    continue
+                for compiled in self.model.message_rows.get(world.messages[index].phase, ()):
+                    row = compiled.row
+                    if row.name in SILENT_ROWS and row.dest in states:
+                        false = self._failed_guards(row, world, index, {})
+                        if false:
+                            missed.setdefault(row.event, set()).update(false)
+        return missed
 
     def _failed_guards(self, row: Row, world: World, index: int,
                        record: dict[str, Any]) -> set[str]:
@@ -611,6 +637,16 @@ class LogValidator:
         else:
             target = "-"
         return f"{row.actor} {row.event}{extra} on {target} -> {row.result}"
+
+
+def _fitting_observed_state(rows: list[Row], state: Any) -> list[Row]:
+    """The rows that could leave the message in the observed `state` (all of them when none
+    is observed or none fits)."""
+    if not isinstance(state, str):
+        return rows
+    fitting = [row for row in rows
+               if row.dest == state or (row.dest is None and state in row.sources)]
+    return fitting or rows
 
 
 def _shown(message_id: str) -> str:
