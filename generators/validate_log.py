@@ -50,6 +50,14 @@ KNOWN_FLAGS: frozenset[str] = frozenset(
 #: so an MSG_UNLOCKED record is well formed and diverges).
 KNOWN_LOCKS: frozenset[str] = frozenset(
     {value for row in TABLE for key, value in row.args if key == "lock"} | {"MSG_UNLOCKED"})
+#: (actor, event, selecting flag) -> the machines ("message", "transport") of its rows.
+MACHINES_BY_CALL: dict[tuple[str, str, str], set[str]] = {
+    (actor, event, flags): {row.machine for row in TABLE
+                            if (row.actor, row.event, dict(row.args).get("flags", "0"))
+                            == (actor, event, flags)}
+    for actor, event, flags in {(row.actor, row.event, dict(row.args).get("flags", "0"))
+                                for row in TABLE}
+}
 #: A flag name in a record's flags ("KEEP_OPEN_READWRITE|FORCE_SAVE"): a MAPI constant name.
 FLAG_NAME = re.compile(r"[A-Z][A-Z0-9_]*|0")
 
@@ -179,6 +187,13 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
     for name in ("transport", "recipient"):
         if name in data and data[name] < 0:
             raise LogError(f"{where}: field {name}: expected a non-negative index")
+    machines = MACHINES_BY_CALL.get((data["actor"], data["event"], data.get("flags", "0")))
+    if machines == {"message"} and data["message"] is None:
+        raise LogError(f"{where}: field message: null, but {data['actor']} {data['event']} is "
+                       "about a message (give its id)")
+    if machines == {"transport"} and data["message"] is not None:
+        raise LogError(f"{where}: field message: {data['actor']} {data['event']} with these "
+                       "flags is about a transport session, not a message (give null)")
     observed = data.get("observed", {})
     for name, value in observed.items():
         if name not in OBSERVED_FIELDS:
@@ -449,9 +464,12 @@ class LogValidator:
             if row.arg == "transport":
                 if record["transport"] != step.arg:
                     return False
-            elif row.machine == "message" and world.messages[index].transport != record[
-                    "transport"]:
-                return False
+            elif row.machine == "message":
+                # Checked only while the model has the message with a transport: after
+                # EndMessage an implementation may still name the last one.
+                current = world.messages[index].transport
+                if current >= 0 and current != record["transport"]:
+                    return False
         if "observed" in record and row.machine == "message":
             actual = observe_message(self.config, after.messages[index])
             if not _observed_matches(record["observed"], actual):

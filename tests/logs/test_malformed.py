@@ -60,6 +60,12 @@ def _initial_profile(lines: Lines) -> Lines:
     return lines
 
 
+def _session_with_message(lines: Lines) -> Lines:
+    lines[1] = {"seq": 1, "actor": "transport", "event": "IMAPISupport::SpoolerNotify",
+                "flags": "NOTIFY_READYTOSEND", "message": "m", "transport": 0, "result": "S_OK"}
+    return lines
+
+
 def _header_late(lines: Lines) -> Lines:
     return [lines[1], lines[0], *lines[2:]]
 
@@ -94,6 +100,9 @@ RECORD_CHANGES: list[tuple[str, Callable[[Lines], Lines], str, str]] = [
      "field observed/message_flags"),
     ("recipient row not an object", _recipient_not_object, "line 2",
      "field observed/recipients/0"),
+    ("message event without a message", _set(3, "message", None), "line 4", "field message"),
+    ("transport-session event with a message", _session_with_message, "line 2",
+     "field message"),
     ("header after a record", _header_late, "line 2", "field header"),
     ("unknown header field", _header("clock", 1), "line 1", "field header/clock"),
     ("configuration out of range", _header("config", {"messages": 0}), "line 1",

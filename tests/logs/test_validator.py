@@ -166,3 +166,14 @@ def test_every_run_of_the_model_conforms_however_little_its_log_observes(
         assert len(parse_log(text, "log")[1]) == len(records)
         verdict = validate_log_text(text, f"seed {seed}")
         assert verdict.conforms, verdict.divergence and verdict.divergence.describe()
+
+
+def test_a_transport_field_must_name_the_transport_the_message_is_with() -> None:
+    lines = _records(CONFORMING.read_text())
+    assert lines[7]["event"] == "IMsgStore::FinishedMsg" and "transport" not in lines[7]
+    lines[7]["transport"] = 0  # the last transport, after EndMessage: allowed
+    assert validate_log_text(_text(lines), "log").conforms
+    assert lines[5]["event"] == "IXPLogon::SubmitMessage" and lines[5]["transport"] == 0
+    lines[5]["transport"] = 1  # presented to transport 0, not 1
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 6
