@@ -1,0 +1,228 @@
+"""The Python checker against SPIN on the same model (not a test).
+
+For growing message counts (N messages x R recipients x T transports, default 1 x 1) until
+each tool exceeds the time budget, in one run: the Python checker's time to verdict and
+states per second with and without symmetry; SPIN's (on `mapi-submission export promela`)
+states per second and wall time with and without the spin -a + gcc translation; peak
+memory of both. Both judge the same properties: state and step invariants and DEADLOCK
+(the checker runs with liveness off, as SPIN is given no liveness property).
+
+    .venv/bin/python benchmarks/vs_spin.py results.json [--budget 60] [--max-messages 6]
+        [--recipients 1] [--transports 1] [--optimise -O2]
+
+Each Python measurement runs in its own process (its peak memory is its own); SPIN's peak
+memory is that of the pan process. Prints a table and the two aims of issue 8; writes the
+figures as JSON (atomically) to the given path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from mapi_submission.generators.cases import write_atomic
+from mapi_submission.generators.check import VIOLATED, check
+from mapi_submission.generators.promela import (
+    SpinProblem,
+    spin_unavailable,
+    to_promela,
+    verify_with_spin,
+)
+from mapi_submission.model import Config, Model
+
+#: pan's DFS stack bound here (the model's depth-first depth stays far below it; a search
+#: cut short is reported as incomplete, never as a verdict)
+PAN_DEPTH_OPTION = "-m200000"
+
+
+def _peak_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def measure_python(spec: dict[str, Any]) -> dict[str, Any]:
+    config = Config.from_dict(spec["config"])
+    started = time.perf_counter()
+    result = check(Model(config), symmetry=spec["symmetry"], liveness=False)
+    seconds = time.perf_counter() - started
+    violated = sorted(v.property.id for v in result.verdicts if v.status == VIOLATED)
+    return {
+        "states": result.states,
+        "seconds": round(seconds, 3),
+        "states_per_second": round(result.states / seconds),
+        "peak_memory_mib": round(_peak_mib(), 1),
+        "verdict": "holds" if result.exit_code == 0 else "violated: " + ", ".join(violated),
+    }
+
+
+def _python(config: Config, symmetry: bool, budget: float) -> dict[str, Any]:
+    spec = json.dumps({"config": config.to_dict(), "symmetry": symmetry})
+    try:
+        output = subprocess.run([sys.executable, __file__, "--measure", spec], check=True,
+                                capture_output=True, text=True, timeout=budget).stdout
+    except subprocess.TimeoutExpired:
+        return {"finished": False, "seconds": budget}
+    figures: dict[str, Any] = json.loads(output)
+    return {"finished": True, **figures}
+
+
+def _hash_bits(expected_states: int) -> int:
+    """pan's -w: a hash table with about twice as many slots as states (pan preallocates it,
+    so a fixed -w24 would dominate the memory of small runs and slow large ones)."""
+    return max(16, min(31, math.ceil(math.log2(max(expected_states, 1) * 2))))
+
+
+def _spin(config: Config, budget: float, optimise: str, expected_states: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    text = to_promela(config)
+    export = time.perf_counter() - started
+    bits = _hash_bits(expected_states)
+    try:
+        result = verify_with_spin(text, optimise=optimise,
+                                  pan_options=[PAN_DEPTH_OPTION, f"-w{bits}"],
+                                  all_errors=False, timeout=budget)
+    except subprocess.TimeoutExpired:
+        return {"finished": False, "seconds": budget}
+    translate = export + result.translate_seconds + result.compile_seconds
+    total = translate + result.search_seconds
+    return {
+        "finished": result.complete and total <= budget,
+        "states": result.states,
+        "search_seconds": result.search_seconds,
+        "translate_and_compile_seconds": round(translate, 3),
+        "seconds": round(total, 3),
+        "states_per_second": round(result.states_per_second),
+        "peak_memory_mib": result.peak_memory_mib,
+        "hash_bits": bits,
+        "state_vector_bytes": result.state_vector_bytes,
+        "verdict": "holds" if result.holds else
+        ("violated: " + ", ".join(result.violated) if result.errors else "incomplete"),
+    }
+
+
+def _cell(figures: dict[str, Any], key: str, form: str) -> str:
+    if not figures.get("finished"):
+        return "over budget"
+    return format(figures[key], form)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("out", nargs="?", type=Path, help="where to write the JSON results")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds per measurement; a tool over it is not run on more "
+                        "messages (default 60)")
+    parser.add_argument("--max-messages", type=int, default=6)
+    parser.add_argument("--recipients", type=int, default=1)
+    parser.add_argument("--transports", type=int, default=1)
+    parser.add_argument("--optimise", default="-O2", help="gcc optimisation for pan")
+    parser.add_argument("--measure", metavar="SPEC", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure_python(json.loads(args.measure))))
+        return
+    if args.out is None:
+        parser.error("the JSON output path is required")
+    reason = spin_unavailable()
+    if reason is not None:
+        parser.error(f"SPIN is needed: {reason}")
+
+    rows: list[dict[str, Any]] = []
+    running = {"python_symmetry": True, "python_no_symmetry": True, "spin": True}
+    print(f"{args.recipients} recipient(s), {args.transports} transport(s); budget "
+          f"{args.budget:g} s per run; gcc {args.optimise}; properties: invariants, step "
+          "invariants, DEADLOCK")
+    header = (f"{'msgs':>4} | {'py sym states':>13} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
+              f"{'py states':>10} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
+              f"{'spin states':>11} {'total s':>8} {'search s':>8} {'st/s':>10} {'MiB':>6}")
+    print(header)
+    print("-" * len(header))
+    for messages in range(1, args.max_messages + 1):
+        if not any(running.values()):
+            break
+        config = Config(messages=messages, recipients=args.recipients,
+                        transports=args.transports)
+        row: dict[str, Any] = {"messages": messages, "config": config.to_dict()}
+        for key, symmetry in (("python_symmetry", True), ("python_no_symmetry", False)):
+            row[key] = (_python(config, symmetry, args.budget) if running[key]
+                        else {"finished": False, "skipped": "over budget on fewer messages"})
+        if running["spin"]:
+            # the unreduced Python count where known, else a generous growth factor
+            expected = (row["python_no_symmetry"]["states"]
+                        if row["python_no_symmetry"].get("finished")
+                        else 50 * (rows[-1]["spin"].get("states", 1000) if rows else 1000))
+            try:
+                row["spin"] = _spin(config, args.budget, args.optimise, expected)
+            except SpinProblem as error:
+                row["spin"] = {"finished": False, "error": str(error)[:500]}
+        else:
+            row["spin"] = {"finished": False, "skipped": "over budget on fewer messages"}
+        for key in running:
+            running[key] = running[key] and bool(row[key].get("finished"))
+        sym, full, spin = row["python_symmetry"], row["python_no_symmetry"], row["spin"]
+        if spin.get("finished") and sym.get("finished"):
+            row["python_symmetry_time_over_spin_total"] = round(
+                sym["seconds"] / spin["seconds"], 3)
+        if spin.get("finished") and full.get("finished"):
+            row["python_rate_over_spin_rate"] = round(
+                full["states_per_second"] / spin["states_per_second"], 4)
+            row["states_agree"] = spin["states"] == full["states"] + 1
+        rows.append(row)
+        print(f"{messages:>4} | {_cell(sym, 'states', ',d'):>13} {_cell(sym, 'seconds', '.2f'):>9}"
+              f" {_cell(sym, 'states_per_second', ',d'):>8} "
+              f"{_cell(sym, 'peak_memory_mib', ',.0f'):>6} | "
+              f"{_cell(full, 'states', ',d'):>10} {_cell(full, 'seconds', '.2f'):>9} "
+              f"{_cell(full, 'states_per_second', ',d'):>8} "
+              f"{_cell(full, 'peak_memory_mib', ',.0f'):>6} | "
+              f"{_cell(spin, 'states', ',d'):>11} {_cell(spin, 'seconds', '.2f'):>8} "
+              f"{_cell(spin, 'search_seconds', '.2f'):>8} "
+              f"{_cell(spin, 'states_per_second', ',d'):>10} "
+              f"{_cell(spin, 'peak_memory_mib', ',.0f'):>6}", flush=True)
+
+    print()
+    print("ratios (Python / SPIN):")
+    for row in rows:
+        parts = []
+        if "python_symmetry_time_over_spin_total" in row:
+            parts.append(f"time to verdict, Python with symmetry / SPIN incl. compilation "
+                         f"{row['python_symmetry_time_over_spin_total']:.2f}")
+        if "python_rate_over_spin_rate" in row:
+            parts.append(f"states/s, Python without symmetry / SPIN "
+                         f"{row['python_rate_over_spin_rate']:.3f}")
+        if "states_agree" in row:
+            parts.append("state counts agree (+1)" if row["states_agree"]
+                         else "STATE COUNTS DIFFER")
+        print(f"  {row['messages']} message(s): " + ("; ".join(parts) or "not comparable"))
+
+    within = [row for row in rows if row["spin"].get("finished")
+              and row["spin"]["seconds"] <= 60]
+    time_aim = bool(within) and all(
+        row["python_symmetry"].get("finished")
+        and row["python_symmetry"]["seconds"] <= row["spin"]["seconds"] for row in within)
+    rate_aim = bool(within) and all(
+        row["python_no_symmetry"].get("finished")
+        and row["python_no_symmetry"]["states_per_second"]
+        >= row["spin"]["states_per_second"] / 2 for row in within)
+    aims = {
+        "time_to_verdict_with_symmetry_at_or_below_spin_with_compilation": time_aim,
+        "states_per_second_at_least_half_of_spin": rate_aim,
+        "message_counts_spin_finished_within_60s": [row["messages"] for row in within],
+    }
+    print(f"aim 1 (Python with symmetry at or below SPIN incl. compilation, every count SPIN "
+          f"finishes within 60 s: {aims['message_counts_spin_finished_within_60s']}): "
+          f"{'met' if time_aim else 'NOT met'}")
+    print(f"aim 2 (Python states/s at least half of SPIN's): {'met' if rate_aim else 'NOT met'}")
+    write_atomic(args.out, json.dumps({"runs": rows, "aims": aims, "budget": args.budget,
+                                       "optimise": args.optimise}, indent=2, sort_keys=True)
+                 + "\n")
+
+
+if __name__ == "__main__":
+    main()
