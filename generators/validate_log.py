@@ -568,8 +568,12 @@ class LogValidator:
             rules = answered | {r for g in failed_guards for r in GUARD_RULES.get(g, ())}
             instead = sorted({self.model.rows[name].result for name in enabled})
             answer = f"; the model answers {' or '.join(instead)}" if instead else ""
+            bound = ("; the configuration's bound on transport setbacks is used up (raise "
+                     "setbacks if the implementation may have more)"
+                     if "setback_available" in failed_guards else "")
             return _sorted_rules(rules), (f"not allowed with result {result}: "
-                                          f"{', '.join(sorted(failed_guards))} false{answer}")
+                                          f"{', '.join(sorted(failed_guards))} false{answer}"
+                                          f"{bound}")
         claimed = _fitting_observed_state(wanted or rows, observed.get("state"))
         sources = sorted({s for row in claimed for s in row.sources})
         rules = answered | {r for row in claimed for r in row.rules}

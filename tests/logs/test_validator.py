@@ -177,3 +177,18 @@ def test_a_transport_field_must_name_the_transport_the_message_is_with() -> None
     lines[5]["transport"] = 1  # presented to transport 0, not 1
     verdict = validate_log_text(_text(lines), "log")
     assert verdict.divergence is not None and verdict.divergence.line == 6
+
+
+def test_a_setback_beyond_the_configured_bound_says_so() -> None:
+    lines = _records(CONFORMING.read_text())
+    lines[0]["header"]["config"]["setbacks"] = 0
+    lines[0]["header"]["initial"]["setbacks_left"] = 0
+    lines[5]["result"] = "MAPI_E_NETWORK_ERROR"
+    del lines[5]["observed"]
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 6
+    assert "bound on transport setbacks is used up" in verdict.divergence.reason
+    lines[0]["header"]["config"]["setbacks"] = 1
+    lines[0]["header"]["initial"]["setbacks_left"] = 1
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is None or verdict.divergence.line > 6
