@@ -838,4 +838,7 @@ def case_to_log(case: dict[str, Any]) -> str:
         step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
         world = model.apply(world, step)
         steps.append((step, world))
-    return path_to_log(model, start, steps, source=str(case.get("id", "")))
+    source = f"regression case {case.get('id', '')}"
+    if case.get("variant"):
+        source += f" of variant {case['variant']}"
+    return path_to_log(model, start, steps, source=source)

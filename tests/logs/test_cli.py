@@ -104,3 +104,11 @@ def test_a_record_outside_the_model_diverges(tmp_path: Path) -> None:
     assert code == 1
     assert ("diverges at line 6: no spooler call IMsgStore::SetLockState with these flags "
             "exists in the model") in out
+
+
+def test_a_header_without_records_conforms(tmp_path: Path) -> None:
+    # A regression case whose steps are all internal or refusals becomes such a log.
+    log = tmp_path / "header-only.jsonl"
+    log.write_text('{"header": {"config": {"messages": 1}}}\n')
+    code, out, _ = run("validate-log", str(log))
+    assert code == 0 and "(0 record(s)" in out
