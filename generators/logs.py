@@ -4,6 +4,7 @@ produce (used by the log-validation examples and tests)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from mapi_submission.model.config import Config
@@ -91,8 +92,6 @@ def random_run(model: Model, *, seed: int, steps: int, start: World | None = Non
     `start` (default: a random initial world), take random enabled steps, leaving out the rows
     in `avoid` (deleting every message would end the run early); `weights` makes some rows
     likelier than others (default weight 1)."""
-    import random
-
     chooser = random.Random(seed)
     world = start if start is not None else chooser.choice(model.initial_worlds())
     first = world

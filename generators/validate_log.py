@@ -303,6 +303,8 @@ def _parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str,
                 raise LogError(f"{at}: truncated record (no closing newline and not valid JSON: "
                                f"{error.msg})") from None
             raise LogError(f"{at}: malformed JSON: {error.msg} at column {error.colno}") from None
+        except ValueError as error:  # a number too long to convert
+            raise LogError(f"{at}: malformed JSON: {error}") from None
         if isinstance(data, dict) and "header" in data:
             if records or number != _first_line(lines):
                 raise LogError(f"{at}: field header: a header must be the first line")

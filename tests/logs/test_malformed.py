@@ -169,8 +169,9 @@ def test_record_cut_in_the_middle_of_the_log(tmp_path: Path) -> None:
     (b"\xff\xfe\x00junk\n", ("cannot read",)),
     (b"[" * 100_000 + b"\n", ("line 1: ", "malformed JSON")),
     (b"NaN\n", ("line 1: ", "expected a JSON object")),
+    (b'{"seq": ' + b"9" * 5000 + b"}\n", ("line 1: ", "malformed JSON")),
 ], ids=["empty", "blank lines", "missing fields", "array", "not UTF-8",
-        "deep nesting", "NaN"])
+        "deep nesting", "NaN", "huge number"])
 def test_unusable_content(tmp_path: Path, content: bytes, parts: tuple[str, ...]) -> None:
     log = _text(tmp_path, content)
     code, out, err = run("validate-log", str(log))
