@@ -192,3 +192,12 @@ def test_a_setback_beyond_the_configured_bound_says_so() -> None:
     lines[0]["header"]["initial"]["setbacks_left"] = 1
     verdict = validate_log_text(_text(lines), "log")
     assert verdict.divergence is None or verdict.divergence.line > 6
+
+
+def test_an_internal_step_may_be_logged_without_logging_them_all() -> None:
+    model, start, steps = _run_with_silent_steps()
+    every = _records(path_to_log(model, start, steps, include_silent=True))
+    del every[0]["header"]["all_steps_logged"]
+    silent = [i for i, line in enumerate(every) if i > 0 and line["event"] in SILENT_EVENTS]
+    kept = [line for i, line in enumerate(every) if i not in silent[1:]]
+    assert validate_log_text(_text(kept), "log").conforms
