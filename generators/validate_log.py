@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from mapi_submission.model.config import Config, ConfigError
+from mapi_submission.model.constants import FOLDERS
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
+from mapi_submission.model.states import RECIPIENT_STATE_NAMES, STATE_NAMES
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import World, new_message, profiles
 
@@ -75,6 +77,13 @@ OBSERVED_FIELDS: dict[str, tuple[type, ...]] = {
 }
 RECIPIENT_FIELDS: dict[str, tuple[type, ...]] = {
     "responsibility": (bool,), "state": (str,), "transmissions": (int,),
+}
+#: The values an observed property can take, where they form a closed set.
+OBSERVED_VALUES: dict[str, frozenset[Any]] = {
+    "state": frozenset(STATE_NAMES), "folder": frozenset(FOLDERS),
+}
+RECIPIENT_VALUES: dict[str, frozenset[Any]] = {
+    "state": frozenset(RECIPIENT_STATE_NAMES), "transmissions": frozenset({0, 1, 2}),
 }
 #: One letter per recipient state in the possible states a verdict lists.
 RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
@@ -199,6 +208,7 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
         if name not in OBSERVED_FIELDS:
             raise LogError(f"{where}: field observed/{name}: unknown property")
         _check_type(value, OBSERVED_FIELDS[name], f"{where}: field observed/{name}")
+        _check_value(value, OBSERVED_VALUES.get(name), f"{where}: field observed/{name}")
     for number, recipient in enumerate(observed.get("recipients", [])):
         if not isinstance(recipient, dict):
             raise LogError(f"{where}: field observed/recipients/{number}: expected an object")
@@ -208,7 +218,16 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
                                "unknown property")
             _check_type(value, RECIPIENT_FIELDS[name],
                         f"{where}: field observed/recipients/{number}/{name}")
+            _check_value(value, RECIPIENT_VALUES.get(name),
+                         f"{where}: field observed/recipients/{number}/{name}")
     return data
+
+
+def _check_value(value: Any, allowed: frozenset[Any] | None, where: str) -> None:
+    """A misspelt state or folder must not read as an observation the model contradicts."""
+    if allowed is not None and value not in allowed:
+        raise LogError(f"{where}: unknown value {json.dumps(value)} (expected one of "
+                       f"{', '.join(json.dumps(v) for v in sorted(allowed))})")
 
 
 def _selecting_flag(flags: str, where: str) -> str:

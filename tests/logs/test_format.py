@@ -16,7 +16,9 @@ from mapi_submission.generators.validate_log import (
     KNOWN_FLAGS,
     KNOWN_LOCKS,
     OBSERVED_FIELDS,
+    OBSERVED_VALUES,
     RECIPIENT_FIELDS,
+    RECIPIENT_VALUES,
     RECORD_FIELDS,
     REQUIRED_FIELDS,
     SILENT_EVENTS,
@@ -76,6 +78,8 @@ def test_the_page_names_every_actor_field_value_and_result() -> None:
         assert f"`{result}`" in _section("Result codes"), result
     for state in (*MESSAGE_STATES, *RECIPIENT_STATES):
         assert f"`{state.name}`" in DOC, state.name
+    for folder in OBSERVED_VALUES["folder"]:
+        assert f"`{folder}`" in DOC, folder
     for value in KNOWN_LOCKS | (KNOWN_FLAGS - {"0"}):
         assert value in DOC, value
 
@@ -92,8 +96,15 @@ def test_the_schema_says_what_the_validator_and_the_table_say() -> None:
     observed = SCHEMA["$defs"]["observed"]["properties"]
     assert set(observed) == set(OBSERVED_FIELDS)
     assert set(observed["recipients"]["items"]["properties"]) == set(RECIPIENT_FIELDS)
-    assert (set(observed["recipients"]["items"]["properties"]["state"]["enum"])
-            == {s.name for s in RECIPIENT_STATES})
+    for name, allowed in OBSERVED_VALUES.items():
+        assert set(observed[name]["enum"]) == set(allowed), name
+    recipient = observed["recipients"]["items"]["properties"]
+    assert set(recipient["state"]["enum"]) == set(RECIPIENT_VALUES["state"])
+    transmissions = recipient["transmissions"]
+    assert (set(range(transmissions["minimum"], transmissions["maximum"] + 1))
+            == RECIPIENT_VALUES["transmissions"])
+    assert set(OBSERVED_VALUES["state"]) == {s.name for s in MESSAGE_STATES}
+    assert set(RECIPIENT_VALUES["state"]) == {s.name for s in RECIPIENT_STATES}
     header = SCHEMA["$defs"]["header_line"]["properties"]["header"]["properties"]
     assert set(header) == HEADER_FIELDS
 

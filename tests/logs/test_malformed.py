@@ -60,6 +60,13 @@ def _initial_profile(lines: Lines) -> Lines:
     return lines
 
 
+def _recipient_value(key: str, value: Any) -> Callable[[Lines], Lines]:
+    def change(lines: Lines) -> Lines:
+        lines[1]["observed"]["recipients"][0][key] = value
+        return lines
+    return change
+
+
 def _session_with_message(lines: Lines) -> Lines:
     lines[1] = {"seq": 1, "actor": "transport", "event": "IMAPISupport::SpoolerNotify",
                 "flags": "NOTIFY_READYTOSEND", "message": "m", "transport": 0, "result": "S_OK"}
@@ -98,6 +105,13 @@ RECORD_CHANGES: list[tuple[str, Callable[[Lines], Lines], str, str]] = [
      "field observed/colour"),
     ("observed flags as text", _observed(1, "message_flags", "8"), "line 2",
      "field observed/message_flags"),
+    ("misspelt observed state", _observed(1, "state", "Draft"), "line 2",
+     "field observed/state"),
+    ("unknown folder", _observed(1, "folder", "Outbox"), "line 2", "field observed/folder"),
+    ("transmissions out of range", _recipient_value("transmissions", 3), "line 2",
+     "field observed/recipients/0/transmissions"),
+    ("unknown recipient state", _recipient_value("state", "delivered"), "line 2",
+     "field observed/recipients/0/state"),
     ("recipient row not an object", _recipient_not_object, "line 2",
      "field observed/recipients/0"),
     ("message event without a message", _set(3, "message", None), "line 4", "field message"),
