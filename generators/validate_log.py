@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +141,6 @@ class Verdict:
     divergence: Divergence | None = None
     worlds: int = 0
     peak_worlds: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
