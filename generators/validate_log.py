@@ -368,7 +368,7 @@ def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
 
 
 class LogValidator:
-    """The world-set tracker. `feed` one record at a time, or `validate` a whole log."""
+    """The world-set tracker: `feed` it one record at a time (validate_records feeds a log)."""
 
     def __init__(self, model: Model, initial: Iterable[World], *, all_steps_logged: bool = False,
                  max_worlds: int = DEFAULT_MAX_WORLDS) -> None:
@@ -460,11 +460,14 @@ class LogValidator:
         for index, bound in enumerate(binding):
             if bound is not None:
                 continue
-            # Unbound messages with the same value are interchangeable: bind to the first only.
+            # Unbound messages with the same value are interchangeable (the log has said
+            # nothing that tells them apart): bind to the first only. A queued message is
+            # told apart by its queue position, so it is always tried.
             value = world.messages[index]
-            if value in seen_values:
-                continue
-            seen_values.add(value)
+            if index not in world.queue:
+                if value in seen_values:
+                    continue
+                seen_values.add(value)
             targets.append((index, binding[:index] + (message,) + binding[index + 1:]))
         return targets
 
