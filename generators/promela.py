@@ -25,13 +25,14 @@ without symmetry reduction:
   world-changing row is enabled, and a final world keeps one always-enabled option;
 - state invariants are assertions of a watcher process that can step only where one is
   violated (so it adds no state); step invariants are assertions inside the rows they judge.
-  Each assertion reads a hidden flag named after its property (`assert(!I_ROUTE)`), so
+  Each assertion reads a scratch flag named after its property (`assert(!I_ROUTE)`), so
   pan's error line names the property;
 - liveness (L-FINAL, L1-L3) is not exported: see NOT_EXPORTED.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -647,13 +648,24 @@ def to_promela(config: Config, variant: str | None = None) -> str:
     emit("Message msg[MESSAGES];")
     emit("bit started;                        /* an initial world has been chosen */")
     emit("")
-    emit("/* scratch for the checks; hidden variables are not part of the state (SPIN hides")
-    emit("   bytes, not bits) */")
-    emit("hidden byte i, j;")
-    emit("hidden byte was_in_submission;")
-    emit("hidden byte resp_before[RECIPIENTS];")
+    emit("/* Scratch for the checks, reset after every step so it never tells two states apart.")
+    emit("   Hidden from the state vector, except under `spin -DMULTICORE -a` (multi-core pan,")
+    emit("   gcc -DNCORE=N, cannot hide variables; SPIN hides bytes, not bits). */")
+    emit("#ifdef MULTICORE")
+    emit("#define SCRATCH byte")
+    emit("#else")
+    emit("#define SCRATCH hidden byte")
+    emit("#endif")
     flags = [_identifier(pid) for pid in (*STATE_PROPERTY_PROMELA, *STEP_PROPERTY_PROMELA)]
-    emit(f"hidden byte {', '.join(flags)};  /* one per property: pan names the failing one */")
+    emit("SCRATCH i, j;")
+    emit("SCRATCH was_in_submission;")
+    emit("SCRATCH resp_before[RECIPIENTS];")
+    emit(f"SCRATCH {', '.join(flags)};  /* one per property: pan names the failing one */")
+    emit("inline forget_scratch() {")
+    emit("    i = 0; j = 0; was_in_submission = 0;")
+    emit("    " + " ".join(f"resp_before[{r}] = 0;" for r in range(config.recipients)))
+    emit(_block(textwrap.fill(" ".join(f"{flag} = 0;" for flag in flags), 88), "    "))
+    emit("}")
     emit("")
 
     emit("/* ---- queue helpers (model/effects.py _enqueue, _dequeue; R25) ---- */")
@@ -744,6 +756,7 @@ def to_promela(config: Config, variant: str | None = None) -> str:
             text = check.after(config)
             if text:
                 body.append(f"/* {pid} */ {text}")
+        body.append("forget_scratch()")
         emit(f"inline fire_{ident}(m, a) {{")
         emit(_block(";\n".join(body), "    "))
         emit("}")
@@ -783,7 +796,7 @@ def to_promela(config: Config, variant: str | None = None) -> str:
         flag = _identifier(pid)
         terms = " || ".join(f"violates_{flag}({m})" for m in range(config.messages))
         emit(f"        {flag} = {terms}; assert(!{flag});")
-    emit("        skip")
+    emit("        forget_scratch()")
     emit("    }")
     emit("    od")
     emit("}")
@@ -816,7 +829,7 @@ def to_promela(config: Config, variant: str | None = None) -> str:
 
 # ---- running SPIN -------------------------------------------------------------------------
 
-#: Flags the hidden assertion variables carry -> property ids.
+#: Flags the assertions read -> property ids.
 _FLAG_PROPERTIES: dict[str, str] = {
     _identifier(pid): pid for pid in (*STATE_PROPERTY_PROMELA, *STEP_PROPERTY_PROMELA)}
 DEADLOCK_ID = "DEADLOCK"
@@ -915,10 +928,12 @@ def parse_pan_output(output: str) -> dict[str, object]:
 
 def verify_with_spin(text: str, directory: str | None = None, *, optimise: str = "-O2",
                      defines: Iterable[str] = (), pan_options: Iterable[str] = (),
-                     all_errors: bool = True, timeout: float | None = None) -> PanResult:
+                     spin_options: Iterable[str] = (), all_errors: bool = True,
+                     timeout: float | None = None) -> PanResult:
     """Translate, compile and run `text` (from `to_promela`) in `directory` (a temporary
-    one when None). `all_errors` runs pan with -c0 so every violated property is reported,
-    not just the first."""
+    one when None). `defines` go to gcc, `spin_options` to spin -a (e.g. -DMULTICORE for a
+    model that gcc -DNCORE=N can compile), `pan_options` to pan. `all_errors` runs pan with
+    -c0 so every violated property is reported, not just the first."""
     import os
     import subprocess
     import tempfile
@@ -955,7 +970,7 @@ def verify_with_spin(text: str, directory: str | None = None, *, optimise: str =
         where = directory or scratch
         with open(os.path.join(where, "model.pml"), "w", encoding="utf-8") as handle:
             handle.write(text)
-        translate, _, _ = timed(["spin", "-a", "model.pml"], where)
+        translate, _, _ = timed(["spin", *spin_options, "-a", "model.pml"], where)
         compile_, _, _ = timed(["gcc", optimise, *PAN_DEFINES, *defines, "-o", "pan", "pan.c"],
                                where)
         options = [f"-m{PAN_DEPTH}", *(["-c0"] if all_errors else []), *pan_options]

@@ -95,3 +95,15 @@ def test_a_wrong_translation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     assert python_violated == set()
     assert "I-LOCK1" in spin.violated
     assert spin.states != python.states + EXTRA_SPIN_STATES
+
+
+def test_the_multicore_form_keeps_scratch_out_of_the_state_count() -> None:
+    """Under spin -DMULTICORE the scratch variables are part of the state vector (multi-core
+    pan cannot hide them); resetting them after every step keeps the count the same."""
+    config = Config(messages=1, recipients=1)
+    text = to_promela(config, "error-discards-saved-progress")
+    hidden = verify_with_spin(text, optimise="-O0")
+    visible = verify_with_spin(text, optimise="-O0", spin_options=["-DMULTICORE"])
+    assert visible.state_vector_bytes > hidden.state_vector_bytes
+    assert visible.states == hidden.states
+    assert visible.violated == hidden.violated != ()
