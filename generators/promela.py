@@ -114,6 +114,7 @@ HELPERS: tuple[tuple[str, str], ...] = (
      "msg[m].address_type[r] == XP_ADDRESS_TYPE(t))"),
     ("needs_preprocessing_now(m)", "(msg[m].needs_preprocessing && !msg[m].preprocessed)"),
     ("send_time_pending(m)", "(msg[m].deferred_send && !msg[m].send_time_reached)"),
+    ("in_submission(m)", f"({_phases(IN_SUBMISSION)})"),  # MSGFLAG_SUBMIT states (R12)
 )
 
 
@@ -389,7 +390,7 @@ STATE_PROPERTY_PROMELA: dict[str, Render] = {
     "I-LOCK2": _text(f"msg[m].lock_holders > 0 && !(msg[m].in_queue && {_SUBMITTED})"),
     "I-RO": _text(f"({_phases(('draft', 'saved'))}) && {_CUSTODY}"),
     "I-FLAGS": _text(
-        f"(({_phases(IN_SUBMISSION)}) && !{_SUBMITTED}) || (({_phases(('draft', 'saved'))}) "
+        f"(in_submission(m) && !{_SUBMITTED}) || (({_phases(('draft', 'saved'))}) "
         f"&& ({_SUBMITTED} || !(msg[m].flags & MSGFLAG_UNSENT)))"),
     "I-DONE": lambda c: (
         f"({_phases(FINISHED)}) && ({_SUBMITTED} || msg[m].in_queue || "
@@ -436,7 +437,7 @@ STEP_PROPERTY_PROMELA: dict[str, StepCheck] = {
     "I-RESP": StepCheck(
         lambda row: row.machine == "message" and not (
             row.event == "IMessage::SubmitMessage" and row.actor == "client"),
-        lambda c: f"was_in_submission = {_phases(IN_SUBMISSION)}; {_save_responsibility(c)}",
+        lambda c: f"was_in_submission = in_submission(m); {_save_responsibility(c)}",
         lambda c: (f"I_RESP = was_in_submission && ({_responsibility_dropped(c)}); "
                    "assert(!I_RESP)"),
     ),
@@ -580,7 +581,7 @@ def to_promela(config: Config, variant: str | None = None) -> str:
         emit(f"   Known-bad variant {variant} ({_rule_list(VARIANTS[variant].rules)}): "
              f"expected to break {', '.join(VARIANTS[variant].breaks)}.")
     emit("   Verify: spin -a FILE.pml && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && "
-         "./pan -m10000000")
+         "./pan -m1000000")
     emit("   SPIN stores one state more than `mapi-submission check --no-symmetry` reports:")
     emit("   the all-zero state before the initial world is chosen. */")
     emit("")
