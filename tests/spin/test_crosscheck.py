@@ -9,8 +9,10 @@ not installed (scripts/install-system-deps.sh installs them)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from mapi_submission.generators.check import VIOLATED, CheckResult, check
 from mapi_submission.generators.promela import (
     DEADLOCK_ID,
@@ -24,6 +26,8 @@ from mapi_submission.generators.promela import (
 )
 from mapi_submission.model import VARIANTS, Config, Model
 from mapi_submission.model.config import CONFLICT_VALUES, Conflicts
+
+from mapi_submission.cli import main
 
 REASON = spin_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"SPIN cross-check: {REASON}")
@@ -107,3 +111,16 @@ def test_the_multicore_form_keeps_scratch_out_of_the_state_count() -> None:
     assert visible.state_vector_bytes > hidden.state_vector_bytes
     assert visible.states == hidden.states
     assert visible.violated == hidden.violated != ()
+
+
+def test_export_command_verify_exits_1_on_a_variant_and_0_on_the_specification(
+        tmp_path: Path) -> None:
+    runner = CliRunner()
+    small = ["export", "promela", "--messages", "1", "--recipients", "1", "--transports", "1"]
+    bad = runner.invoke(main, [*small, "--variant", "abort-ignores-lock",
+                               "-o", str(tmp_path / "bad.pml"), "--verify"])
+    assert bad.exit_code == 1, bad.output
+    assert "VIOLATED: I-ABORT" in bad.stderr
+    good = runner.invoke(main, [*small, "-o", str(tmp_path / "good.pml"), "--verify"])
+    assert good.exit_code == 0, good.output
+    assert "holds" in good.stderr
