@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "validate_log",
     "export",
     "diagram",
+    "conform",
+    "mutants",
 ]
 
 

@@ -1,0 +1,194 @@
+"""The adapter protocol: how the conformance harness drives a system under test.
+
+A system under test is a MAPI message store with its spooler and transports, or a test
+double of one. The harness plays every actor the implementation does not decide for itself:
+the client (SaveChanges, SubmitMessage, AbortSubmit, ...), the transports (what
+IXPLogon::SubmitMessage returns, which recipients they transmit or fail) and the clock (send
+time reached, retry delay elapsed). It asks the implementation's spooler and tight pair to
+take their steps one at a time, so that interleavings are chosen by the harness and every one
+the model allows can be reached.
+
+Every call returns the result code the implementation answers (``S_OK`` or a MAPI error name
+from `mapi_submission.model.constants`). After each call the harness reads `observe()` and
+compares it with the model. Messages are numbered 0..n-1 in the order of `Setup.messages`,
+recipients 0..r-1 in recipient-table order and transports 0..t-1 in profile order (transport
+0 is the one a tightly coupled store is paired with, R18).
+
+Nothing here imports the model's table, guards or effects: an implementation written against
+this protocol stays an independent reading of the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+#: The answer of a component that was asked to take a step it does not think is due (for
+#: example the spooler asked to generate an NDR for a recipient a transport still accepts).
+NOT_DUE = "NOT_DUE"
+
+
+@dataclass(frozen=True)
+class MessageSetup:
+    """What the client decided when composing one message (fixed for its whole life)."""
+
+    address_types: tuple[str, ...]  # per recipient: "EX" or "SMTP" (R43)
+    folder: str  # "outbox" or "inbox": where it is composed and submitted (R1, R19)
+    needs_preprocessing: bool  # a registered preprocessor matches it (R32, R33)
+    deferred_send: bool  # PR_DEFERRED_SEND_TIME lies in the future at submit (R72)
+    disposition: str  # "leave", "move", "delete" or "move_and_delete" (R63)
+    resend: bool  # MSGFLAG_RESEND: recipient 0 received the original already (R74, R75)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The world a run starts from.
+
+    `readings` names, for each documented conflict, the reading the run follows (the keys
+    and values of `mapi_submission.model.config.CONFLICT_VALUES`, for example
+    ``{"lock_during_retry": "hold"}``); an implementation that supports only one reading may
+    refuse others by raising `UnsupportedSetup`.
+    """
+
+    tight: bool  # the store is tightly coupled with transport 0 (R18)
+    transports: int  # transport i registers "EX" when i is even, "SMTP" when odd (R43)
+    messages: tuple[MessageSetup, ...]
+    readings: Mapping[str, str] = field(default_factory=dict)
+
+
+class UnsupportedSetup(Exception):
+    """The implementation cannot run this setup (for example a conflict reading it does not
+    follow); the harness reports it instead of a failure."""
+
+
+@dataclass(frozen=True)
+class RecipientObservation:
+    responsibility: bool  # PR_RESPONSIBILITY (R49, R58)
+    state: str  # "pending", "sent", "ndr" (an NDR is owed or sent) or "skipped" (R58, R75)
+    transmissions: int  # copies put on the wire in the current submission (I-ONCE)
+
+
+@dataclass(frozen=True)
+class MessageObservation:
+    folder: str  # "outbox", "inbox", "sent" or "gone" (deleted after submission, R63)
+    message_flags: int  # PR_MESSAGE_FLAGS: MSGFLAG_SUBMIT 0x4, MSGFLAG_UNSENT 0x8 (R2, R13)
+    submit_flags: int  # PR_SUBMIT_FLAGS: SUBMITFLAG_LOCKED 0x1, SUBMITFLAG_PREPROCESS 0x2 (R42)
+    in_queue: bool  # member of the store's outgoing queue (R25)
+    lock_holders: int  # holders of the SetLockState(MSG_LOCKED) lock (R38, R81)
+    in_direct_send: bool  # the tightly coupled transport is sending it itself (R20)
+    recipients: tuple[RecipientObservation, ...]
+
+    @property
+    def locked(self) -> bool:
+        return self.lock_holders > 0
+
+
+@dataclass(frozen=True)
+class Observation:
+    messages: tuple[MessageObservation, ...]
+    queue: tuple[int, ...]  # the outgoing queue in submission order (R14, R25)
+    transports: tuple[str, ...]  # per transport: "ready" or "critical" (R44, R56)
+
+
+@runtime_checkable
+class SystemUnderTest(Protocol):
+    """One store + spooler + transports. `start` is called before every run; the factory
+    given to ``mapi-submission conform --adapter module:factory`` builds the object."""
+
+    def start(self, setup: Setup) -> None:
+        """Forget everything and create the messages of `setup` as new drafts (R1, R2)."""
+
+    def observe(self) -> Observation:
+        """The observable state now (the harness compares it with the model's)."""
+
+    # ---- client (IMessage, IMAPIProp, IMsgStore, IMAPIFolder) -----------------------------
+    def modify_recipients(self, message: int) -> str:
+        """IMessage::ModifyRecipients: add the recipient rows of the setup (R9)."""
+
+    def other_handle_save(self, message: int) -> str:
+        """IMAPIProp::SaveChanges through a second handle opened on the same message (R4)."""
+
+    def save_changes(self, message: int, force: bool) -> str:
+        """IMAPIProp::SaveChanges, with FORCE_SAVE when `force` (R3, R4)."""
+
+    def submit_message(self, message: int) -> str:
+        """IMessage::SubmitMessage, including the store's routing decision (R8-R26, R72)."""
+
+    def open_for_write(self, message: int) -> str:
+        """IMsgStore::OpenEntry with MAPI_MODIFY (R3, R28, R29)."""
+
+    def delete_message(self, message: int) -> str:
+        """IMAPIFolder::DeleteMessages (R30)."""
+
+    def abort_submit(self, message: int) -> str:
+        """IMsgStore::AbortSubmit (R41, R67, R68)."""
+
+    def client_finished_msg(self, message: int) -> str:
+        """IMsgStore::FinishedMsg called by a client, not the spooler (R31)."""
+
+    # ---- store clock ------------------------------------------------------------------------
+    def send_time_reached(self, message: int) -> str:
+        """PR_DEFERRED_SEND_TIME has passed: the store routes the message again (R72)."""
+
+    # ---- tightly coupled store + transport 0 --------------------------------------------------
+    def tight_transmit(self, message: int, recipient: int) -> str:
+        """The tight transport puts one recipient on the wire (R23, R49)."""
+
+    def tight_request_download(self, message: int) -> str:
+        """The tight transport asks the spooler to download the message (R20)."""
+
+    def tight_finish(self, message: int) -> str:
+        """The tight pair finishes the message without the spooler (R21)."""
+
+    def tight_complete(self, message: int) -> str:
+        """IMAPISupport::CompleteMsg: completion is handed to the spooler (R22, R37)."""
+
+    def tight_queue_rest(self, message: int) -> str:
+        """The tight pair queues what it cannot send for the spooler (R23, R26)."""
+
+    # ---- spooler ------------------------------------------------------------------------------
+    def spooler_lock(self, message: int) -> str:
+        """IMsgStore::SetLockState(MSG_LOCKED) by a spooler (R38-R41, R81)."""
+
+    def preprocess(self, message: int) -> str:
+        """The registered preprocessors run on the locked message (R33-R35)."""
+
+    def spooler_submit_after_preprocess(self, message: int) -> str:
+        """The spooler's IMessage::SubmitMessage that ends the preprocessing round trip (R34)."""
+
+    def present(self, message: int, transport: int) -> str:
+        """The spooler hands the locked message to a transport (R43, R44, R46)."""
+
+    def end_message(self, message: int, flags: str) -> str:
+        """IXPLogon::EndMessage returned `flags`: "0", "END_RESEND_NOW", "END_RESEND_LATER"
+        or "END_DONT_RESEND" (R51, R52)."""
+
+    def retry_elapsed(self, message: int) -> str:
+        """The retry delay after a transport setback elapsed (R47, R52)."""
+
+    def spooler_ndr(self, message: int, recipient: int) -> str:
+        """The spooler generates an NDR for a recipient no transport accepts (R58)."""
+
+    def finished_msg(self, message: int) -> str:
+        """IMsgStore::FinishedMsg by the spooler (R36, R62, R63, R65)."""
+
+    # ---- transports (the harness decides what they answer) ------------------------------------
+    def transport_transmit(self, message: int, recipient: int) -> str:
+        """The transport in the running call transmits one recipient (R49, R57)."""
+
+    def transport_fail_recipient(self, message: int, recipient: int) -> str:
+        """IMAPISupport::StatusRecips: the transport fails one recipient conclusively (R58)."""
+
+    def transport_returns(self, message: int, code: str) -> str:
+        """IXPLogon::SubmitMessage returns `code`: S_OK, MAPI_E_BUSY, MAPI_E_NETWORK_ERROR,
+        MAPI_E_NOT_ME or MAPI_E_CANCEL (R47, R48, R53)."""
+
+    def transport_critical_error(self, message: int) -> str:
+        """The transport in the running call reports NOTIFY_CRITICAL_ERROR (R56)."""
+
+    def transport_sent_deferred(self, message: int) -> str:
+        """The transport holding the message deferred reports NOTIFY_SENTDEFERRED (R52)."""
+
+    def transport_recovers(self, transport: int) -> str:
+        """A transport in critical error reports NOTIFY_READYTOSEND (R56)."""

@@ -1,0 +1,152 @@
+"""The kill matrix: every mutant of the reference system against every technique that can
+catch it, with how many examples (cases, logs or Hypothesis examples) and seconds it took.
+
+Techniques:
+- "cases": the generated regression suite (the configurations of
+  tests/regression/regression_suite.py, generated from the current table so it never goes
+  stale), each case replayed on the implementation by the lockstep harness;
+- "hypothesis": the stateful machine choosing among the model's enabled steps;
+- "logs": the calls of each regression case made blindly on the implementation, written as a
+  call log and judged by the call-log validator (generators/validate_log.py).
+The reference system is run through the same techniques and must survive all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import settings
+from mapi_submission.model.config import Config
+from mapi_submission.model.engine import Model
+
+from mapi_submission.reference import MUTANTS, make_reference
+
+from .adapter import SystemUnderTest
+from .generate import generate
+from .harness import log_verdict, machine_settings, replay_against, run_machine
+
+TECHNIQUES = ("cases", "hypothesis", "logs")
+
+#: (criterion, configuration) of the generated regression suite; the same as the checked-in
+#: suite's (tests/regression/regression_suite.py), which explains each choice.
+REGRESSION_SUITE: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("states", {"messages": 1}),
+    ("transitions", {"messages": 1}),
+    ("guards", {"messages": 1}),
+    ("negative", {"messages": 1}),
+    ("guards", {
+        "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
+        "folders": ["outbox"],
+        "features": {"resend": False, "deferral": False, "preprocessing": False,
+                     "save_conflicts": False, "transport_failures": False},
+    }),
+    ("tour", {
+        "messages": 1, "recipients": 1, "coupling": ["loose"], "folders": ["outbox"],
+        "features": {"resend": False, "deferral": False, "preprocessing": False,
+                     "save_conflicts": False},
+    }),
+)
+
+#: The configuration the Hypothesis machine runs in: one message with every feature, both
+#: couplings, both folders and both address mixes (48 initial worlds), two setbacks.
+MACHINE_CONFIG = Config(messages=1, setbacks=2)
+
+Factory = Callable[[], SystemUnderTest]
+
+
+@dataclass
+class Kill:
+    technique: str
+    killed: bool
+    examples: int  # cases, logs or Hypothesis examples run until the kill (or in all)
+    seconds: float  # until the kill (or in all)
+    evidence: str = ""  # the killing case id or the first line of the failure
+
+    def to_json(self) -> dict[str, Any]:
+        return {"technique": self.technique, "killed": self.killed, "examples": self.examples,
+                "seconds": round(self.seconds, 3), "evidence": self.evidence}
+
+
+@dataclass
+class MatrixRow:
+    name: str
+    rules: tuple[str, ...]
+    description: str
+    kills: dict[str, Kill] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "rules": list(self.rules), "description": self.description,
+                "kills": {t: k.to_json() for t, k in self.kills.items()}}
+
+
+def regression_cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for criterion, config in REGRESSION_SUITE:
+        cases.extend(generate(Model(Config.from_dict(config)), criterion).cases)
+    return cases
+
+
+def kill_by_cases(cases: list[dict[str, Any]], factory: Factory) -> Kill:
+    started = time.perf_counter()
+    for number, case in enumerate(cases, start=1):
+        outcome = replay_against(case, factory())
+        if outcome.verdict == "fail":
+            return Kill("cases", True, number, time.perf_counter() - started, case["id"])
+    return Kill("cases", False, len(cases), time.perf_counter() - started)
+
+
+def kill_by_logs(cases: list[dict[str, Any]], factory: Factory) -> Kill:
+    started = time.perf_counter()
+    for number, case in enumerate(cases, start=1):
+        if not log_verdict(case, factory()).conforms:
+            return Kill("logs", True, number, time.perf_counter() - started, case["id"])
+    return Kill("logs", False, len(cases), time.perf_counter() - started)
+
+
+def kill_by_machine(factory: Factory, machine: settings, seed: int | None = None,
+                    config: Config = MACHINE_CONFIG, label: str = "adapter") -> Kill:
+    started = time.perf_counter()
+    run = run_machine(Model(config), factory, machine_settings_=machine, seed=seed, label=label)
+    if run.failure is None:
+        return Kill("hypothesis", False, run.examples, time.perf_counter() - started)
+    assert run.first_failure_example is not None and run.first_failure_seconds is not None
+    return Kill("hypothesis", True, run.first_failure_example, run.first_failure_seconds,
+                run.failure.describe().splitlines()[0])
+
+
+def kill_matrix(subjects: list[tuple[str, tuple[str, ...], str, Factory]], *,
+                examples: int = 100, seed: int | None = None,
+                machine: settings | None = None,
+                techniques: tuple[str, ...] = TECHNIQUES) -> list[MatrixRow]:
+    """Run every subject (name, rules, description, factory) through every technique."""
+    cases = regression_cases() if {"cases", "logs"} & set(techniques) else []
+    chosen = machine or machine_settings(examples)
+    rows: list[MatrixRow] = []
+    for name, rules, description, factory in subjects:
+        row = MatrixRow(name, rules, description)
+        if "cases" in techniques:
+            row.kills["cases"] = kill_by_cases(cases, factory)
+        if "hypothesis" in techniques:
+            row.kills["hypothesis"] = kill_by_machine(factory, chosen, seed, label=name)
+        if "logs" in techniques:
+            row.kills["logs"] = kill_by_logs(cases, factory)
+        rows.append(row)
+    return rows
+
+
+def default_subjects(names: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...], str,
+                                                               Factory]]:
+    """The reference system first, then the mutants (all, or those named)."""
+    unknown = sorted(set(names) - set(MUTANTS))
+    if unknown:
+        raise KeyError(f"unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS)}")
+    subjects: list[tuple[str, tuple[str, ...], str, Factory]] = [
+        ("reference", (), "The reference system (must survive every technique).",
+         make_reference)]
+    for name, mutant in MUTANTS.items():
+        if not names or name in names:
+            subjects.append((name, mutant.rules, mutant.description, mutant.build))
+    return subjects

@@ -1,0 +1,112 @@
+"""`mapi-submission conform`: run the conformance harness against an implementation.
+
+The implementation is reached through an adapter (docs/conformance.md): ``--adapter
+module:factory`` names a callable that returns an object following
+`mapi_submission.generators.adapter.SystemUnderTest`. The Hypothesis machine drives it and the
+model in lockstep; a failure is shrunk and written as a regression case under --out. Exit 0
+when it conforms, 1 on a failure, 2 on a bad adapter spec or bad options.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mapi_submission.generators.adapter import SystemUnderTest, UnsupportedSetup
+from mapi_submission.generators.harness import (
+    export_failure,
+    machine_settings,
+    replay_against,
+    run_machine,
+    setup_for,
+)
+from mapi_submission.model.engine import Model
+from mapi_submission.model.world import World
+
+from .common import Failure, UsageProblem, build_config, config_options
+from .generate import OneLineErrors
+from .replay import load_cases
+
+
+def load_factory(spec: str) -> Any:
+    """`module:factory` -> the callable; UsageProblem (exit 2) naming what is wrong."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise UsageProblem(f"--adapter {spec!r}: expected MODULE:FACTORY")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise UsageProblem(f"--adapter {spec!r}: cannot import {module_name}: {error}") from None
+    factory: Any = module
+    for part in attribute.split("."):
+        factory = getattr(factory, part, None)
+        if factory is None:
+            raise UsageProblem(f"--adapter {spec!r}: {module_name} has no {attribute}")
+    if not callable(factory):
+        raise UsageProblem(f"--adapter {spec!r}: {attribute} is not callable")
+    try:
+        sample = factory()
+    except Exception as error:
+        raise UsageProblem(f"--adapter {spec!r}: the factory failed: "
+                           f"{type(error).__name__}: {error}") from None
+    if not isinstance(sample, SystemUnderTest):
+        missing = sorted(name for name in dir(SystemUnderTest)
+                         if not name.startswith("_") and not hasattr(sample, name))
+        raise UsageProblem(f"--adapter {spec!r}: the object it returns lacks "
+                           f"{', '.join(missing) or 'the adapter methods'}")
+    return factory
+
+
+def supported_starts(model: Model, factory: Any) -> list[World]:
+    starts = []
+    for world in model.initial_worlds():
+        try:
+            factory().start(setup_for(model.config, world))
+        except UnsupportedSetup:
+            continue
+        starts.append(world)
+    return starts
+
+
+@click.command("conform", cls=OneLineErrors)
+@click.option("--adapter", "adapter_spec", required=True, metavar="MODULE:FACTORY",
+              help="Callable returning the system under test (see docs/conformance.md).")
+@click.option("--examples", type=click.IntRange(1, 1_000_000), default=100, show_default=True,
+              help="Hypothesis examples (runs from an initial world).")
+@click.option("--steps", type=click.IntRange(1, 10_000), default=40, show_default=True,
+              help="Steps per example at most.")
+@click.option("--seed", type=int, default=None, help="Seed (default: derandomized).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("conformance-failures"), show_default=True,
+              help="Folder for the shrunk failure, written as a regression case.")
+@click.option("--cases", "case_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Also replay these regression cases (files or folders) on the adapter.")
+@config_options
+def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out: Path,
+            case_paths: tuple[Path, ...], **options: Any) -> None:
+    """Drive an implementation and the model in lockstep; exit 1 on the first divergence."""
+    factory = load_factory(adapter_spec)
+    model = Model(build_config(**options))
+    if case_paths:
+        cases = load_cases(case_paths)
+        for file, case in cases:
+            outcome = replay_against(case, factory())
+            if outcome.verdict == "fail" and outcome.failure is not None:
+                raise Failure(f"{file}: {outcome.failure.describe()}")
+        click.echo(f"cases: {len(cases)} replayed, no divergence")
+    starts = supported_starts(model, factory)
+    if not starts:
+        raise UsageProblem(f"--adapter {adapter_spec!r}: supports none of the "
+                           f"{len(model.initial_worlds())} initial worlds of this configuration")
+    run = run_machine(model, factory, starts=starts, seed=seed,
+                      machine_settings_=machine_settings(examples, steps), label="adapter")
+    if run.failure is not None:
+        path = export_failure(run, out)
+        raise Failure(f"diverges (first seen in example {run.first_failure_example}, "
+                      f"{run.first_failure_seconds:.2f}s; shrunk):\n{run.failure.describe()}\n"
+                      f"written: {path}")
+    click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "
+               f"{len(starts)} initial worlds")

@@ -1,0 +1,69 @@
+"""`mapi-submission mutants`: the kill matrix of the reference system's mutants.
+
+Every mutant (mapi_submission.reference.mutants) against every technique: the generated
+regression cases, the Hypothesis machine and call-log validation. Exit 0 when the reference
+survives everything and every mutant is killed by every technique, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mapi_submission.generators.mutants import TECHNIQUES, MatrixRow, default_subjects, kill_matrix
+
+from .common import Failure, UsageProblem
+from .generate import OneLineErrors
+
+
+def problems(rows: list[MatrixRow]) -> list[str]:
+    found = []
+    for row in rows:
+        for technique, kill in row.kills.items():
+            if row.name == "reference" and kill.killed:
+                found.append(f"reference fails {technique}: {kill.evidence}")
+            elif row.name != "reference" and not kill.killed:
+                found.append(f"{row.name} survives {technique}")
+    return found
+
+
+@click.command("mutants", cls=OneLineErrors)
+@click.option("--examples", type=click.IntRange(1, 100_000), default=100, show_default=True,
+              help="Hypothesis examples per mutant.")
+@click.option("--seed", type=int, default=None, help="Hypothesis seed (default: derandomized).")
+@click.option("--mutant", "names", multiple=True, help="Only this mutant (repeatable).")
+@click.option("--technique", "techniques", multiple=True, type=click.Choice(TECHNIQUES),
+              help="Only this technique (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON.")
+def command(examples: int, seed: int | None, names: tuple[str, ...],
+            techniques: tuple[str, ...], as_json: bool) -> None:
+    """Print which technique kills which mutant, in how many examples and seconds."""
+    try:
+        subjects = default_subjects(names)
+    except KeyError as error:
+        raise UsageProblem(f"--mutant: {error.args[0]}") from None
+    chosen = techniques or TECHNIQUES
+    rows = kill_matrix(subjects, examples=examples, seed=seed, techniques=chosen)
+    found = problems(rows)
+    if as_json:
+        click.echo(json.dumps({"techniques": list(chosen), "rows": [r.to_json() for r in rows],
+                               "problems": found}, indent=2, sort_keys=True))
+    else:
+        table = Table(title="kill matrix (killed: examples to the kill / seconds)")
+        table.add_column("mutant")
+        table.add_column("rules")
+        for technique in chosen:
+            table.add_column(technique)
+        for row in rows:
+            cells = []
+            for technique in chosen:
+                kill = row.kills[technique]
+                verdict = "killed" if kill.killed else "survived"
+                cells.append(f"{verdict} {kill.examples} / {kill.seconds:.2f}s")
+            table.add_row(row.name, ",".join(row.rules) or "-", *cells)
+        Console(width=140).print(table)
+    if found:
+        raise Failure("; ".join(found))

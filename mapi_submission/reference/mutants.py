@@ -1,0 +1,181 @@
+"""Mutants of the reference system: each reproduces a bug class real MAPI stores, spoolers or
+transports have shipped, names the rule it breaks, and must be caught by the conformance
+harness (``mapi-submission mutants`` prints which technique catches which)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mapi_submission.generators.adapter import NOT_DUE
+from mapi_submission.model.constants import (
+    MAPI_E_NETWORK_ERROR,
+    MSGFLAG_SUBMIT,
+    OUTBOX,
+    S_OK,
+)
+
+from .store import ReferenceSystem, StoredMessage, transport_type
+
+
+class LocationOnlyRouting(ReferenceSystem):
+    """R19 (seed): the tightly coupled store decides from the folder alone; a message
+    submitted outside the Outbox always goes to the spooler."""
+
+    def _tight_pair_routes(self, message: StoredMessage) -> bool:
+        return self.tight and message.folder == OUTBOX
+
+
+class DownloadInFlight(ReferenceSystem):
+    """R20: the tight transport asks the spooler to download a message it is already
+    sending (SpoolerNotify NOTIFY_READYTOSEND after its first transmission), so the spooler
+    may pull it and transmit the same recipients again."""
+
+    def tight_transmit(self, m: int, recipient: int) -> str:
+        result = super().tight_transmit(m, recipient)
+        if result == S_OK:
+            self._enqueue(m)
+        return result
+
+
+class AbortIgnoresLock(ReferenceSystem):
+    """R41 (Kopano's server-side abortSubmit): AbortSubmit removes a message from the queue
+    without consulting the lock manager, even while the spooler holds the lock."""
+
+    def abort_submit(self, m: int) -> str:
+        message = self.messages[m]
+        if m in self.queue and message.lock_holders and not message.in_direct_send:
+            self._abort(m)
+            return S_OK
+        return super().abort_submit(m)
+
+
+class LockNotExclusive(ReferenceSystem):
+    """R81 (Gromox's no-op lstLock): SetLockState(MSG_LOCKED) succeeds for a second caller
+    while the lock is held."""
+
+    def spooler_lock(self, m: int) -> str:
+        message = self.messages[m]
+        if message.lock_holders:
+            message.lock_holders += 1
+            return S_OK
+        return super().spooler_lock(m)
+
+
+class ErrorDropsSavedProgress(ReferenceSystem):
+    """R48: after MAPI_E_NETWORK_ERROR the spooler throws away the recipient progress the
+    transport saved before returning, so the recipients already sent are sent again on the
+    retry (duplicate delivery)."""
+
+    def transport_returns(self, m: int, code: str) -> str:
+        message = self.messages[m]
+        kind = transport_type(message.transport) if message.transport >= 0 else None
+        result = super().transport_returns(m, code)
+        if result == S_OK and code == MAPI_E_NETWORK_ERROR:
+            for row in message.recipients:
+                if row.address_type == kind and row.outcome in ("sent", "ndr"):
+                    row.responsible, row.outcome = False, "pending"
+        return result
+
+
+class FinishedKeepsSubmitFlag(ReferenceSystem):
+    """R62, R65: FinishedMsg unlocks and dequeues the message but leaves MSGFLAG_SUBMIT set, so
+    the finished message still looks submitted (cannot be deleted or edited)."""
+
+    def _finish(self, m: int) -> None:
+        super()._finish(m)
+        self.messages[m].flags |= MSGFLAG_SUBMIT
+
+
+class PreprocessResubmitIsNew(ReferenceSystem):
+    """R34: the spooler's second SubmitMessage, which ends the preprocessing round trip, is
+    treated as a new submission: the message is unlocked and queued again at the end, as if
+    the client had just submitted it."""
+
+    def spooler_submit_after_preprocess(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "preprocessing" or not message.preprocessed:
+            return NOT_DUE
+        message.preprocess_flag = False
+        message.lock_holders = 0
+        self._dequeue(m)
+        self._enqueue(m)
+        message.status = "waiting"
+        return S_OK
+
+
+class NoNdrAfterDecline(ReferenceSystem):
+    """R58: the spooler thinks a transport that answered MAPI_E_NOT_ME still accepts the
+    recipient, so it never generates the NDR and the message never finishes."""
+
+    def _some_transport_accepts(self, message: StoredMessage, recipient: int) -> bool:
+        kind = message.recipients[recipient].address_type
+        return any(state == "ready" and transport_type(t) == kind
+                   for t, state in enumerate(self.transport_states))
+
+
+class DeferredSentEarly(ReferenceSystem):
+    """R72: the store ignores PR_DEFERRED_SEND_TIME and hands the message to the spooler at
+    once, so it is sent before its time."""
+
+    def _route(self, m: int) -> None:
+        message = self.messages[m]
+        passed = message.send_time_passed
+        message.send_time_passed = True
+        super()._route(m)
+        message.send_time_passed = passed
+
+
+class DeleteSubmitted(ReferenceSystem):
+    """R30: DeleteMessages removes a submitted message instead of failing with
+    ecNoDelSubmitMsg."""
+
+    def delete_message(self, m: int) -> str:
+        message = self.messages[m]
+        if message.flags & MSGFLAG_SUBMIT:
+            self._dequeue(m)
+            message.lock_holders = 0
+            message.in_direct_send = False
+            message.status = "deleted"
+            return S_OK
+        return super().delete_message(m)
+
+
+class AbortLeavesQueued(ReferenceSystem):
+    """R68: AbortSubmit clears MSGFLAG_SUBMIT but forgets the outgoing-queue entry, so the
+    spooler can still pick up the aborted message."""
+
+    def _abort(self, m: int) -> None:
+        super()._abort(m)
+        self._enqueue(m)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    rules: tuple[str, ...]
+    kind: type[ReferenceSystem]
+
+    @property
+    def description(self) -> str:
+        return " ".join((self.kind.__doc__ or "").split())
+
+    def build(self) -> ReferenceSystem:
+        return self.kind()
+
+
+MUTANTS: dict[str, Mutant] = {
+    mutant.name: mutant
+    for mutant in (
+        Mutant("location-only-routing", ("R19",), LocationOnlyRouting),
+        Mutant("download-in-flight", ("R20",), DownloadInFlight),
+        Mutant("abort-ignores-lock", ("R41",), AbortIgnoresLock),
+        Mutant("lock-not-exclusive", ("R81",), LockNotExclusive),
+        Mutant("error-drops-saved-progress", ("R48",), ErrorDropsSavedProgress),
+        Mutant("finished-keeps-submit-flag", ("R62", "R65"), FinishedKeepsSubmitFlag),
+        Mutant("preprocess-resubmit-is-new", ("R34",), PreprocessResubmitIsNew),
+        Mutant("no-ndr-after-decline", ("R58",), NoNdrAfterDecline),
+        Mutant("deferred-sent-early", ("R72",), DeferredSentEarly),
+        Mutant("delete-submitted", ("R30",), DeleteSubmitted),
+        Mutant("abort-leaves-queued", ("R68",), AbortLeavesQueued),
+    )
+}

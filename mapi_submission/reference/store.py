@@ -1,0 +1,608 @@
+"""The reference system: an in-memory message store, its outgoing queue and lock manager, the
+MAPI spooler, the tightly coupled transport half and the transports' bookkeeping.
+
+Each message keeps an explicit `status` (the implementation's own word for where it is);
+every call checks its preconditions against it and answers the MAPI code the rules name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mapi_submission.generators.adapter import (
+    NOT_DUE,
+    MessageObservation,
+    MessageSetup,
+    Observation,
+    RecipientObservation,
+    Setup,
+)
+from mapi_submission.model.constants import (
+    EC_NO_DEL_SUBMIT_MSG,
+    EX,
+    GONE,
+    MAPI_E_BUSY,
+    MAPI_E_CANCEL,
+    MAPI_E_NETWORK_ERROR,
+    MAPI_E_NO_ACCESS,
+    MAPI_E_NO_RECIPIENTS,
+    MAPI_E_NO_SUPPORT,
+    MAPI_E_NOT_IN_QUEUE,
+    MAPI_E_NOT_ME,
+    MAPI_E_OBJECT_CHANGED,
+    MAPI_E_SUBMITTED,
+    MAPI_E_UNABLE_TO_ABORT,
+    MSGFLAG_SUBMIT,
+    MSGFLAG_UNSENT,
+    S_OK,
+    SENT_ITEMS,
+    SMTP,
+    SUBMITFLAG_LOCKED,
+    SUBMITFLAG_PREPROCESS,
+)
+
+#: Readings of the documented conflicts this implementation follows unless told otherwise.
+DEFAULT_READINGS: dict[str, str] = {
+    "unsent_while_submitted": "keep",
+    "sentmail_and_delete": "delete",
+    "resend_submitted_rows": "skip",
+    "submitflag_locked": "locked",
+    "lock_during_retry": "hold",
+    "abort_during_direct_send": "not_in_queue",
+    "after_cancel": "decline",
+}
+
+#: Statuses in which the spooler is responsible for the message (R42's second reading).
+SPOOLER_STATUSES = frozenset({"waiting_preprocessing", "preprocessing", "waiting", "deferred",
+                              "locked", "in_transport", "awaiting_end", "retry_wait",
+                              "transport_deferred"})
+QUEUED_WAITING = frozenset({"waiting", "waiting_preprocessing"})
+
+
+def transport_type(transport: int) -> str:
+    """The address type transport `transport` registers (R43): EX for even, SMTP for odd."""
+    return EX if transport % 2 == 0 else SMTP
+
+
+@dataclass
+class Recipient:
+    address_type: str
+    responsible: bool = False  # PR_RESPONSIBILITY (R58)
+    outcome: str = "pending"
+    transmissions: int = 0
+
+
+@dataclass
+class StoredMessage:
+    setup: MessageSetup
+    folder: str
+    status: str = "draft"
+    flags: int = MSGFLAG_UNSENT  # R2: a new message is unsent
+    addressed: bool = False
+    other_handle_committed: bool = False
+    lock_holders: int = 0
+    preprocess_flag: bool = False
+    preprocessed: bool = False
+    in_direct_send: bool = False
+    send_time_passed: bool = False
+    transport: int = -1  # the transport of the running call
+    declined: set[int] = field(default_factory=set)
+    call_touched_recipients: bool = False
+    recipients: list[Recipient] = field(default_factory=list)
+
+
+class ReferenceSystem:
+    """The reference store + spooler + transports behind the adapter protocol."""
+
+    def __init__(self) -> None:
+        self.readings: dict[str, str] = dict(DEFAULT_READINGS)
+        self.tight = False
+        self.transport_states: list[str] = []
+        self.messages: list[StoredMessage] = []
+        self.queue: list[int] = []
+
+    # ---- set-up and observation -------------------------------------------------------------
+
+    def start(self, setup: Setup) -> None:
+        self.readings = {**DEFAULT_READINGS, **setup.readings}
+        self.tight = setup.tight
+        self.transport_states = ["ready"] * setup.transports
+        self.queue = []
+        self.messages = [
+            StoredMessage(setup=spec, folder=spec.folder,
+                          recipients=[Recipient(kind) for kind in spec.address_types])
+            for spec in setup.messages
+        ]
+
+    def observe(self) -> Observation:
+        return Observation(
+            messages=tuple(self._observe_message(m) for m in self.messages),
+            queue=tuple(self.queue),
+            transports=tuple(self.transport_states),
+        )
+
+    def _observe_message(self, message: StoredMessage) -> MessageObservation:
+        submit_flags = SUBMITFLAG_PREPROCESS if message.preprocess_flag else 0
+        # R42: SUBMITFLAG_LOCKED means "locked", or under the other reading "the spooler
+        # handles it".
+        if self.readings["submitflag_locked"] == "locked":
+            held = message.lock_holders > 0
+        else:
+            held = message.status in SPOOLER_STATUSES
+        if held:
+            submit_flags |= SUBMITFLAG_LOCKED
+        return MessageObservation(
+            folder=message.folder,
+            message_flags=message.flags,
+            submit_flags=submit_flags,
+            in_queue=self._index(message) in self.queue,
+            lock_holders=message.lock_holders,
+            in_direct_send=message.in_direct_send,
+            recipients=tuple(
+                RecipientObservation(r.responsible, r.outcome, r.transmissions)
+                for r in message.recipients
+            ),
+        )
+
+    def _index(self, message: StoredMessage) -> int:
+        return next(i for i, m in enumerate(self.messages) if m is message)
+
+    # ---- queue helpers ----------------------------------------------------------------------
+
+    def _enqueue(self, m: int) -> None:
+        """R25, R26: the outgoing queue keeps submission order (R14)."""
+        if m not in self.queue:
+            self.queue.append(m)
+
+    def _dequeue(self, m: int) -> None:
+        if m in self.queue:
+            self.queue.remove(m)
+
+    def _spooler_needed(self, message: StoredMessage) -> bool:
+        """R17: not tightly coupled, or preprocessing due, or a recipient the tight pair
+        (transport 0) cannot serve."""
+        preprocessing_due = message.setup.needs_preprocessing and not message.preprocessed
+        unservable = any(r.address_type != transport_type(0) for r in message.recipients)
+        return (not self.tight) or preprocessing_due or unservable
+
+    def _tight_pair_routes(self, message: StoredMessage) -> bool:
+        """R19: a tightly coupled store decides on status (coupling), not on the folder."""
+        return self.tight
+
+    def _route(self, m: int) -> None:
+        """The store's decision at the end of SubmitMessage (R17, R19, R26, R34, R72)."""
+        message = self.messages[m]
+        waiting_for_send_time = message.setup.deferred_send and not message.send_time_passed
+        preprocessing_due = message.setup.needs_preprocessing and not message.preprocessed
+        if waiting_for_send_time and self._spooler_needed(message):
+            message.status = "deferred"  # R72: held in the queue until the send time
+            self._enqueue(m)
+        elif preprocessing_due:
+            message.status = "waiting_preprocessing"  # R26, R34
+            message.preprocess_flag = True
+            self._enqueue(m)
+        elif not self._tight_pair_routes(message):
+            message.status = "waiting"
+            self._enqueue(m)
+        else:
+            # R17, R23: the tight pair sends what it can itself; R71: deferred delivery of a
+            # message the pair sends alone is the messaging system's job, not the store's.
+            message.status = "direct_sending"
+            message.in_direct_send = True
+
+    def _finished_folder(self, message: StoredMessage) -> str:
+        """R63: PR_SENTMAIL_ENTRYID moves, PR_DELETE_AFTER_SUBMIT deletes; with both set the
+        run's reading decides."""
+        disposition = message.setup.disposition
+        if disposition == "move_and_delete":
+            disposition = "delete" if self.readings["sentmail_and_delete"] == "delete" else "move"
+        if disposition == "move":
+            return SENT_ITEMS
+        if disposition == "delete":
+            return GONE
+        return message.folder
+
+    def _lock_after_wait(self, message: StoredMessage) -> int:
+        """R47, R52: the lock is kept or released while waiting, per the run's reading."""
+        return message.lock_holders if self.readings["lock_during_retry"] == "hold" else 0
+
+    # ---- client ------------------------------------------------------------------------------
+
+    def modify_recipients(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "draft":
+            return MAPI_E_NO_ACCESS
+        message.addressed = True  # R9
+        return S_OK
+
+    def other_handle_save(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "draft":
+            return MAPI_E_NO_ACCESS
+        message.other_handle_committed = True  # R4
+        return S_OK
+
+    def save_changes(self, m: int, force: bool) -> str:
+        message = self.messages[m]
+        if message.status != "draft":
+            return MAPI_E_NO_ACCESS
+        if message.other_handle_committed and not force:
+            return MAPI_E_OBJECT_CHANGED  # R4: another handle committed first
+        message.other_handle_committed = False
+        message.status = "saved"  # R3
+        return S_OK
+
+    def submit_message(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status not in ("draft", "saved"):
+            return MAPI_E_SUBMITTED
+        if not message.addressed:
+            return MAPI_E_NO_RECIPIENTS  # R9
+        if message.other_handle_committed:
+            return MAPI_E_OBJECT_CHANGED  # R8: the implied SaveChanges fails
+        self._mark(message)
+        self._route(m)
+        return S_OK
+
+    def _mark(self, message: StoredMessage) -> None:
+        """R12, R13, R75: MSGFLAG_SUBMIT set, PR_RESPONSIBILITY FALSE for every row (a
+        resend's rows that already received the original stay TRUE and are skipped)."""
+        message.flags |= MSGFLAG_SUBMIT
+        if self.readings["unsent_while_submitted"] == "clear":
+            message.flags &= ~MSGFLAG_UNSENT
+        else:
+            message.flags |= MSGFLAG_UNSENT
+        skip_first = message.setup.resend and self.readings["resend_submitted_rows"] == "skip"
+        for index, row in enumerate(message.recipients):
+            if skip_first and index == 0:
+                row.responsible, row.outcome = True, "skipped"
+            else:
+                row.responsible, row.outcome = False, "pending"
+            row.transmissions = 0
+        message.declined = set()
+        message.preprocessed = False
+        message.preprocess_flag = False
+        message.transport = -1
+        message.call_touched_recipients = False
+        message.status = "submitted"
+
+    def open_for_write(self, m: int) -> str:
+        message = self.messages[m]
+        if message.lock_holders:
+            return MAPI_E_NO_ACCESS  # R29
+        if m in self.queue:
+            return MAPI_E_SUBMITTED  # R28
+        if message.status != "saved":
+            return MAPI_E_NO_ACCESS
+        message.status = "draft"  # R3, R68
+        return S_OK
+
+    def delete_message(self, m: int) -> str:
+        message = self.messages[m]
+        if message.flags & MSGFLAG_SUBMIT:
+            return EC_NO_DEL_SUBMIT_MSG  # R30
+        if message.status not in ("draft", "saved"):
+            return MAPI_E_NO_ACCESS
+        message.status = "deleted"
+        return S_OK
+
+    def abort_submit(self, m: int) -> str:
+        message = self.messages[m]
+        if message.in_direct_send or message.status == "completing":
+            # R67: a message the tight pair sends was never queued.
+            if self.readings["abort_during_direct_send"] == "unable_to_abort":
+                return MAPI_E_UNABLE_TO_ABORT
+            return MAPI_E_NOT_IN_QUEUE
+        if m not in self.queue:
+            return MAPI_E_NOT_IN_QUEUE  # R67
+        if message.lock_holders:
+            return MAPI_E_UNABLE_TO_ABORT  # R41
+        self._abort(m)
+        return S_OK
+
+    def _abort(self, m: int) -> None:
+        """R68: out of the queue, MSGFLAG_SUBMIT cleared, MSGFLAG_UNSENT set, a saved message
+        again; a transport holding it deferred is told NOTIFY_ABORT_DEFERRED (R55, R73)."""
+        message = self.messages[m]
+        self._dequeue(m)
+        message.lock_holders = 0
+        message.preprocess_flag = False
+        message.transport = -1
+        message.in_direct_send = False
+        message.call_touched_recipients = False
+        message.flags = (message.flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT
+        message.status = "saved"
+
+    def client_finished_msg(self, m: int) -> str:
+        return MAPI_E_NO_SUPPORT  # R31: FinishedMsg is for the spooler only
+
+    # ---- store clock -------------------------------------------------------------------------
+
+    def send_time_reached(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "deferred":
+            return NOT_DUE
+        # R72: the message leaves the queue and is routed as if just submitted.
+        self._dequeue(m)
+        message.send_time_passed = True
+        message.status = "submitted"
+        self._route(m)
+        return S_OK
+
+    # ---- tight pair --------------------------------------------------------------------------
+
+    def _tight_open_rows(self, message: StoredMessage) -> list[int]:
+        return [i for i, r in enumerate(message.recipients)
+                if r.outcome == "pending" and not r.responsible
+                and r.address_type == transport_type(0)]
+
+    def tight_transmit(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        if not message.in_direct_send or recipient not in self._tight_open_rows(message):
+            return NOT_DUE
+        row = message.recipients[recipient]
+        row.responsible, row.outcome = True, "sent"  # R23, R49
+        row.transmissions += 1
+        return S_OK
+
+    def tight_request_download(self, m: int) -> str:
+        message = self.messages[m]
+        if message.in_direct_send:
+            return NOT_DUE  # R20: never hand the spooler a message the pair is sending
+        self._enqueue(m)
+        message.status = "waiting"
+        return S_OK
+
+    def _tight_done(self, message: StoredMessage) -> bool:
+        return message.in_direct_send and not self._tight_open_rows(message)
+
+    def _tight_serves_all(self, message: StoredMessage) -> bool:
+        return all(r.address_type == transport_type(0) for r in message.recipients)
+
+    def tight_finish(self, m: int) -> str:
+        message = self.messages[m]
+        handed_off = all(r.outcome in ("sent", "skipped") for r in message.recipients)
+        if not (self._tight_done(message) and self._tight_serves_all(message)
+                and not message.preprocessed and handed_off):
+            return NOT_DUE
+        # R21, R63, R65: the pair files the message itself and the submission is over.
+        message.in_direct_send = False
+        message.flags &= ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)
+        message.folder = self._finished_folder(message)
+        message.status = "delivered"
+        return S_OK
+
+    def tight_complete(self, m: int) -> str:
+        message = self.messages[m]
+        if not (self._tight_done(message) and self._tight_serves_all(message)):
+            return NOT_DUE
+        message.in_direct_send = False  # R22: CompleteMsg, the spooler finishes
+        message.status = "completing"
+        return S_OK
+
+    def tight_queue_rest(self, m: int) -> str:
+        message = self.messages[m]
+        if not self._tight_done(message) or self._tight_serves_all(message):
+            return NOT_DUE
+        message.in_direct_send = False  # R23: what the pair cannot send goes to the spooler
+        message.status = "waiting"
+        self._enqueue(m)
+        return S_OK
+
+    # ---- spooler -----------------------------------------------------------------------------
+
+    def _first_waiting(self) -> int | None:
+        """R14, R39: the spooler takes queued messages in submission order."""
+        for index in self.queue:
+            if self.messages[index].status in QUEUED_WAITING:
+                return index
+        return None
+
+    def spooler_lock(self, m: int) -> str:
+        message = self.messages[m]
+        if message.lock_holders:
+            return MAPI_E_NOT_IN_QUEUE  # R41, R81: the lock is exclusive
+        if m not in self.queue or message.in_direct_send:
+            return MAPI_E_NOT_IN_QUEUE  # R20, R27: by status, never by folder
+        if message.status not in QUEUED_WAITING or self._first_waiting() != m:
+            return NOT_DUE
+        message.lock_holders = 1  # R38, R40
+        message.status = ("preprocessing" if message.status == "waiting_preprocessing"
+                          else "locked")
+        return S_OK
+
+    def preprocess(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "preprocessing" or message.preprocessed:
+            return NOT_DUE
+        message.preprocessed = True  # R33, R35
+        return S_OK
+
+    def spooler_submit_after_preprocess(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "preprocessing" or not message.preprocessed:
+            return NOT_DUE
+        # R34: not a new submission: no new mark, same queue entry, the lock is kept.
+        message.preprocess_flag = False
+        message.status = "locked"
+        return S_OK
+
+    def _open_rows_for(self, message: StoredMessage, transport: int) -> list[int]:
+        return [i for i, r in enumerate(message.recipients)
+                if r.outcome == "pending" and not r.responsible
+                and r.address_type == transport_type(transport)]
+
+    def present(self, m: int, transport: int) -> str:
+        message = self.messages[m]
+        if (message.status != "locked" or self.transport_states[transport] != "ready"
+                or transport in message.declined or not self._open_rows_for(message, transport)):
+            return NOT_DUE  # R43, R44, R47
+        message.transport = transport  # R46
+        message.call_touched_recipients = False
+        message.status = "in_transport"
+        return S_OK
+
+    def transport_transmit(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        if (message.status != "in_transport"
+                or recipient not in self._open_rows_for(message, message.transport)):
+            return NOT_DUE
+        row = message.recipients[recipient]
+        row.responsible, row.outcome = True, "sent"  # R49, R57
+        row.transmissions += 1
+        message.call_touched_recipients = True
+        return S_OK
+
+    def transport_fail_recipient(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        if (message.status != "in_transport"
+                or recipient not in self._open_rows_for(message, message.transport)):
+            return NOT_DUE
+        row = message.recipients[recipient]
+        row.responsible, row.outcome = True, "ndr"  # R58, R59: StatusRecips builds the NDR
+        message.call_touched_recipients = True
+        return S_OK
+
+    def transport_returns(self, m: int, code: str) -> str:
+        message = self.messages[m]
+        if message.status != "in_transport":
+            return NOT_DUE
+        if code == S_OK:
+            if self._open_rows_for(message, message.transport):
+                return NOT_DUE  # R47, R49: S_OK means every recipient it takes is handled
+            message.status = "awaiting_end"
+            return S_OK
+        cancel_declines = code == MAPI_E_CANCEL and self.readings["after_cancel"] == "decline"
+        if code in (MAPI_E_BUSY, MAPI_E_NOT_ME) and message.call_touched_recipients:
+            return NOT_DUE  # R47: BUSY and NOT_ME mean nothing was processed
+        if code == MAPI_E_NOT_ME or cancel_declines:
+            self._decline(message)
+            return S_OK
+        if code in (MAPI_E_BUSY, MAPI_E_NETWORK_ERROR, MAPI_E_CANCEL):
+            self._wait_after_error(message)
+            return S_OK
+        return NOT_DUE
+
+    def _decline(self, message: StoredMessage) -> None:
+        """R47, R53: the spooler looks for another transport for this submission."""
+        message.declined.add(message.transport)
+        message.transport = -1
+        message.status = "locked"
+
+    def _wait_after_error(self, message: StoredMessage) -> None:
+        """R47, R48: the spooler releases the message without saving; what the transport
+        saved before returning (PR_RESPONSIBILITY of recipients it handled) persists."""
+        message.lock_holders = self._lock_after_wait(message)
+        message.status = "retry_wait"
+
+    def transport_critical_error(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "in_transport":
+            return NOT_DUE
+        self.transport_states[message.transport] = "critical"  # R56
+        message.transport = -1
+        message.status = "locked"
+        return S_OK
+
+    def end_message(self, m: int, flags: str) -> str:
+        message = self.messages[m]
+        if message.status != "awaiting_end":
+            return NOT_DUE
+        if flags == "0":
+            message.transport = -1  # R51: the spooler saves the transport's changes
+            message.status = "locked"
+        elif flags == "END_RESEND_NOW":
+            message.call_touched_recipients = False
+            message.status = "in_transport"
+        elif flags == "END_RESEND_LATER":
+            message.lock_holders = self._lock_after_wait(message)
+            message.status = "retry_wait"
+        elif flags == "END_DONT_RESEND":
+            message.lock_holders = self._lock_after_wait(message)  # R52
+            message.status = "transport_deferred"
+        else:
+            return NOT_DUE
+        return S_OK
+
+    def transport_sent_deferred(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "transport_deferred":
+            return NOT_DUE
+        # R52: SubmitMessage again with BEGIN_DEFERRED, relocking first if released.
+        message.lock_holders = max(message.lock_holders, 1)
+        message.call_touched_recipients = False
+        message.status = "in_transport"
+        return S_OK
+
+    def retry_elapsed(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "retry_wait":
+            return NOT_DUE
+        message.transport = -1
+        # R47, R52: with the lock kept the spooler goes on; released, it waits in the queue.
+        message.status = "locked" if message.lock_holders else "waiting"
+        return S_OK
+
+    def spooler_ndr(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        row = message.recipients[recipient]
+        if message.status != "locked" or row.outcome != "pending" or row.responsible:
+            return NOT_DUE
+        if self._some_transport_accepts(message, recipient):
+            return NOT_DUE
+        row.outcome = "ndr"  # R58, R59: no transport takes it, the spooler reports it
+        return S_OK
+
+    def _some_transport_accepts(self, message: StoredMessage, recipient: int) -> bool:
+        """R43, R58: a ready transport that has not declined this submission and registered
+        the recipient's address type."""
+        kind = message.recipients[recipient].address_type
+        return any(state == "ready" and t not in message.declined and transport_type(t) == kind
+                   for t, state in enumerate(self.transport_states))
+
+    def finished_msg(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status not in ("locked", "completing"):
+            return NOT_DUE
+        outcomes = [r.outcome for r in message.recipients]
+        if "pending" in outcomes:
+            return NOT_DUE  # R58: every recipient handed off or reported first
+        handed_off = [o in ("sent", "skipped") for o in outcomes]
+        if message.status == "completing" and not all(handed_off):
+            return NOT_DUE
+        self._finish(m)
+        if all(handed_off):
+            message.status = "delivered"
+        elif any(handed_off):
+            message.status = "partially_delivered"  # R54
+        else:
+            message.status = "non_delivered"
+        return S_OK
+
+    def _finish(self, m: int) -> None:
+        """R36, R62, R63, R65: unlock, leave the queue, clear MSGFLAG_SUBMIT and
+        MSGFLAG_UNSENT, file the message."""
+        message = self.messages[m]
+        self._dequeue(m)
+        message.lock_holders = 0
+        message.preprocess_flag = False
+        message.transport = -1
+        message.declined = set()
+        message.preprocessed = False
+        message.call_touched_recipients = False
+        message.flags &= ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)
+        message.folder = self._finished_folder(message)
+
+    # ---- transports ---------------------------------------------------------------------------
+
+    def transport_recovers(self, transport: int) -> str:
+        if self.transport_states[transport] != "critical":
+            return NOT_DUE
+        self.transport_states[transport] = "ready"  # R56
+        return S_OK
+
+
+def make_reference() -> ReferenceSystem:
+    """The factory ``mapi-submission conform --adapter
+    mapi_submission.reference:make_reference`` uses."""
+    return ReferenceSystem()

@@ -1,0 +1,91 @@
+"""The harness itself: every table row has a call, the model passes its own machine on
+configurations larger than exhaustive exploration handles, the conform command's exits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from mapi_submission.generators.adapter import SystemUnderTest
+from mapi_submission.generators.harness import (
+    SHAPES,
+    Lockstep,
+    ModelSystem,
+    run_machine,
+    shadow_world,
+)
+from mapi_submission.model.config import Config
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.table import TABLE
+from mapi_submission.properties import PROPERTIES
+
+from mapi_submission.cli import main
+from mapi_submission.reference.mutants import LockNotExclusive
+
+from .conftest import profile_settings
+
+
+def test_every_row_is_a_call_or_part_of_submission() -> None:
+    internal = sorted(row.name for row in TABLE if SHAPES[row.name] is None)
+    assert internal == sorted(row.name for row in TABLE if row.name.startswith("route-"))
+    used = {shape.method for shape in SHAPES.values() if shape is not None}
+    protocol = {name for name in vars(SystemUnderTest)
+                if not name.startswith("_") and callable(getattr(SystemUnderTest, name))}
+    assert protocol - {"start", "observe"} == used
+
+
+def test_the_model_passes_its_own_machine_on_a_large_configuration() -> None:
+    # Three messages with independent profiles: far beyond what the checker explores in a
+    # test, reached here one walk at a time.
+    config = Config(messages=3, recipients=2, transports=2, setbacks=2)
+    model = Model(config)
+    run = run_machine(model, lambda: ModelSystem(config), machine_settings_=profile_settings(25),
+                      label="model")
+    assert run.failure is None, run.failure and run.failure.describe()
+    assert run.steps > 100
+
+
+def test_properties_judge_the_implementation_observations() -> None:
+    model = Model(Config(messages=1, coupling=("loose",)))
+    start = next(w for w in model.initial_worlds() if not w.messages[0].profile.deferred_send
+                 and not w.messages[0].profile.needs_preprocessing)
+    lockstep = Lockstep(model, LockNotExclusive(), start)
+    for step in (Step("add-recipients", 0, -1), Step("submit", 0, -1), Step("lock", 0, -1)):
+        assert lockstep.take(step) is None
+    failure = lockstep.take(Step("lock-refused", 0, -1))
+    assert failure is not None
+    assert failure.actual_result == "S_OK" and failure.expected_result == "MAPI_E_NOT_IN_QUEUE"
+    assert any(p.startswith("I-LOCK1") for p in failure.properties)
+    shadow = shadow_world(lockstep.world, lockstep.system.observe())
+    assert shadow is not None and PROPERTIES["I-LOCK1"].check(model.config, shadow)
+
+
+def test_conform_reference_exits_0() -> None:
+    result = CliRunner().invoke(main, ["conform", "--adapter",
+                                       "mapi_submission.reference:make_reference",
+                                       "--examples", "20", "--messages", "1"])
+    assert result.exit_code == 0, result.output
+    assert "conforms" in result.output
+
+
+def test_conform_mutant_exits_1_and_writes_the_case(tmp_path: Path) -> None:
+    out = tmp_path / "failures"
+    result = CliRunner().invoke(main, [
+        "conform", "--adapter", "mapi_submission.reference.mutants:DeleteSubmitted",
+        "--examples", "100", "--messages", "1", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    written = list(out.glob("*.json"))
+    assert len(written) == 1 and "delete-submitted" in written[0].read_text()
+    replayed = CliRunner().invoke(main, ["conform", "--adapter",
+                                         "mapi_submission.reference:make_reference",
+                                         "--examples", "1", "--messages", "1",
+                                         "--cases", str(out)])
+    assert replayed.exit_code == 0, replayed.output
+
+
+def test_conform_bad_adapter_specs_exit_2() -> None:
+    for spec in ("no-colon", "no.such.module:factory", "mapi_submission.reference:missing",
+                 "mapi_submission.reference:MUTANTS", "mapi_submission.reference:Mutant"):
+        result = CliRunner().invoke(main, ["conform", "--adapter", spec])
+        assert result.exit_code == 2, (spec, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output

@@ -1,0 +1,86 @@
+"""Every mutant is killed by every technique; the kill matrix command reports it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from mapi_submission.generators.cases import load_case, replay_case
+from mapi_submission.generators.harness import export_failure, replay_against, run_machine
+from mapi_submission.generators.mutants import (
+    MACHINE_CONFIG,
+    kill_by_cases,
+    kill_by_logs,
+    kill_by_machine,
+)
+from mapi_submission.model.engine import Model
+
+from mapi_submission.cli import main
+from mapi_submission.reference import MUTANTS, make_reference
+
+from .conftest import profile_settings
+
+NAMES = sorted(MUTANTS)
+
+
+def test_at_least_eight_documented_mutants() -> None:
+    assert len(MUTANTS) >= 8
+    for mutant in MUTANTS.values():
+        assert mutant.rules
+        for rule in mutant.rules:
+            assert rule in mutant.description, (mutant.name, rule)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_killed_by_generated_cases(name: str, generated_cases: list[dict[str, Any]]) -> None:
+    kill = kill_by_cases(generated_cases, MUTANTS[name].build)
+    assert kill.killed, f"{name} survives the generated regression cases"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_killed_by_call_logs(name: str, generated_cases: list[dict[str, Any]]) -> None:
+    kill = kill_by_logs(generated_cases, MUTANTS[name].build)
+    assert kill.killed, f"{name} survives call-log validation"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_killed_by_the_machine_within_100_examples(name: str) -> None:
+    kill = kill_by_machine(MUTANTS[name].build, profile_settings(100), label=name)
+    assert kill.killed, f"{name} survives 100 examples of the Hypothesis machine"
+    assert kill.examples <= 100
+
+
+def test_shrunk_failure_is_a_regression_case_that_replays(tmp_path: Path) -> None:
+    mutant = MUTANTS["abort-ignores-lock"]
+    run = run_machine(Model(MACHINE_CONFIG), mutant.build, machine_settings_=profile_settings(),
+                      label=mutant.name)
+    assert run.failure is not None
+    path = export_failure(run, tmp_path)
+    assert path is not None and path.parent == tmp_path
+    case = load_case(path)  # valid against the case schema
+    assert replay_case(case) is None  # a path of the model itself
+    assert replay_against(case, mutant.build()).verdict == "fail"
+    assert replay_against(case, make_reference()).verdict != "fail"
+    # shrunk: submit, lock, abort and what they need, not a long walk
+    assert len(case["steps"]) <= 8
+    assert case["steps"][-1]["row"] == "abort-locked"
+
+
+def test_mutants_command_json() -> None:
+    result = CliRunner().invoke(main, ["mutants", "--json", "--mutant", "delete-submitted",
+                                       "--technique", "cases", "--technique", "logs"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [row["name"] for row in data["rows"]] == ["reference", "delete-submitted"]
+    reference, mutant = data["rows"]
+    assert not reference["kills"]["cases"]["killed"]
+    assert mutant["kills"]["cases"]["killed"] and mutant["kills"]["logs"]["killed"]
+    assert data["problems"] == []
+
+
+def test_mutants_command_rejects_an_unknown_mutant() -> None:
+    result = CliRunner().invoke(main, ["mutants", "--mutant", "no-such"])
+    assert result.exit_code == 2
