@@ -14,7 +14,7 @@ from mapi_submission.generators.harness import (
     replay_against,
     run_machine,
 )
-from mapi_submission.model.config import Config
+from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.engine import Model, Step
 
 from mapi_submission.reference import ReferenceSystem, make_reference
@@ -96,3 +96,20 @@ def test_a_finished_run_offers_no_more_steps() -> None:
     assert lockstep.take(Step("delete", 0, -1)) is None
     assert model.is_final(lockstep.world)
     assert lockstep.options() == []
+
+
+def test_reference_follows_every_other_reading_of_the_conflicts() -> None:
+    # Each documented conflict at its non-default reading, every disposition: the reference
+    # reads the run's readings from the setup; properties the model itself breaks under a
+    # reading (I-P1 when resent rows are transmitted again, R75) are not held against it.
+    config = Config(
+        messages=1, setbacks=3,
+        dispositions=("leave", "move", "delete", "move_and_delete"),
+        conflicts=Conflicts(unsent_while_submitted="clear", sentmail_and_delete="move",
+                            resend_submitted_rows="transmit", submitflag_locked="spooler_route",
+                            lock_during_retry="release",
+                            abort_during_direct_send="unable_to_abort", after_cancel="retry"),
+    )
+    run = run_machine(Model(config), make_reference, machine_settings_=profile_settings(60),
+                      label="reference")
+    assert run.failure is None, run.failure and run.failure.describe()
