@@ -149,6 +149,15 @@ def expected_answer(row: Row) -> str:
 
 
 def invoke(system: SystemUnderTest, call: Call) -> str:
+    """Make the call; an exception the implementation raises becomes its answer (a
+    divergence like any other, reported and shrunk)."""
+    try:
+        return _invoke(system, call)
+    except Exception as error:  # the system under test may fail in any way
+        return f"raised {type(error).__name__}: {error}"
+
+
+def _invoke(system: SystemUnderTest, call: Call) -> str:
     method = getattr(system, call.method)
     if call.method == "transport_recovers":
         return str(method(call.arg))

@@ -20,6 +20,7 @@ from mapi_submission.model.table import TABLE
 from mapi_submission.properties import PROPERTIES
 
 from mapi_submission.cli import main
+from mapi_submission.reference import ReferenceSystem
 from mapi_submission.reference.mutants import LockNotExclusive
 
 from .conftest import profile_settings
@@ -89,3 +90,16 @@ def test_conform_bad_adapter_specs_exit_2() -> None:
         result = CliRunner().invoke(main, ["conform", "--adapter", spec])
         assert result.exit_code == 2, (spec, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+class RaisesOnAbort(ReferenceSystem):
+    def abort_submit(self, m: int) -> str:
+        raise RuntimeError("store connection lost")
+
+
+def test_an_exception_from_the_system_is_a_divergence() -> None:
+    run = run_machine(Model(Config(messages=1)), RaisesOnAbort,
+                      machine_settings_=profile_settings(100), label="raises")
+    assert run.failure is not None
+    assert "raised RuntimeError: store connection lost" in run.failure.describe()
+    assert run.failure_case is not None
