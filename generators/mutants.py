@@ -14,7 +14,7 @@ The reference system is run through the same techniques and must survive all of 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,16 +70,40 @@ class Kill:
                 "seconds": round(self.seconds, 3), "evidence": self.evidence}
 
 
+@dataclass(frozen=True)
+class Subject:
+    """A system the matrix runs: the reference (expected to survive) or a mutant."""
+
+    name: str
+    rules: tuple[str, ...]
+    description: str
+    factory: Factory
+    #: technique -> why this mutant is known to escape it (a limit of the technique)
+    escapes: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class MatrixRow:
     name: str
     rules: tuple[str, ...]
     description: str
+    escapes: Mapping[str, str] = field(default_factory=dict)
     kills: dict[str, Kill] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "rules": list(self.rules), "description": self.description,
+                "escapes": dict(self.escapes),
                 "kills": {t: k.to_json() for t, k in self.kills.items()}}
+
+    def problems(self) -> list[str]:
+        """The reference caught, or a mutant surviving a technique it is not known to escape."""
+        found = []
+        for technique, kill in self.kills.items():
+            if self.name == "reference" and kill.killed:
+                found.append(f"reference fails {technique}: {kill.evidence}")
+            elif self.name != "reference" and not kill.killed and technique not in self.escapes:
+                found.append(f"{self.name} survives {technique}")
+        return found
 
 
 def regression_cases() -> list[dict[str, Any]]:
@@ -117,36 +141,36 @@ def kill_by_machine(factory: Factory, machine: settings, seed: int | None = None
                 run.failure.describe().splitlines()[0])
 
 
-def kill_matrix(subjects: list[tuple[str, tuple[str, ...], str, Factory]], *,
+def kill_matrix(subjects: list[Subject], *,
                 examples: int = 100, seed: int | None = None,
                 machine: settings | None = None,
                 techniques: tuple[str, ...] = TECHNIQUES) -> list[MatrixRow]:
-    """Run every subject (name, rules, description, factory) through every technique."""
+    """Run every subject through every technique."""
     cases = regression_cases() if {"cases", "logs"} & set(techniques) else []
     chosen = machine or machine_settings(examples)
     rows: list[MatrixRow] = []
-    for name, rules, description, factory in subjects:
-        row = MatrixRow(name, rules, description)
+    for subject in subjects:
+        row = MatrixRow(subject.name, subject.rules, subject.description, subject.escapes)
         if "cases" in techniques:
-            row.kills["cases"] = kill_by_cases(cases, factory)
+            row.kills["cases"] = kill_by_cases(cases, subject.factory)
         if "hypothesis" in techniques:
-            row.kills["hypothesis"] = kill_by_machine(factory, chosen, seed, label=name)
+            row.kills["hypothesis"] = kill_by_machine(subject.factory, chosen, seed,
+                                                      label=subject.name)
         if "logs" in techniques:
-            row.kills["logs"] = kill_by_logs(cases, factory)
+            row.kills["logs"] = kill_by_logs(cases, subject.factory)
         rows.append(row)
     return rows
 
 
-def default_subjects(names: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...], str,
-                                                               Factory]]:
+def default_subjects(names: tuple[str, ...] = ()) -> list[Subject]:
     """The reference system first, then the mutants (all, or those named)."""
     unknown = sorted(set(names) - set(MUTANTS))
     if unknown:
         raise KeyError(f"unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS)}")
-    subjects: list[tuple[str, tuple[str, ...], str, Factory]] = [
-        ("reference", (), "The reference system (must survive every technique).",
-         make_reference)]
+    subjects = [Subject("reference", (), "The reference system (must survive every technique).",
+                        make_reference)]
     for name, mutant in MUTANTS.items():
         if not names or name in names:
-            subjects.append((name, mutant.rules, mutant.description, mutant.build))
+            subjects.append(Subject(name, mutant.rules, mutant.description, mutant.build,
+                                    mutant.escapes))
     return subjects

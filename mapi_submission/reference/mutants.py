@@ -4,7 +4,8 @@ harness (``mapi-submission mutants`` prints which technique catches which)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from mapi_submission.generators.adapter import NOT_DUE
 from mapi_submission.model.constants import (
@@ -149,11 +150,28 @@ class AbortLeavesQueued(ReferenceSystem):
         self._enqueue(m)
 
 
+class RetryResendsEveryone(ReferenceSystem):
+    """R48, R49: when the retry delay after a transport setback elapses, the spooler rebuilds
+    the recipient list from the original submission and forgets which recipients the
+    transport already took (PR_RESPONSIBILITY back to FALSE), so the retry transmits them a
+    second time."""
+
+    def retry_elapsed(self, m: int) -> str:
+        result = super().retry_elapsed(m)
+        if result == S_OK:
+            for row in self.messages[m].recipients:
+                if row.outcome == "sent":
+                    row.responsible, row.outcome = False, "pending"
+        return result
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
     rules: tuple[str, ...]
     kind: type[ReferenceSystem]
+    #: technique of the kill matrix -> why the mutant is known to escape it
+    escapes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def description(self) -> str:
@@ -177,5 +195,10 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("deferred-sent-early", ("R72",), DeferredSentEarly),
         Mutant("delete-submitted", ("R30",), DeleteSubmitted),
         Mutant("abort-leaves-queued", ("R68",), AbortLeavesQueued),
+        Mutant("retry-resends-everyone", ("R48", "R49"), RetryResendsEveryone, {
+            "logs": "the retry delay elapsing is no MAPI call and has no log record, so a log "
+                    "shows the lost responsibility only at the next logged call; in the "
+                    "generated suite the retry after progress is the last step of its case",
+        }),
     )
 }

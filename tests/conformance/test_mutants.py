@@ -43,8 +43,13 @@ def test_killed_by_generated_cases(name: str, generated_cases: list[dict[str, An
 
 @pytest.mark.parametrize("name", NAMES)
 def test_killed_by_call_logs(name: str, generated_cases: list[dict[str, Any]]) -> None:
-    kill = kill_by_logs(generated_cases, MUTANTS[name].build)
-    assert kill.killed, f"{name} survives call-log validation"
+    mutant = MUTANTS[name]
+    kill = kill_by_logs(generated_cases, mutant.build)
+    if "logs" in mutant.escapes:
+        # a documented limit of the technique: the documentation must stay true
+        assert not kill.killed, f"{name} no longer escapes call-log validation"
+    else:
+        assert kill.killed, f"{name} survives call-log validation"
 
 
 @pytest.mark.parametrize("name", NAMES)
