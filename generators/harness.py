@@ -141,6 +141,15 @@ def call_for(step: Step) -> Call | None:
     return Call(shape.method, step.message, step.arg, shape.extra)
 
 
+def first_row_of(call: Call) -> Row:
+    """The first table row the call can perform (they share actor, event and flags)."""
+    for row in TABLE:
+        shape = SHAPES[row.name]
+        if shape is not None and (shape.method, shape.extra) == (call.method, call.extra):
+            return row
+    raise KeyError(f"no table row is performed by {call.method}({call.extra!r})")
+
+
 def expected_answer(row: Row) -> str:
     """What the adapter call returns when the row happens: the MAPI result of a call the
     implementation answers, S_OK for a step the harness asks a component to take."""
@@ -411,8 +420,7 @@ class Lockstep:
         allowed = sorted(codes)
         if result in allowed and actual == expected:
             return None
-        row = next(r for r in TABLE if SHAPES[r.name] is not None
-                   and SHAPES[r.name][:2] == (call.method, call.extra))  # type: ignore[index]
+        row = first_row_of(call)
         self.failure = Divergence(len(self.steps), Step(row.name, call.message, call.arg), call,
                                   " or ".join(allowed), result, differences(expected, actual),
                                   [], row.rules)
@@ -478,8 +486,7 @@ def replay_against(case: dict[str, Any], system: SystemUnderTest) -> ReplayOutco
 def call_record(seq: int, call: Call, result: str, observation: Observation) -> dict[str, Any]:
     """The call-log record (docs/log-format.md) of one adapter call and what the
     implementation answered and showed afterwards; no model state goes into it."""
-    row = next(r for r in TABLE if SHAPES[r.name] is not None
-               and SHAPES[r.name][:2] == (call.method, call.extra))  # type: ignore[index]
+    row = first_row_of(call)
     shape = SHAPES[row.name]
     assert shape is not None
     if shape.answers or result != S_OK:
