@@ -26,10 +26,20 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_wheel_contains_only_the_import_root(wheel: Path) -> None:
+def test_wheel_contains_only_the_import_root_and_all_of_it(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     outside = [n for n in names if not n.startswith(("mapi_submission/", "mapi_submission-"))]
     assert outside == []
+    sources = {"mapi_submission": ROOT / "mapi_submission", "mapi_submission/model": ROOT / "model",
+               "mapi_submission/properties": ROOT / "properties",
+               "mapi_submission/generators": ROOT / "generators"}
+    for prefix, folder in sources.items():
+        for module in folder.rglob("*.py"):
+            inside = f"{prefix}/{module.relative_to(folder).as_posix()}"
+            if prefix == "mapi_submission" and inside.split("/")[1] in (
+                    "model", "properties", "generators"):
+                continue
+            assert inside in names, f"{inside} is missing from the wheel"
     for expected in ("mapi_submission/model/table.py", "mapi_submission/generators/explore.py",
                      "mapi_submission/properties/__init__.py",
                      "mapi_submission/schemas/case.schema.json", "mapi_submission/py.typed"):
@@ -43,13 +53,14 @@ def test_wheel_imports_model_and_generators(wheel: Path, tmp_path: Path) -> None
     dependencies = [p for p in sys.path if p.endswith("site-packages")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *dependencies])}
     probe = ("import mapi_submission.model as m, mapi_submission.generators.explore as e, "
-             "mapi_submission.model.runtime as r; print(m.__file__); print(e.__file__); "
-             "print(r.__file__)")
+             "mapi_submission.model.runtime as r, mapi_submission.cli as c, "
+             "mapi_submission.reference as ref; print(m.__file__); print(e.__file__); "
+             "print(r.__file__); print(c.__file__); print(ref.__file__)")
     result = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True,
                             text=True, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 5
     assert all(line.startswith(str(tmp_path / "site")) for line in lines), lines
 
 
