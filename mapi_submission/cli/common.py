@@ -146,8 +146,9 @@ def build_config(
                 )
             chosen[name] = value
         data["conflicts"] = chosen
-    where = str(config_file) if config_file is not None else "options"
     try:
-        return Config.from_dict(data, where=where)
+        return Config.from_dict(data, where="config" if config_file is not None else "options")
     except (ConfigError, TypeError) as error:
+        if config_file is not None:
+            raise UsageProblem(f"{config_file}: field {error}") from None
         raise UsageProblem(str(error)) from None
