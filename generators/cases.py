@@ -157,7 +157,8 @@ def write_case(directory: Path, case: dict[str, Any]) -> Path:
 
 
 def _field(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
+    # a key may hold any character; keep the message on one line
+    parts = [str(p) if str(p).isprintable() else repr(str(p)) for p in error.absolute_path]
     return "/".join(parts) if parts else "(top level)"
 
 

@@ -179,7 +179,7 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
             raise LogError(f"{where}: field {name}: missing")
     for name, value in data.items():
         if name not in RECORD_FIELDS:
-            raise LogError(f"{where}: field {name}: unknown field")
+            raise LogError(f"{where}: field {name!r}: unknown field")
         _check_type(value, RECORD_FIELDS[name], f"{where}: field {name}")
     if data["event"] not in ALL_EVENTS:
         raise LogError(f"{where}: field event: unknown event {data['event']!r} (the events are "
@@ -250,7 +250,7 @@ def parse_header(data: dict[str, Any], where: str) -> Header:
         raise LogError(f"{where}: field header: expected an object")
     unknown = set(header) - {"config", "initial", "all_steps_logged", "source"}
     if unknown:
-        raise LogError(f"{where}: field header/{sorted(unknown)[0]}: unknown field")
+        raise LogError(f"{where}: field header/{sorted(unknown)[0]!r}: unknown field")
     result = Header()
     if "config" in header:
         try:
