@@ -119,7 +119,7 @@ RECORD_CHANGES: list[tuple[str, Callable[[Lines], Lines], str, str]] = [
     ("transport-session event with a message", _session_with_message, "line 2",
      "field message"),
     ("header after a record", _header_late, "line 2", "field header"),
-    ("unknown header field", _header("clock", 1), "line 1", "field header/clock"),
+    ("unknown header field", _header("clock", 1), "line 1", "field header/'clock'"),
     ("configuration out of range", _header("config", {"messages": 0}), "line 1",
      "field header/config.messages"),
     ("configuration of the wrong type", _header("config", [1]), "line 1", "field header/config"),
