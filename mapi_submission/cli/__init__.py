@@ -10,6 +10,8 @@ import click
 
 from mapi_submission import __version__
 
+from .common import OneLineGroup
+
 #: Subcommand modules, in the order `--help` lists them.
 COMMAND_MODULES = [
     "rules",
@@ -25,7 +27,7 @@ COMMAND_MODULES = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mapi-submission")
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
 @click.pass_context
@@ -48,7 +50,7 @@ def run() -> None:
         click.echo("mapi-submission: interrupted", err=True)
         sys.exit(130)
     except click.UsageError as error:
-        # click prints usage errors over several lines; every command answers in one
+        # usage errors raised outside option parsing (click prints them over several lines)
         where = error.ctx.command_path if error.ctx is not None else "mapi-submission"
         click.echo(f"mapi-submission: error: {where}: {error.format_message()} "
                    f"(see '{where} --help')", err=True)

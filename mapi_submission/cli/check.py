@@ -30,21 +30,19 @@ from mapi_submission.generators.check import (
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
-from .common import Failure, UsageProblem, build_config, config_options, variant_option
+from .common import (
+    Failure,
+    OneLineErrors,
+    UsageProblem,
+    build_config,
+    config_options,
+    variant_option,
+)
 
 #: Memory grows with the states kept (about 1 KB each with liveness edges: 409 MiB peak for the
 #: default configuration's 413,494 states); this default keeps a run under about 5 GiB.
 DEFAULT_MAX_STATES = 5_000_000
 
-
-class _OneLineErrors(click.Command):
-    """Option errors become the project's one-line message with exit code 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise UsageProblem(f"check: {error.format_message()}") from None
 
 
 class _LimitHit(click.ClickException):
@@ -194,7 +192,7 @@ def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak
         click.echo("\nresult: every checked property holds")
 
 
-@click.command("check", cls=_OneLineErrors)
+@click.command("check", cls=OneLineErrors)
 @config_options
 @variant_option
 @click.option("--no-symmetry", is_flag=True,

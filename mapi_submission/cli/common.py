@@ -39,6 +39,43 @@ class UsageProblem(click.ClickException):
         click.echo(f"mapi-submission: error: {self.format_message()}", err=True)
 
 
+def _command_path(ctx: click.Context) -> str:
+    """The subcommand path without the program name ("check", "export promela")."""
+    names: list[str] = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names)) or (ctx.info_name or "mapi-submission")
+
+
+class OneLineErrors(click.Command):
+    """Option errors become the project's one-line message with exit code 2 (click would
+    print usage over several lines)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"{_command_path(ctx)}: {error.format_message()}") from None
+
+
+class OneLineGroup(click.Group):
+    """A group whose option errors and unknown subcommands are one line with exit code 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"{_command_path(ctx)}: {error.format_message()}") from None
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            raise UsageProblem(f"{_command_path(ctx)}: {error.format_message()}") from None
+
+
 class Failure(click.ClickException):
     """A property or case failed: exit code 1 (the report was printed already)."""
 

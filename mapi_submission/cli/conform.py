@@ -26,8 +26,7 @@ from mapi_submission.generators.harness import (
 from mapi_submission.model.engine import Model
 from mapi_submission.model.world import World
 
-from .common import Failure, UsageProblem, build_config, config_options
-from .generate import OneLineErrors
+from .common import Failure, OneLineErrors, UsageProblem, build_config, config_options
 from .replay import load_cases
 
 

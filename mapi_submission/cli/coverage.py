@@ -15,8 +15,7 @@ import click
 
 from mapi_submission.generators.trace import traceability
 
-from .common import Failure
-from .generate import OneLineErrors
+from .common import Failure, OneLineErrors
 from .replay import load_cases
 
 DEFAULT_FOLDER = Path("tests/regression")

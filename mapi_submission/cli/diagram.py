@@ -21,8 +21,7 @@ from mapi_submission.generators.diagrams import (
     write_outputs,
 )
 
-from .common import Failure, UsageProblem
-from .generate import OneLineErrors
+from .common import Failure, OneLineErrors, UsageProblem
 
 DEFAULT_FOLDER = Path("diagrams")
 T = TypeVar("T")

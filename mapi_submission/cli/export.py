@@ -21,40 +21,23 @@ from mapi_submission.generators.promela import (
     verify_with_spin,
 )
 
-from .common import Failure, UsageProblem, build_config, config_options, variant_option
+from .common import (
+    Failure,
+    OneLineErrors,
+    OneLineGroup,
+    UsageProblem,
+    build_config,
+    config_options,
+    variant_option,
+)
 
 
-class _OneLineErrors(click.Group):
-    """Unknown formats and option errors become one line with exit code 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise UsageProblem(f"export: {error.format_message()}") from None
-
-    def resolve_command(self, ctx: click.Context,
-                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as error:
-            raise UsageProblem(f"export: {error.format_message()}") from None
-
-
-class _OneLineCommand(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise UsageProblem(f"export {ctx.info_name}: {error.format_message()}") from None
-
-
-@click.group("export", cls=_OneLineErrors)
+@click.group("export", cls=OneLineGroup)
 def command() -> None:
     """Export the model in another tool's language."""
 
 
-@command.command("promela", cls=_OneLineCommand)
+@command.command("promela", cls=OneLineErrors)
 @config_options
 @variant_option
 @click.option("-o", "--output", "output", required=True,

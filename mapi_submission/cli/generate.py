@@ -20,17 +20,7 @@ from mapi_submission.generators.explore import LimitReached
 from mapi_submission.generators.generate import Generated, generate, write_cases
 from mapi_submission.model.engine import Model
 
-from .common import UsageProblem, build_config, config_options
-
-
-class OneLineErrors(click.Command):
-    """Option errors become the project's one-line message with exit code 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise UsageProblem(f"{ctx.info_name}: {error.format_message()}") from None
+from .common import OneLineErrors, UsageProblem, build_config, config_options
 
 
 def _names(targets: list[str], limit: int = 12) -> str:

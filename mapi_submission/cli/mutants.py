@@ -15,8 +15,7 @@ from rich.table import Table
 
 from mapi_submission.generators.mutants import TECHNIQUES, MatrixRow, default_subjects, kill_matrix
 
-from .common import Failure, UsageProblem
-from .generate import OneLineErrors
+from .common import Failure, OneLineErrors, UsageProblem
 
 
 def problems(rows: list[MatrixRow]) -> list[str]:

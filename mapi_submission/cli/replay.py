@@ -15,8 +15,7 @@ from rich.console import Console
 from mapi_submission.generators.cases import CaseError, load_case, replay_case
 from mapi_submission.model.table import table_fingerprint
 
-from .common import Failure, UsageProblem, variant_option
-from .generate import OneLineErrors
+from .common import Failure, OneLineErrors, UsageProblem, variant_option
 
 
 def case_files(paths: tuple[Path, ...]) -> list[Path]:

@@ -25,8 +25,14 @@ from mapi_submission.generators.validate_log import (
 )
 from mapi_submission.model.engine import Model, StepNotEnabled
 
-from .common import Failure, UsageProblem, build_config, config_options, variant_option
-from .generate import OneLineErrors
+from .common import (
+    Failure,
+    OneLineErrors,
+    UsageProblem,
+    build_config,
+    config_options,
+    variant_option,
+)
 
 _CONFIG_KEYS = ("config_file", "messages", "recipients", "transports", "setbacks", "coupling",
                 "address_mixes", "folders", "dispositions", "profiles", "without", "conflicts")

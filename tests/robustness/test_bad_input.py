@@ -161,8 +161,9 @@ def test_bad_input_gets_one_line_and_exit_2(command: str, input_class: str, args
     assert len(errors) == 1, err
     assert "internal error" not in errors[0], errors[0]
     # the message points at what is wrong: an input file by name, or the option or value
-    named = [value for value in argv[1:] if os.sep in value and Path(value).name in errors[0]]
-    assert named or any(token in errors[0] for token in argv[1:] + ["--", "option"]), errors[0]
+    given = argv[1:] or argv  # what the user typed after the command (or the command itself)
+    named = [value for value in given if os.sep in value and Path(value).name in errors[0]]
+    assert named or any(token in errors[0] for token in [*given, "--", "option"]), errors[0]
     if input_class not in ("--max-states hit", "--timeout hit"):
         assert len(err.splitlines()) == 1, err
     assert not Path(inputs["out"]).exists() or not any(Path(inputs["out"]).iterdir())
