@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_trees import json_documents, paths
 from mapi_submission.generators.validate_log import (
     ACTORS,
     ALL_EVENTS,
@@ -35,25 +36,12 @@ SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
-json_values = st.recursive(
+json_values = json_documents(
     st.none() | st.booleans() | st.integers(-3, 2**70) | st.floats() | st.text(max_size=12)
     | st.sampled_from(["S_OK", "client", "spooler", "IMsgStore::SetLockState", "MSG_LOCKED",
                        "FORCE_SAVE|KEEP_OPEN_READWRITE", "msg-1", "outbox", "tight"]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=10,
-)
+    key_size=10, max_leaves=10)
 
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, prefix + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, prefix + (index,))
-    return found
 
 
 def _judge(text: str) -> None:
@@ -107,8 +95,8 @@ def mutated_logs(draw: st.DrawFn) -> str:
             name = draw(st.sampled_from(sorted(PLAUSIBLE)))
             lines[number][name] = draw(PLAUSIBLE[name])
         elif kind == "replace":
-            paths = _paths(lines[number])
-            path = draw(st.sampled_from(paths))
+            places = paths(lines[number])
+            path = draw(st.sampled_from(places))
             value = draw(json_values)
             if not path:
                 lines[number] = value

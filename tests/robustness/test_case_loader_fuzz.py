@@ -9,6 +9,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_trees import json_documents, paths
 from mapi_submission.generators.cases import (
     CaseError,
     build_case,
@@ -34,26 +35,13 @@ def _valid_case() -> dict[str, Any]:
 VALID = _valid_case()
 VALID_TEXT = dump_case(VALID)
 
-json_values = st.recursive(
+json_values = json_documents(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12,
-)
+    key_size=8, max_leaves=12)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, prefix + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, prefix + (index,))
-    return found
 
-
-PATHS = [p for p in _paths(VALID) if p]
+PATHS = [p for p in paths(VALID) if p]
 
 
 def _replace(document: Any, path: tuple[Any, ...], value: Any) -> Any:
