@@ -26,6 +26,8 @@ from mapi_submission.model.world import Profile, World, new_message
 
 from mapi_submission import __version__
 
+from .files import read_text
+
 SCHEMA_VERSION = 1
 
 MESSAGE_STATE_NAMES = frozenset(state.name for state in MESSAGE_STATES)
@@ -227,18 +229,7 @@ MAX_CASE_BYTES = 64 * 1024 * 1024
 
 def load_case(path: Path) -> dict[str, Any]:
     where = str(path)
-    try:
-        size = path.stat().st_size
-        if path.is_file() and size > MAX_CASE_BYTES:
-            raise CaseError(f"{where}: {size} bytes; case files are limited to "
-                            f"{MAX_CASE_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise CaseError(f"{where}: is a directory, expected a case file") from None
-    except FileNotFoundError:
-        raise CaseError(f"{where}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CaseError(f"{where}: cannot read: {error}") from None
+    text = read_text(path, "case", CaseError, MAX_CASE_BYTES)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -69,6 +69,10 @@ def inputs(tmp_path: Path) -> dict[str, str]:
     with huge.open("wb") as handle:  # sparse: no disk cost
         handle.truncate(65 * 1024 * 1024)
     paths["huge"] = str(huge)
+    huge_log = tmp_path / "huge.jsonl"
+    with huge_log.open("wb") as handle:
+        handle.truncate(1025 * 1024 * 1024)
+    paths["huge_log"] = str(huge_log)
     paths["out"] = str(tmp_path / "out")
     return paths
 
@@ -130,6 +134,7 @@ BAD_INPUT: list[tuple[str, str, list[str]]] = [
     ("validate-log", "random bytes", ["validate-log", "{bytes}"]),
     ("validate-log", "missing file", ["validate-log", "{missing}"]),
     ("validate-log", "directory", ["validate-log", "{folder}"]),
+    ("validate-log", "huge file", ["validate-log", "{huge_log}"]),
     ("validate-log", "unknown event", ["validate-log", "{log_unknown_event}"]),
     ("validate-log", "truncated record", ["validate-log", "{log_truncated}"]),
     ("validate-log", "malformed case for --from-case", ["validate-log", "--from-case",
