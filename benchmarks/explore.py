@@ -53,41 +53,35 @@ def measure_engine(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure_runtime(spec: dict[str, Any]) -> dict[str, Any]:
-    """Breadth-first search through the `transitions` runtime object (model/runtime.py:
-    `Submission(config)` with `enabled()`, `fire(step)` and the current `world`), replaying
-    each state's path from a fresh object, against the engine from the same initial world."""
+    """Breadth-first search through the `transitions` runtime object (model/runtime.py): one
+    `Submission`, placed in each world to list its `enabled()` steps and placed there again
+    before each step is taken by `fire`; against the engine's pure
+    successor function over the same states from the same initial worlds."""
+    from mapi_submission.model.runtime import Submission
+
     config = Config.from_dict(spec["config"])
-    try:
-        from mapi_submission.model.runtime import Submission  # type: ignore[import-not-found]
-    except ImportError as error:
-        return {"available": False, "reason": f"model/runtime.py not importable ({error})"}
-    first = Submission(config)
-    if not hasattr(first, "world"):
-        return {"available": False, "reason": "Submission has no `world` to identify states"}
     limit = spec.get("max_states") or 2000
+    starts = Model(config).initial_worlds()
 
     started = time.perf_counter()
-    seen: dict[World, list[Any]] = {first.world: []}
-    queue: deque[list[Any]] = deque([[]])
+    runtime = Submission(config, world=starts[0])
+    seen: set[World] = set(starts)
+    queue: deque[World] = deque(starts)
     while queue and len(seen) < limit:
-        path = queue.popleft()
-        runtime = Submission(config)
-        for step in path:
+        world = queue.popleft()
+        runtime.place(world)
+        for step in runtime.enabled():
+            runtime.place(world)
             runtime.fire(step)
-        for step in list(runtime.enabled()):
-            branch = Submission(config)
-            for earlier in path:
-                branch.fire(earlier)
-            branch.fire(step)
-            if branch.world not in seen:
-                seen[branch.world] = path + [step]
-                queue.append(path + [step])
+            if runtime.world not in seen:
+                seen.add(runtime.world)
+                queue.append(runtime.world)
     runtime_seconds = time.perf_counter() - started
 
     model = Model(config)
     started = time.perf_counter()
-    engine_seen = {first.world}
-    frontier: deque[World] = deque([first.world])
+    engine_seen = set(starts)
+    frontier: deque[World] = deque(starts)
     while frontier and len(engine_seen) < len(seen):
         world = frontier.popleft()
         for _, after in model.successors(world):
@@ -172,9 +166,8 @@ def main() -> None:
     for label, ratio in reductions.items():
         print(f"symmetry reduction, {label}: {ratio}x")
 
-    small = Config(messages=1, recipients=1, transports=1, coupling=("loose",),
-                   folders=("outbox",)).to_dict()
-    runtime = _in_subprocess("runtime", {"config": small, "max_states": 2000})
+    small = Config(messages=1).to_dict()
+    runtime = _in_subprocess("runtime", {"config": small, "max_states": 3000})
     if runtime.get("available"):
         print(f"runtime ({runtime['states']:,} states): engine "
               f"{runtime['engine_states_per_second']:,} states/s, transitions runtime "

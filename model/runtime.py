@@ -219,6 +219,15 @@ class Submission:
             if actor.state != state:
                 self._transport_machine.set_state(state, model=actor)
 
+    def place(self, world: World) -> None:
+        """Put the machines in `world` (same configuration, same number of messages and
+        transports), for example to try each step enabled in one world in turn."""
+        if (len(world.messages), len(world.transports)) != (len(self._messages),
+                                                            len(self._transports)):
+            raise ValueError("place: the world has another number of messages or transports")
+        self.world = world
+        self._resynchronise()
+
     def states(self) -> Mapping[str, list[str]]:
         """The machines' current states (they always equal the world's phases)."""
         return {"messages": [a.state for a in self._messages],

@@ -81,3 +81,17 @@ def test_several_documented_outcomes_must_be_chosen_explicitly() -> None:
     runtime.fire("route-spooler", 0)
     with pytest.raises(AmbiguousCall, match="abort.*abort-refused"):
         runtime.call("IMsgStore::AbortSubmit", 0)
+
+
+def test_place_moves_the_machines_to_another_world() -> None:
+    config = Config(messages=2, recipients=1, transports=2)
+    model = Model(config)
+    first, *others = model.initial_worlds()
+    runtime = Submission(config, world=first)
+    for world in others[:5]:
+        step, after = model.successors(world)[0]
+        runtime.place(after)
+        assert runtime.enabled() == model.enabled(after)
+        assert runtime.states()["messages"] == [m.phase for m in after.messages]
+    with pytest.raises(ValueError, match="another number of messages"):
+        runtime.place(Model(Config(messages=1)).initial_worlds()[0])
