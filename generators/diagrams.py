@@ -36,6 +36,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import textwrap
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -171,19 +172,8 @@ def _q(text: str) -> str:
 
 
 def _wrap(words: list[str], width: int) -> list[str]:
-    """Greedy line filling of comma-separated words."""
-    lines: list[str] = []
-    current = ""
-    for i, word in enumerate(words):
-        piece = word + ("," if i < len(words) - 1 else "")
-        if current and len(current) + 1 + len(piece) > width:
-            lines.append(current)
-            current = piece
-        else:
-            current = f"{current} {piece}" if current else piece
-    if current:
-        lines.append(current)
-    return lines
+    """Greedy line filling of comma-separated words (names keep their hyphens)."""
+    return _wrap_text(", ".join(words), width)
 
 
 # ---- the message life-cycle (TABLE) ----------------------------------------------------------
@@ -582,17 +572,7 @@ def counterexample_figure() -> Figure:
 
 
 def _wrap_text(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        lines.append(current)
-    return lines
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 # ---- output: DOT and Mermaid --------------------------------------------------------------------
