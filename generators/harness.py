@@ -51,7 +51,7 @@ from .adapter import (
     SystemUnderTest,
 )
 from .cases import build_case, initial_from_json, initial_to_json, write_case
-from .validate_log import SILENT_EVENTS, Verdict, dump_records, message_id, validate_log_text
+from .validate_log import SILENT_EVENTS, Verdict, call_fields, dump_records, validate_log_text
 
 #: Counts the model saturates at; the implementation's raw counts are capped the same way.
 SATURATION = 2
@@ -493,19 +493,8 @@ def call_record(seq: int, call: Call, result: str, observation: Observation) -> 
         logged_result = result
     else:
         logged_result = row.result  # a transport's own return code, as the spooler saw it
-    record: dict[str, Any] = {"seq": seq, "actor": row.actor, "event": row.event,
-                              "message": None, "result": logged_result}
-    args = dict(row.args)
-    if args.get("flags", "0") != "0" or row.event == "IXPLogon::EndMessage":
-        record["flags"] = args.get("flags", "0")
-    if "lock" in args:
-        record["lock"] = args["lock"]
-    if row.arg == "recipient":
-        record["recipient"] = call.arg
-    if row.arg == "transport":
-        record["transport"] = call.arg
+    record = call_fields(row, seq, call.message, call.arg, logged_result)
     if row.machine == "message":
-        record["message"] = message_id(call.message)
         seen = normalized(observation).messages[call.message]
         record["observed"] = {
             "folder": seen.folder, "message_flags": seen.message_flags,

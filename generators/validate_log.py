@@ -787,24 +787,33 @@ def message_id(index: int) -> str:
     return f"msg-{index + 1}"
 
 
-def step_record(model: Model, seq: int, step: Step, before: World, after: World,
-                *, observe_fields: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The log record an implementation would write for one model step (full observation,
-    or only `observe_fields` of it)."""
-    row = model.rows[step.row]
+def call_fields(row: Row, seq: int, message: int, arg: int, result: str) -> dict[str, Any]:
+    """The fields of a log record that say which call was made and what it returned
+    (docs/log-format.md): flags and lock as the row selects them, the recipient or transport
+    it ranges over, and the message's log id."""
     record: dict[str, Any] = {"seq": seq, "actor": row.actor, "event": row.event,
-                              "message": None, "result": row.result}
+                              "message": None, "result": result}
     flags, lock = _row_flags(row)
     if flags != "0" or row.event == "IXPLogon::EndMessage":
         record["flags"] = flags
     if lock is not None:
         record["lock"] = lock
     if row.arg == "recipient":
-        record["recipient"] = step.arg
+        record["recipient"] = arg
     if row.arg == "transport":
-        record["transport"] = step.arg
+        record["transport"] = arg
     if row.machine == "message":
-        record["message"] = message_id(step.message)
+        record["message"] = message_id(message)
+    return record
+
+
+def step_record(model: Model, seq: int, step: Step, before: World, after: World,
+                *, observe_fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The log record an implementation would write for one model step (full observation,
+    or only `observe_fields` of it)."""
+    row = model.rows[step.row]
+    record = call_fields(row, seq, step.message, step.arg, row.result)
+    if row.machine == "message":
         if row.arg != "transport" and before.messages[step.message].transport >= 0:
             record["transport"] = before.messages[step.message].transport
         observed = observe_message(model.config, after.messages[step.message])
