@@ -11,8 +11,8 @@ memory of both. Both judge the same properties: state and step invariants and DE
         [--recipients 1] [--transports 1] [--optimise -O2]
 
 Each Python measurement runs in its own process (its peak memory is its own); SPIN's peak
-memory is that of the pan process. Prints a table and the two aims of issue 8; writes the
-figures as JSON (atomically) to the given path.
+memory is that of the pan process. Prints a table and where the two performance aims
+stand; writes the figures as JSON (atomically) to the given path.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The issue's bars: every regression case, written as a log, conforms; every known-bad
-variant's counterexample, written as a log, diverges from the specification at the record
-where the variant's run leaves the specification (and conforms to the variant)."""
+"""The acceptance bars of log validation: every regression case, written as a log,
+conforms; every known-bad variant's counterexample, written as a log, diverges from the
+specification at the record where the variant's run leaves the specification (and conforms
+to the variant)."""
 
 from __future__ import annotations
 
