@@ -72,6 +72,17 @@ class CompiledRow:
     args: tuple[int, ...]
 
 
+def take_row(config: Config, compiled: CompiledRow, world: World, m: int, a: int) -> World:
+    """The world after a message row: its effect, then the message in the row's destination
+    state (a row without destination leaves the state as the effect left it)."""
+    after = compiled.effect(config, world, m, a)
+    dest = compiled.row.dest
+    if dest is not None and after.messages[m].phase != dest:
+        moved = tuple.__new__(Message, (dest, *after.messages[m][1:]))
+        after = replace_message(after, m, moved)
+    return after
+
+
 class Model:
     """A bounded instance of the specification, optionally with a known-bad variant."""
 
@@ -149,12 +160,7 @@ class Model:
                     if not check(config, world, m, a):
                         break
                 else:
-                    after = compiled.effect(config, world, m, a)
-                    dest = compiled.row.dest
-                    if dest is not None and after.messages[m].phase != dest:
-                        moved = tuple.__new__(Message, (dest, *after.messages[m][1:]))
-                        after = replace_message(after, m, moved)
-                    yield Step(compiled.row.name, m, a), after
+                    yield Step(compiled.row.name, m, a), take_row(config, compiled, world, m, a)
 
     def _transport_successors(self, world: World, t: int) -> Iterator[tuple[Step, World]]:
         config = self.config

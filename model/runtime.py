@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, cast
 from transitions import EventData, Machine
 
 from .config import Config
-from .engine import CompiledRow, Model, Step, StepNotEnabled
+from .engine import CompiledRow, Model, Step, StepNotEnabled, take_row
 from .states import MESSAGE_STATES, TRANSPORT_STATES
 from .table import TABLE, Row
-from .world import Message, World, replace_message
+from .world import Message, World
 
 
 class UnknownCall(LookupError):
@@ -114,17 +114,13 @@ class Submission:
 
     def _effect(self, row: Row) -> Any:
         def apply(event: EventData) -> None:
-            effect = self._compiled[row.name].effect
-            actor = cast(_Actor, event.model)
+            compiled = self._compiled[row.name]
             arg = event.kwargs["arg"]
             if row.machine == "transport":
-                self.world = effect(self.config, self.world, -1, arg)
-                return
-            m = actor.index
-            after = effect(self.config, self.world, m, arg)
-            if row.dest is not None and after.messages[m].phase != row.dest:
-                after = replace_message(after, m, after.messages[m]._replace(phase=row.dest))
-            self.world = after
+                self.world = compiled.effect(self.config, self.world, -1, arg)
+            else:
+                actor = cast(_Actor, event.model)
+                self.world = take_row(self.config, compiled, self.world, actor.index, arg)
         return apply
 
     # ---- asking and driving ---------------------------------------------------------------
