@@ -8,7 +8,7 @@ import pytest
 from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.constants import MSGFLAG_SUBMIT, MSGFLAG_UNSENT, S_OK
 from mapi_submission.model.engine import Step, StepNotEnabled
-from mapi_submission.model.runtime import CallNotAllowed
+from mapi_submission.model.runtime import CallNotAllowed, Submission
 
 from .scenarios import drive, rows_enabled, submission
 
@@ -19,11 +19,7 @@ PLAIN = {"folder": "outbox", "needs_preprocessing": False, "deferred_send": Fals
          "resend": False}
 
 
-def loose(config: Config = ONE, **profile: object) -> object:
-    return submission(config, tight=False, **{**PLAIN, **profile})
-
-
-def spooled():  # type: ignore[no-untyped-def]
+def spooled() -> Submission:
     runtime = submission(ONE, tight=False, **PLAIN)
     drive(runtime, "add-recipients", "submit", "route-spooler")
     return runtime
@@ -228,11 +224,21 @@ def test_R41_abort_ignores_lock_variant_aborts_a_locked_message() -> None:
     assert runtime.message(0).phase == "saved"
 
 
-def _presented(runtime):  # type: ignore[no-untyped-def]
-    drive(runtime, "lock")
-    (step,) = [s for s in runtime.enabled() if s.row == "present"][:1]
+def _present(runtime: Submission) -> int:
+    """Present the message to the first transport that may take it; returns that transport."""
+    step = next(s for s in runtime.enabled() if s.row == "present")
     runtime.fire(step)
     return step.arg
+
+
+def _presented(runtime: Submission) -> int:
+    drive(runtime, "lock")
+    return _present(runtime)
+
+
+def _transmit_all(runtime: Submission) -> None:
+    for step in [s for s in runtime.enabled() if s.row == "transmit"]:
+        runtime.fire(step)
 
 
 def test_R47_busy_means_nothing_processed_and_a_retry() -> None:
@@ -272,8 +278,7 @@ def test_R51_end_message_flags_choose_the_next_state() -> None:
     for row, state in expected.items():
         runtime = spooled()
         _presented(runtime)
-        for step in [s for s in runtime.enabled() if s.row == "transmit"]:
-            runtime.fire(step)
+        _transmit_all(runtime)
         drive(runtime, "xp-ok", row)
         assert runtime.message(0).phase == state, row
 
@@ -288,16 +293,12 @@ def test_R58_spooler_ndrs_a_recipient_no_transport_takes() -> None:
     assert runtime.message(0).recipients[orphans[0]].outcome == "ndr"
 
 
-def _deliver(runtime) -> None:  # type: ignore[no-untyped-def]
-    _presented(runtime)
-    for step in [s for s in runtime.enabled() if s.row == "transmit"]:
-        runtime.fire(step)
-    drive(runtime, "xp-ok", "end")
-    if any(s.row == "present" for s in runtime.enabled()):
-        _presented_again = [s for s in runtime.enabled() if s.row == "present"][0]
-        runtime.fire(_presented_again)
-        for step in [s for s in runtime.enabled() if s.row == "transmit"]:
-            runtime.fire(step)
+def _deliver(runtime: Submission) -> None:
+    """Lock, then hand the message to transports until none has a recipient left."""
+    drive(runtime, "lock")
+    while any(s.row == "present" for s in runtime.enabled()):
+        _present(runtime)
+        _transmit_all(runtime)
         drive(runtime, "xp-ok", "end")
 
 
