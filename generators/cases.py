@@ -8,8 +8,6 @@ the observable world expected after each. `build_case` makes one from a path of 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,7 +24,7 @@ from mapi_submission.model.world import Profile, World, new_message
 
 from mapi_submission import __version__
 
-from .files import read_text
+from .files import read_text, write_atomic
 
 SCHEMA_VERSION = 1
 
@@ -137,19 +135,6 @@ def build_case(
 def dump_case(case: dict[str, Any]) -> str:
     """Deterministic text form: sorted keys, two-space indent, trailing newline."""
     return json.dumps(case, indent=2, sort_keys=True) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a failed run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_case(directory: Path, case: dict[str, Any]) -> Path:

@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 import textwrap
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable
@@ -57,6 +55,7 @@ from mapi_submission.model.world import World
 
 from .check import VIOLATED, Counterexample, check
 from .explore import explore
+from .files import write_atomic
 
 #: Phase groups of states.py in the order of the life-cycle, with the cluster fill colour.
 PHASES: tuple[tuple[str, str], ...] = (
@@ -812,26 +811,6 @@ def render(dot_text: str, output_format: str) -> bytes:
     return completed.stdout
 
 
-def write_bytes_atomic(path: Path, content: bytes) -> None:
-    """Write through a temporary file in the same folder and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp creates 0600
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def all_outputs(formats: Iterable[str]) -> tuple[dict[str, bytes], list[str]]:
     """Every requested file's bytes, and notes on what was skipped. Nothing is written."""
     wanted = [f for f in FORMATS if f in set(formats)]
@@ -858,7 +837,7 @@ def write_outputs(directory: Path, outputs: dict[str, bytes]) -> list[Path]:
     written = []
     for name, content in outputs.items():
         path = directory / name
-        write_bytes_atomic(path, content)
+        write_atomic(path, content)
         written.append(path)
     return written
 

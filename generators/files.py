@@ -1,8 +1,10 @@
-"""Reading the user's input files: every way a read can fail becomes one error line that
-names the file."""
+"""The files the commands read and write: every way a read can fail becomes one error line
+that names the file, and every write replaces its file whole or not at all."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 
@@ -21,3 +23,26 @@ def read_text(path: Path, kind: str, error: type[Exception], limit: int) -> str:
         raise error(f"{where}: no such file") from None
     except (OSError, UnicodeDecodeError) as failure:
         raise error(f"{where}: cannot read: {failure}") from None
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write through a temporary file in the same folder and rename it into place, so a failed
+    or interrupted run leaves the previous file (or none), never half a file. The file gets
+    the permissions a plain write would give it (mkstemp's are 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

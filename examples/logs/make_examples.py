@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.generators.cases import initial_to_json, write_atomic
+from mapi_submission.generators.cases import initial_to_json
+from mapi_submission.generators.files import write_atomic
 from mapi_submission.generators.logs import follow, random_run, shortest_counterexample
 from mapi_submission.generators.validate_log import (
     SILENT_EVENTS,

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from mapi_submission.generators.cases import CaseError, load_case, write_atomic
+from mapi_submission.generators.cases import CaseError, load_case
+from mapi_submission.generators.files import write_atomic
 from mapi_submission.generators.validate_log import (
     DEFAULT_MAX_WORLDS,
     LogError,

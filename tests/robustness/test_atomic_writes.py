@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from mapi_submission.generators import cases as cases_module
-from mapi_submission.generators.cases import load_case, write_atomic
+from mapi_submission.generators import files as files_module
+from mapi_submission.generators.cases import load_case
+from mapi_submission.generators.files import write_atomic
 from mapi_submission.generators.generate import generate, write_cases
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
@@ -23,7 +24,7 @@ def test_a_failing_write_keeps_the_previous_file_and_leaves_no_temporary(
     def interrupted(source: str, destination: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cases_module.os, "replace", interrupted)
+    monkeypatch.setattr(files_module.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, '{"version": 2, "much": "' + "x" * 100_000 + '"}\n')
     assert json.loads(target.read_text(encoding="utf-8")) == {"version": 1}
@@ -46,10 +47,18 @@ def test_generation_interrupted_midway_leaves_only_whole_case_files(
             raise OSError("disk full")
         real_replace(source, destination)
 
-    monkeypatch.setattr(cases_module.os, "replace", dies_on_the_third)
+    monkeypatch.setattr(files_module.os, "replace", dies_on_the_third)
     with pytest.raises(OSError, match="disk full"):
         write_cases(produced.cases, tmp_path)
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before  # same content: every file is whole, no temporaries remain
     for path in tmp_path.iterdir():
         load_case(path)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "case.json"
+    write_atomic(target, "{}\n")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
