@@ -4,6 +4,7 @@ checkout (the editable install is what the rest of the suite runs on)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,10 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Build from a copy of the packaged sources: setuptools keeps a build/ folder beside the
+    # sources, and files left there by earlier builds would end up in this wheel.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for folder in ("mapi_submission", "model", "properties", "generators"):
+        shutil.copytree(ROOT / folder, source / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = tmp_path_factory.mktemp("dist")
     build = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out),
-         str(ROOT)], capture_output=True, text=True, cwd=tmp_path_factory.mktemp("cwd"))
+         str(source)], capture_output=True, text=True, cwd=source)
     if build.returncode != 0:
         pytest.fail(f"wheel build failed:\n{build.stdout[-2000:]}\n{build.stderr[-2000:]}")
     (path,) = out.glob("mapi_submission-*.whl")
