@@ -321,6 +321,21 @@ def check(
     return result
 
 
+def shortest_known_counterexample(model: Model, *,
+                                  max_states: int | None = None) -> Counterexample | None:
+    """For a model of a known-bad variant: the shortest counterexample among the properties
+    the variant is known to break (ties: the checker's property order); None when it breaks
+    none of them."""
+    if model.variant is None:
+        raise ValueError("shortest_known_counterexample needs a model of a known-bad variant")
+    breaks = model.variant.breaks
+    result = check(model, liveness=False, max_states=max_states)
+    found = [verdict.counterexample for verdict in result.verdicts
+             if verdict.status == VIOLATED and verdict.property.id in breaks
+             and verdict.counterexample is not None]
+    return min(found, key=lambda example: len(example.steps)) if found else None
+
+
 def _renumbering(concrete: tuple[Message, ...], reduced: tuple[Message, ...],
                  identity: tuple[int, ...]) -> tuple[int, ...] | None:
     """How symmetry renumbered a successor: position i of `reduced` holds message sigma[i]

@@ -53,7 +53,7 @@ from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import World
 
-from .check import VIOLATED, Counterexample, check
+from .check import Counterexample, shortest_known_counterexample
 from .explore import explore
 from .files import write_atomic
 
@@ -531,16 +531,12 @@ class NoCounterexample(LookupError):
 
 def shortest_counterexample(variant: str = COUNTEREXAMPLE_VARIANT,
                             config: Config = COUNTEREXAMPLE_CONFIG) -> Counterexample:
-    """The shortest counterexample among the properties the variant is known to break (ties:
-    property order of the checker)."""
-    result = check(Model(config, variant), liveness=False)
-    breaks = VARIANTS[variant].breaks
-    found = [v.counterexample for v in result.verdicts
-             if v.status == VIOLATED and v.property.id in breaks and v.counterexample]
-    if not found:
+    """The shortest counterexample among the properties the variant is known to break."""
+    example = shortest_known_counterexample(Model(config, variant))
+    if example is None:
         raise NoCounterexample(
-            f"variant {variant}: no counterexample for {', '.join(breaks)}")
-    return min(found, key=lambda example: len(example.steps))
+            f"variant {variant}: no counterexample for {', '.join(VARIANTS[variant].breaks)}")
+    return example
 
 
 def counterexample_figure() -> Figure:

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
-from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import World
-from mapi_submission.properties import PROPERTIES
 
-from .explore import explore
+from .check import shortest_known_counterexample
 from .validate_log import SILENT_EVENTS
 
 
@@ -25,45 +23,16 @@ class Counterexample:
     steps: list[tuple[Step, World]]
 
 
-class _Found(Exception):
-    def __init__(self, source: int, step: Step, after: World, property_id: str) -> None:
-        super().__init__(property_id)
-        self.source, self.step, self.after, self.property_id = source, step, after, property_id
-
-
 def shortest_counterexample(variant: str, config: Config | None = None,
                             max_states: int = 200_000) -> Counterexample | None:
-    """Breadth first over the variant's worlds: the first transition after which a state or
-    step property the variant is known to break fails (a shortest violating path)."""
+    """The checker's shortest counterexample among the properties the variant is known to
+    break, continued to its first logged step so a log shows it."""
     model = Model(config or Config(messages=1), variant)
-    broken = [PROPERTIES[p] for p in VARIANTS[variant].breaks if p in PROPERTIES]
-    state_checks = [p for p in broken if p.kind == "state"]
-    step_checks = [p for p in broken if p.kind == "step"]
-    if not state_checks and not step_checks:
+    example = shortest_known_counterexample(model, max_states=max_states)
+    if example is None:
         return None
-
-    def judge(source: int, before: World, step: Step, after: World, _target: int) -> None:
-        row = model.rows[step.row]
-        for prop in step_checks:
-            if prop.check(model.config, before, row, step, after) is not None:
-                raise _Found(source, step, after, prop.id)
-        for prop in state_checks:
-            if prop.check(model.config, after) is not None:
-                raise _Found(source, step, after, prop.id)
-
-    try:
-        exploration = explore(model, symmetry=False, max_states=max_states,
-                              on_transition=judge)
-    except _Found as found:
-        # Explore again up to the violating source state to recover its path (cheap: BFS
-        # order is fixed, and the source was reached before the violation was seen).
-        partial = explore(model, symmetry=False, max_states=found.source + 1)
-        start, steps = partial.concrete_path(found.source)
-        return Counterexample(variant, found.property_id, start,
-                              extend_to_logged(model, [*steps, (found.step, found.after)],
-                                               start))
-    del exploration
-    return None
+    return Counterexample(variant, example.property, example.start,
+                          extend_to_logged(model, list(example.steps), example.start))
 
 
 def extend_to_logged(model: Model, steps: list[tuple[Step, World]], start: World,
