@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
@@ -138,3 +139,36 @@ def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) 
             if stale.name not in keep:
                 stale.unlink()
     return [write_case(out, case) for case in cases]
+
+
+_ONE_MESSAGE: dict[str, Any] = {"messages": 1}
+_QUEUE_ORDER: dict[str, Any] = {
+    "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
+    "folders": ["outbox"],
+    "features": {"resend": False, "deferral": False, "preprocessing": False,
+                 "save_conflicts": False, "transport_failures": False},
+}
+_ONE_RECIPIENT: dict[str, Any] = {
+    "messages": 1, "recipients": 1, "coupling": ["loose"], "folders": ["outbox"],
+    "features": {"resend": False, "deferral": False, "preprocessing": False,
+                 "save_conflicts": False},
+}
+
+#: The regression suite checked in under tests/regression/ and replayed by `mutants`:
+#: (folder, criterion, configuration as Config.to_dict() would give it, partly).
+REGRESSION_SUITE: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("states", "states", _ONE_MESSAGE),
+    ("transitions", "transitions", _ONE_MESSAGE),
+    ("guards", "guards", _ONE_MESSAGE),
+    ("negative", "negative", _ONE_MESSAGE),
+    ("queue-order", "guards", _QUEUE_ORDER),
+    ("tour", "tour", _ONE_RECIPIENT),
+)
+
+
+def regression_suite() -> list[tuple[str, dict[str, Any]]]:
+    """(folder, case) for every case of the regression suite, generated from the table as it
+    is now."""
+    return [(folder, case)
+            for folder, criterion, config in REGRESSION_SUITE
+            for case in generate(Model(Config.from_dict(config)), criterion).cases]

@@ -2,9 +2,9 @@
 catch it, with how many examples (cases, logs or Hypothesis examples) and seconds it took.
 
 Techniques:
-- "cases": the generated regression suite (the configurations of
-  tests/regression/regression_suite.py, generated from the current table so it never goes
-  stale), each case replayed on the implementation by the lockstep harness;
+- "cases": the regression suite (generate.REGRESSION_SUITE, the configurations checked in
+  under tests/regression/, generated from the current table so it never goes stale), each
+  case replayed on the implementation by the lockstep harness;
 - "hypothesis": the stateful machine choosing among the model's enabled steps;
 - "logs": the calls of each regression case made blindly on the implementation, written as a
   call log and judged by the call-log validator (generators/validate_log.py).
@@ -25,30 +25,10 @@ from mapi_submission.model.engine import Model
 from mapi_submission.reference import MUTANTS, make_reference
 
 from .adapter import SystemUnderTest
-from .generate import generate
+from .generate import regression_suite
 from .harness import log_verdict, machine_settings, replay_against, run_machine
 
 TECHNIQUES = ("cases", "hypothesis", "logs")
-
-#: (criterion, configuration) of the generated regression suite; the same as the checked-in
-#: suite's (tests/regression/regression_suite.py), which explains each choice.
-REGRESSION_SUITE: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("states", {"messages": 1}),
-    ("transitions", {"messages": 1}),
-    ("guards", {"messages": 1}),
-    ("negative", {"messages": 1}),
-    ("guards", {
-        "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
-        "folders": ["outbox"],
-        "features": {"resend": False, "deferral": False, "preprocessing": False,
-                     "save_conflicts": False, "transport_failures": False},
-    }),
-    ("tour", {
-        "messages": 1, "recipients": 1, "coupling": ["loose"], "folders": ["outbox"],
-        "features": {"resend": False, "deferral": False, "preprocessing": False,
-                     "save_conflicts": False},
-    }),
-)
 
 #: The configuration the Hypothesis machine runs in: one message with every feature, both
 #: couplings, both folders and both address mixes (48 initial worlds), two setbacks.
@@ -107,10 +87,8 @@ class MatrixRow:
 
 
 def regression_cases() -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = []
-    for criterion, config in REGRESSION_SUITE:
-        cases.extend(generate(Model(Config.from_dict(config)), criterion).cases)
-    return cases
+    """The checked-in regression suite's cases, regenerated from the current table."""
+    return [case for _, case in regression_suite()]
 
 
 def kill_by_cases(cases: list[dict[str, Any]], factory: Factory) -> Kill:

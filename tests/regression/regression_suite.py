@@ -1,11 +1,12 @@
-"""The checked-in regression suite: which criterion, for which configuration, in which folder.
+"""The checked-in regression suite (which criterion, configuration and folder: REGRESSION_SUITE
+in generators/generate.py, which `mapi-submission mutants` replays too).
 
 Regenerate it after a change to the model with
 
     .venv/bin/python tests/regression/regression_suite.py
 
 (the same as running `mapi-submission generate --criterion C --config FILE -o FOLDER --clean`
-for each entry below). Why these configurations: one message with every feature on and both
+for each entry). Why these configurations: one message with every feature on and both
 couplings and folders reaches exactly the transitions the default two-message configuration
 reaches (102 of them, measured with `mapi-submission generate --criterion transitions`), in
 6,454 worlds instead of 820,354, so its cases stay small enough to read and to check in. Queue
@@ -19,48 +20,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from mapi_submission.generators.cases import dump_case
-from mapi_submission.generators.generate import generate, write_cases
+from mapi_submission.generators.generate import (
+    REGRESSION_SUITE,
+    generate,
+    regression_suite,
+    write_cases,
+)
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
 HERE = Path(__file__).resolve().parent
 REGENERATE = ".venv/bin/python tests/regression/regression_suite.py"
 
-ONE_MESSAGE: dict[str, Any] = {"messages": 1}
-QUEUE_ORDER: dict[str, Any] = {
-    "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
-    "folders": ["outbox"],
-    "features": {"resend": False, "deferral": False, "preprocessing": False,
-                 "save_conflicts": False, "transport_failures": False},
-}
-ONE_RECIPIENT: dict[str, Any] = {
-    "messages": 1, "recipients": 1, "coupling": ["loose"], "folders": ["outbox"],
-    "features": {"resend": False, "deferral": False, "preprocessing": False,
-                 "save_conflicts": False},
-}
-
-#: (folder under tests/regression, criterion, configuration)
-SUITE: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    ("states", "states", ONE_MESSAGE),
-    ("transitions", "transitions", ONE_MESSAGE),
-    ("guards", "guards", ONE_MESSAGE),
-    ("negative", "negative", ONE_MESSAGE),
-    ("queue-order", "guards", QUEUE_ORDER),
-    ("tour", "tour", ONE_RECIPIENT),
-)
+SUITE = REGRESSION_SUITE
 
 
 def expected_files() -> dict[Path, str]:
     """Every file the suite should hold, with its text."""
-    files: dict[Path, str] = {}
-    for folder, criterion, config in SUITE:
-        result = generate(Model(Config.from_dict(config)), criterion)
-        for case in result.cases:
-            files[HERE / folder / f"{case['id']}.json"] = dump_case(case)
-    return files
+    return {HERE / folder / f"{case['id']}.json": dump_case(case)
+            for folder, case in regression_suite()}
 
 
 def regenerate() -> None:
