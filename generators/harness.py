@@ -38,7 +38,7 @@ from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.observe import observe_message
 from mapi_submission.model.states import STATE_NAMES
 from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Row
-from mapi_submission.model.world import Profile, Recipient, World, new_message
+from mapi_submission.model.world import SATURATION, Profile, Recipient, World, new_message
 from mapi_submission.properties import state_properties, step_properties
 
 from .adapter import (
@@ -52,9 +52,6 @@ from .adapter import (
 )
 from .cases import build_case, initial_from_json, initial_to_json, write_case
 from .validate_log import SILENT_EVENTS, Verdict, call_fields, dump_records, validate_log_text
-
-#: Counts the model saturates at; the implementation's raw counts are capped the same way.
-SATURATION = 2
 
 
 class Call(NamedTuple):

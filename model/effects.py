@@ -13,6 +13,7 @@ from typing import Any
 from .config import Config
 from .constants import GONE, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
 from .world import (
+    SATURATION,
     Message,
     Recipient,
     World,
@@ -52,7 +53,7 @@ def _dequeue(w: World, m: int, **changes: Any) -> World:
 
 
 def _transmit(row: Recipient) -> Recipient:
-    return Recipient(True, "sent", min(row.transmissions + 1, 2))
+    return Recipient(True, "sent", min(row.transmissions + 1, SATURATION))
 
 
 def _spend_setback(w: World) -> World:
@@ -193,7 +194,7 @@ def queue_remaining_recipients(c: Config, w: World, m: int, a: int) -> World:
 
 @effect("R38", "R40", "R81")
 def take_lock(c: Config, w: World, m: int, a: int) -> World:
-    return _update(w, m, lock_holders=min(w.messages[m].lock_holders + 1, 2))
+    return _update(w, m, lock_holders=min(w.messages[m].lock_holders + 1, SATURATION))
 
 
 @effect("R34", "R35")

@@ -24,12 +24,17 @@ class Profile(NamedTuple):
     resend: bool  # MSGFLAG_RESEND: recipient 0 already received the original (R74, R75)
 
 
+#: Counters (transmissions per recipient, lock holders) stop at 2: "more than once" is all the
+#: properties need (I-ONCE, I-LOCK1), and it keeps the state space finite.
+SATURATION = 2
+
+
 class Recipient(NamedTuple):
     """One recipient row. `outcome` is the recipient life-cycle (reference 2.3)."""
 
     resp: bool  # PR_RESPONSIBILITY (R49, R58)
     outcome: str  # pending / sent / ndr / skipped
-    transmissions: int  # copies put on the wire this submission, saturating at 2 (I-ONCE)
+    transmissions: int  # copies put on the wire this submission, up to SATURATION (I-ONCE)
 
 
 class Message(NamedTuple):
