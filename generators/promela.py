@@ -56,7 +56,7 @@ from mapi_submission.model.states import (
 )
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.variants import VARIANTS
-from mapi_submission.model.world import World, initial_worlds
+from mapi_submission.model.world import SATURATION, World, initial_worlds
 from mapi_submission.properties import PROPERTIES, SPOOLER_ONLY
 
 #: A translation renders Promela text for a configuration (loops over recipients, transports
@@ -269,7 +269,7 @@ def _save_and_mark(config: Config) -> str:
 
 
 _TRANSMIT = ("msg[m].rcpt[a].resp = 1; msg[m].rcpt[a].outcome = sent;\n"
-             "if\n:: msg[m].rcpt[a].transmissions < 2 -> "
+             f"if\n:: msg[m].rcpt[a].transmissions < {SATURATION} -> "
              "msg[m].rcpt[a].transmissions = msg[m].rcpt[a].transmissions + 1\n"
              ":: else -> skip\nfi")
 
@@ -291,7 +291,7 @@ EFFECT_PROMELA: dict[str, Render] = {
         "msg[m].declined = 0", "msg[m].preprocessed = 0"),
     "hand_completion_to_spooler": _text("msg[m].inflight = 0"),
     "queue_remaining_recipients": _lines("msg[m].inflight = 0", "enqueue(m)"),
-    "take_lock": _text("if\n:: msg[m].lock_holders < 2 -> "
+    "take_lock": _text(f"if\n:: msg[m].lock_holders < {SATURATION} -> "
                        "msg[m].lock_holders = msg[m].lock_holders + 1\n:: else -> skip\nfi"),
     "run_preprocessors": _text("msg[m].preprocessed = 1"),
     "finish_preprocessing": _text("msg[m].preprocess = 0"),
@@ -613,7 +613,8 @@ def to_promela(config: Config, variant: str | None = None) -> str:
     emit("typedef Recipient {")
     emit("    bit resp;               /* PR_RESPONSIBILITY (R49, R58) */")
     emit("    mtype outcome;          /* pending / sent / ndr / skipped */")
-    emit("    byte transmissions      /* copies put on the wire, saturating at 2 (I-ONCE) */")
+    emit(f"    byte transmissions      /* copies put on the wire, saturating at {SATURATION} "
+         "(I-ONCE) */")
     emit("}")
     emit("typedef Message {")
     for declaration, meaning in (
