@@ -7,7 +7,7 @@ PYTHON ?= python3
 
 .PHONY: check test lint typecheck pytest system-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py scripts/parts.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -26,13 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # mypy cannot follow setuptools' editable import hooks, so it reads a tree of links that
-# mirrors the installed package layout.
+# mirrors the installed package layout, built from pyproject.toml's list of mapped folders.
 typecheck: $(STAMP)
-	@rm -rf .typecheck && mkdir -p .typecheck/mapi_submission
-	@for entry in mapi_submission/*; do ln -s "../../$$entry" .typecheck/mapi_submission/; done
-	@ln -s ../../model .typecheck/mapi_submission/model
-	@ln -s ../../properties .typecheck/mapi_submission/properties
-	@ln -s ../../generators .typecheck/mapi_submission/generators
+	@rm -rf .typecheck
+	@$(BIN)/python scripts/parts.py link-tree .typecheck
 	cd .typecheck && ../$(BIN)/mypy --config-file ../pyproject.toml -p mapi_submission
 
 pytest: $(STAMP) system-deps

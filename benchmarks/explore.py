@@ -20,8 +20,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.generators.explore import explore
-from mapi_submission.generators.files import write_atomic
+from mapi_submission.checker.explore import explore
+from mapi_submission.checker.files import write_atomic
 from mapi_submission.model import Config, Model
 from mapi_submission.model.world import World
 

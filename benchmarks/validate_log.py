@@ -24,8 +24,8 @@ import argparse
 import time
 from collections import Counter
 
-from mapi_submission.generators.logs import random_run
-from mapi_submission.generators.validate_log import parse_log, path_to_log, validate_log_text
+from mapi_submission.harness.logs import random_run
+from mapi_submission.harness.validate_log import parse_log, path_to_log, validate_log_text
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.generators.check import VIOLATED, check
-from mapi_submission.generators.files import write_atomic
+from mapi_submission.checker.check import VIOLATED, check
+from mapi_submission.checker.files import write_atomic
 from mapi_submission.generators.promela import (
     SpinProblem,
     spin_unavailable,

@@ -1,2 +1,5 @@
-"""Everything derived from the model: exploration and checking, regression cases, replay,
-diagrams and exports. Generators import the model and the properties, never the CLI."""
+"""What is generated from the model: regression cases for coverage criteria (with the tour,
+walks and negative cases behind them), traceability, diagrams and the Promela export.
+
+May import: model, properties, checker.
+"""

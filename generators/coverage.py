@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
+
+from mapi_submission.checker.explore import Exploration
 from mapi_submission.model.catalogue import encoded_rules
 from mapi_submission.model.config import Config
 from mapi_submission.model.constants import FOLDERS
@@ -48,7 +50,6 @@ from mapi_submission.model.states import (
 from mapi_submission.model.table import ROWS_BY_NAME, TABLE
 from mapi_submission.model.world import World
 
-from .explore import Exploration
 from .negative import Refusal, negative_universe, refusals_at
 
 CRITERIA = ("states", "transitions", "pairs", "guards", "rules", "tour", "random", "negative")

@@ -40,6 +40,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mapi_submission.checker.check import Counterexample, shortest_known_counterexample
+from mapi_submission.checker.explore import explore
+from mapi_submission.checker.files import write_atomic
 from mapi_submission.model.config import Config, Features
 from mapi_submission.model.constants import OUTBOX
 from mapi_submission.model.engine import Model
@@ -52,10 +55,6 @@ from mapi_submission.model.states import (
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import World
-
-from .check import Counterexample, shortest_known_counterexample
-from .explore import explore
-from .files import write_atomic
 
 #: Phase groups of states.py in the order of the life-cycle, with the cluster fill colour.
 PHASES: tuple[tuple[str, str], ...] = (

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mapi_submission.checker.cases import write_case
+from mapi_submission.checker.explore import LimitReached, explore
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
 
-from .cases import write_case
 from .coverage import NEEDS_EDGES, Coverage, Criterion, TransitionCriterion, criterion_for
-from .explore import LimitReached, explore
 from .suite import Suite, build_suite, make_case
 from .tour import postman_tour
 from .walks import random_walks

@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from mapi_submission.checker.cases import build_case
+from mapi_submission.checker.explore import Exploration
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.observe import observe
 from mapi_submission.model.table import ROWS_BY_NAME
 from mapi_submission.model.world import World
 
-from .cases import build_case
 from .coverage import Coverage, Criterion, Run, Witness, sorted_rules
-from .explore import Exploration
 from .negative import Refusal
 
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
+
+from mapi_submission.checker.explore import Exploration
 from mapi_submission.model.engine import Step
 from mapi_submission.model.world import World
 
 from .coverage import machine_of, transition_label
-from .explore import Exploration
 
 STEP_COST = 1000
 ROOT = -1

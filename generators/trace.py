@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mapi_submission.checker.cases import initial_from_json
 from mapi_submission.model.catalogue import CATALOGUE
 from mapi_submission.model.config import Config
 from mapi_submission.model.effects import EFFECT_RULES
@@ -18,7 +19,6 @@ from mapi_submission.model.observe import OBSERVATION_RULES, observe
 from mapi_submission.model.states import MESSAGE_STATES, RECIPIENT_STATES, TRANSPORT_STATES
 from mapi_submission.model.table import TABLE
 
-from .cases import initial_from_json
 from .coverage import row_rules, sorted_rules
 
 

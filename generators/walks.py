@@ -12,11 +12,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from mapi_submission.checker.explore import Exploration
 from mapi_submission.model.engine import Step
 from mapi_submission.model.world import World
 
 from .coverage import transition_label
-from .explore import Exploration
 
 
 @dataclass

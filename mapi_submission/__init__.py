@@ -1,7 +1,12 @@
 """mapi-submission: an executable specification of MAPI outgoing-message submission.
 
-Import the model as ``mapi_submission.model``, the properties as
-``mapi_submission.properties`` and the derived tools as ``mapi_submission.generators``.
+Parts, each a folder of the repository mapped into this import root (pyproject.toml):
+``model`` (the transition table and its two faces), ``properties``, ``checker``,
+``generators`` (cases, diagrams, Promela), ``harness`` (adapter protocol, lockstep driver,
+log validator); here: ``cli``, ``reference`` (an independent implementation) and
+``kill_matrix``.
+
+May import: nothing of the project (every part may read the version).
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -9,7 +9,7 @@ retry delays are single events), message content, reports as messages, multiple 
 sessions without the spooler. Sources: reference `mapi-rules.md` (R1..R83); what is not
 encoded is listed with a reason in `catalogue.py`.
 
-The model imports no generator and no property.
+May import: nothing of the project (every other part builds on the model).
 """
 
 from .catalogue import CATALOGUE, RuleEntry, encoded_rules

@@ -11,6 +11,8 @@ Kinds:
 - "liveness": ``obligation(config, world, message)`` is True while the message still owes
   progress; the checker proves that, under weak fairness of the non-client actors, every
   obligation is eventually discharged.
+
+May import: model.
 """
 
 from __future__ import annotations

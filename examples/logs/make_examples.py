@@ -14,10 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.generators.cases import initial_to_json
-from mapi_submission.generators.files import write_atomic
-from mapi_submission.generators.logs import follow, random_run, shortest_counterexample
-from mapi_submission.generators.validate_log import (
+from mapi_submission.checker.cases import initial_to_json
+from mapi_submission.checker.files import write_atomic
+from mapi_submission.harness.logs import follow, random_run, shortest_counterexample
+from mapi_submission.harness.validate_log import (
     SILENT_EVENTS,
     dump_records,
     path_to_log,

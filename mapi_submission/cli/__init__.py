@@ -1,5 +1,8 @@
 """The `mapi-submission` command. Each subcommand lives in its own module of this package
-and exposes `command`; nothing else imports the command line."""
+and exposes `command`; nothing else imports the command line.
+
+May import: model, properties, checker, generators, harness, reference, kill_matrix.
+"""
 
 from __future__ import annotations
 

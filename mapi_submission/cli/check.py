@@ -17,8 +17,8 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from mapi_submission.generators.cases import build_case, write_case
-from mapi_submission.generators.check import (
+from mapi_submission.checker.cases import build_case, write_case
+from mapi_submission.checker.check import (
     CheckResult,
     Counterexample,
     Verdict,

@@ -2,7 +2,7 @@
 
 The implementation is reached through an adapter (docs/conformance.md): ``--adapter
 module:factory`` names a callable that returns an object following
-`mapi_submission.generators.adapter.SystemUnderTest`. The Hypothesis machine drives it and the
+`mapi_submission.harness.adapter.SystemUnderTest`. The Hypothesis machine drives it and the
 model in lockstep; a failure is shrunk and written as a regression case under --out. Exit 0
 when it conforms, 1 on a failure, 2 on a bad adapter spec or bad options.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from mapi_submission.generators.adapter import SystemUnderTest, UnsupportedSetup
-from mapi_submission.generators.harness import (
+from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
+from mapi_submission.harness.harness import (
     export_failure,
     machine_settings,
     replay_against,

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from mapi_submission.generators.files import write_atomic
+from mapi_submission.checker.files import write_atomic
 from mapi_submission.generators.promela import (
     SpinProblem,
     spin_unavailable,

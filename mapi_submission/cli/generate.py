@@ -15,8 +15,8 @@ from typing import Any
 import click
 from rich.console import Console
 
+from mapi_submission.checker.explore import LimitReached
 from mapi_submission.generators.coverage import CRITERIA
-from mapi_submission.generators.explore import LimitReached
 from mapi_submission.generators.generate import Generated, generate, write_cases
 from mapi_submission.model.engine import Model
 

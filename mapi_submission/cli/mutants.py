@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from mapi_submission.generators.mutants import TECHNIQUES, MatrixRow, default_subjects, kill_matrix
+from mapi_submission.kill_matrix import TECHNIQUES, MatrixRow, default_subjects, kill_matrix
 
 from .common import Failure, OneLineErrors, UsageProblem
 

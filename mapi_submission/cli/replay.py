@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from mapi_submission.generators.cases import CaseError, load_case, replay_case
+from mapi_submission.checker.cases import CaseError, load_case, replay_case
 from mapi_submission.model.table import table_fingerprint
 
 from .common import Failure, OneLineErrors, UsageProblem, variant_option

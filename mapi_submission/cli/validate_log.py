@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from mapi_submission.generators.cases import CaseError, load_case
-from mapi_submission.generators.files import write_atomic
-from mapi_submission.generators.validate_log import (
+from mapi_submission.checker.cases import CaseError, load_case
+from mapi_submission.checker.files import write_atomic
+from mapi_submission.harness.validate_log import (
     DEFAULT_MAX_WORLDS,
     LogError,
     WorldLimit,

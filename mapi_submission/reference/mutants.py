@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mapi_submission.generators.adapter import NOT_DUE
+from mapi_submission.harness.adapter import NOT_DUE
 from mapi_submission.model.constants import (
     MAPI_E_NETWORK_ERROR,
     MSGFLAG_SUBMIT,

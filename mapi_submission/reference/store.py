@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mapi_submission.generators.adapter import (
+from mapi_submission.harness.adapter import (
     NOT_DUE,
     MessageObservation,
     MessageSetup,

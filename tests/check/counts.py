@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mapi_submission.generators.explore import explore
+from mapi_submission.checker.explore import explore
 from mapi_submission.model import Config, Conflicts, Model
 
 ALTERNATIVE_READINGS = Conflicts(

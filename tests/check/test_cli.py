@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from mapi_submission.generators.cases import load_case, replay_case
-from mapi_submission.properties import PROPERTIES
 
+from mapi_submission.checker.cases import load_case, replay_case
 from mapi_submission.cli import main
+from mapi_submission.properties import PROPERTIES
 
 SMALL = ["--messages", "1", "--recipients", "1"]
 

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from mapi_submission.generators.files import write_atomic
+
+from mapi_submission.checker.files import write_atomic
 
 from .counts import CONFIGURATIONS, measure
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from mapi_submission.generators import check as check_module
-from mapi_submission.generators.check import HOLDS, SKIPPED, check
-from mapi_submission.generators.explore import explore
+
+from mapi_submission.checker import check as check_module
+from mapi_submission.checker.check import HOLDS, SKIPPED, check
+from mapi_submission.checker.explore import explore
 from mapi_submission.model import VARIANTS, Config, Model
 from mapi_submission.properties import PROPERTIES
 

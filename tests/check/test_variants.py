@@ -4,8 +4,9 @@ against the variant and fails against the specification."""
 from __future__ import annotations
 
 import pytest
-from mapi_submission.generators.cases import build_case, replay_case
-from mapi_submission.generators.check import VIOLATED, case_id, check
+
+from mapi_submission.checker.cases import build_case, replay_case
+from mapi_submission.checker.check import VIOLATED, case_id, check
 from mapi_submission.model import VARIANTS, Config, Model
 
 SMALL = Config(messages=1)

@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from mapi_submission.generators.mutants import regression_cases
+
+from mapi_submission.kill_matrix import regression_cases
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from mapi_submission.generators.adapter import SystemUnderTest
-from mapi_submission.generators.harness import (
+
+from mapi_submission.cli import main
+from mapi_submission.harness.adapter import SystemUnderTest
+from mapi_submission.harness.harness import (
     SHAPES,
     Lockstep,
     ModelSystem,
@@ -18,8 +20,6 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE
 from mapi_submission.properties import PROPERTIES
-
-from mapi_submission.cli import main
 from mapi_submission.reference import ReferenceSystem
 from mapi_submission.reference.mutants import LockNotExclusive
 

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from hypothesis import settings
-from mapi_submission.generators.cases import load_case, replay_case
-from mapi_submission.generators.harness import export_failure, replay_against, run_machine
-from mapi_submission.generators.mutants import (
+
+from mapi_submission.checker.cases import load_case, replay_case
+from mapi_submission.cli import main
+from mapi_submission.harness.harness import export_failure, replay_against, run_machine
+from mapi_submission.kill_matrix import (
     MACHINE_CONFIG,
     kill_by_cases,
     kill_by_logs,
     kill_by_machine,
 )
 from mapi_submission.model.engine import Model
-
-from mapi_submission.cli import main
 from mapi_submission.reference import MUTANTS, make_reference
 
 from .conftest import profile_settings

@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.generators.adapter import SystemUnderTest
-from mapi_submission.generators.harness import (
+from mapi_submission.harness.adapter import SystemUnderTest
+from mapi_submission.harness.harness import (
     Lockstep,
     ModelSystem,
     log_verdict,
@@ -16,7 +16,6 @@ from mapi_submission.generators.harness import (
 )
 from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.engine import Model, Step
-
 from mapi_submission.reference import ReferenceSystem, make_reference
 from mapi_submission.reference import store as reference_store
 
@@ -24,7 +23,7 @@ from .conftest import profile_settings
 
 REFERENCE_DIR = Path(reference_store.__file__).resolve().parent
 #: What the reference may import from the project: the adapter types and the MAPI constants.
-ALLOWED_PROJECT_IMPORTS = {"mapi_submission.generators.adapter", "mapi_submission.model.constants"}
+ALLOWED_PROJECT_IMPORTS = {"mapi_submission.harness.adapter", "mapi_submission.model.constants"}
 
 
 def project_imports(path: Path) -> list[str]:

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+
+from mapi_submission.checker.explore import explore
+from mapi_submission.cli import main
 from mapi_submission.generators import diagrams
-from mapi_submission.generators.explore import explore
 from mapi_submission.model.engine import Model
 from mapi_submission.model.states import MESSAGE_STATES, RECIPIENT_STATES
 from mapi_submission.model.table import TABLE
-
-from mapi_submission.cli import main
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "diagrams"
 NO_DOT = pytest.mark.skipif(

@@ -9,7 +9,8 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from mapi_submission.generators.cases import dump_case, replay_case
+
+from mapi_submission.checker.cases import dump_case, replay_case
 from mapi_submission.generators.coverage import CRITERIA, PairCriterion, transition_graph
 from mapi_submission.generators.generate import Generated, generate
 from mapi_submission.model.config import Config

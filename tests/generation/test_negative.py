@@ -7,7 +7,7 @@ import copy
 import functools
 from typing import Any
 
-from mapi_submission.generators.cases import replay_case
+from mapi_submission.checker.cases import replay_case
 from mapi_submission.generators.generate import Generated, generate
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model

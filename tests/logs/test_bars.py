@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from mapi_submission.generators.check import VIOLATED, check
-from mapi_submission.generators.logs import extend_to_logged
-from mapi_submission.generators.validate_log import (
+
+from mapi_submission.checker.check import VIOLATED, check
+from mapi_submission.harness.logs import extend_to_logged
+from mapi_submission.harness.validate_log import (
     SILENT_EVENTS,
     case_to_log,
     path_to_log,

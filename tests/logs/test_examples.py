@@ -9,7 +9,8 @@ import json
 import re
 
 import pytest
-from mapi_submission.generators.validate_log import validate_log_text
+
+from mapi_submission.harness.validate_log import validate_log_text
 
 from .logs_support import EXAMPLES, run
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from mapi_submission.generators.validate_log import (
+
+from mapi_submission.harness.validate_log import (
     ACTORS,
     ALL_EVENTS,
     KNOWN_FLAGS,

@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from json_trees import json_documents, paths
-from mapi_submission.generators.validate_log import (
+
+from mapi_submission.harness.validate_log import (
     ACTORS,
     ALL_EVENTS,
     KNOWN_FLAGS,

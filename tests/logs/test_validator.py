@@ -9,8 +9,9 @@ import random
 from typing import Any
 
 import pytest
-from mapi_submission.generators.logs import random_run
-from mapi_submission.generators.validate_log import (
+
+from mapi_submission.harness.logs import random_run
+from mapi_submission.harness.validate_log import (
     SILENT_EVENTS,
     dump_records,
     parse_log,

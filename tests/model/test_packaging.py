@@ -3,6 +3,7 @@ checkout (the editable install is what the rest of the suite runs on)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from parts import package_dirs  # noqa: E402  (the one list of mapped folders)
+
+#: import name -> folder, from pyproject.toml
+MAPPED = package_dirs(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +26,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Build from a copy of the packaged sources: setuptools keeps a build/ folder beside the
     # sources, and files left there by earlier builds would end up in this wheel.
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "setup.py", "scripts/parts.py"):
+        (source / name).parent.mkdir(exist_ok=True)
         shutil.copy2(ROOT / name, source / name)
-    for folder in ("mapi_submission", "model", "properties", "generators"):
+    for folder in MAPPED.values():
         shutil.copytree(ROOT / folder, source / folder,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = tmp_path_factory.mktemp("dist")
@@ -39,29 +46,24 @@ def test_wheel_contains_only_the_import_root_and_all_of_it(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     outside = [n for n in names if not n.startswith(("mapi_submission/", "mapi_submission-"))]
     assert outside == []
-    sources = {"mapi_submission": ROOT / "mapi_submission", "mapi_submission/model": ROOT / "model",
-               "mapi_submission/properties": ROOT / "properties",
-               "mapi_submission/generators": ROOT / "generators"}
-    for prefix, folder in sources.items():
-        for module in folder.rglob("*.py"):
-            inside = f"{prefix}/{module.relative_to(folder).as_posix()}"
-            if prefix == "mapi_submission" and inside.split("/")[1] in (
-                    "model", "properties", "generators"):
-                continue
+    for name, folder in MAPPED.items():
+        prefix = name.replace(".", "/")
+        for module in (ROOT / folder).rglob("*.py"):
+            inside = f"{prefix}/{module.relative_to(ROOT / folder).as_posix()}"
             assert inside in names, f"{inside} is missing from the wheel"
-    for expected in ("mapi_submission/model/table.py", "mapi_submission/generators/explore.py",
+    for expected in ("mapi_submission/model/table.py", "mapi_submission/checker/explore.py",
                      "mapi_submission/properties/__init__.py",
                      "mapi_submission/schemas/case.schema.json", "mapi_submission/py.typed"):
         assert expected in names
 
 
-def test_wheel_imports_model_and_generators(wheel: Path, tmp_path: Path) -> None:
+def test_wheel_imports_every_part(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     # -S skips site processing, so the editable install's import hook is absent; the
     # dependencies come from this environment's site-packages, after the wheel's files.
     dependencies = [p for p in sys.path if p.endswith("site-packages")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *dependencies])}
-    probe = ("import mapi_submission.model as m, mapi_submission.generators.explore as e, "
+    probe = ("import mapi_submission.model as m, mapi_submission.checker.explore as e, "
              "mapi_submission.model.runtime as r, mapi_submission.cli as c, "
              "mapi_submission.reference as ref; print(m.__file__); print(e.__file__); "
              "print(r.__file__); print(c.__file__); print(ref.__file__)")
@@ -73,9 +75,8 @@ def test_wheel_imports_model_and_generators(wheel: Path, tmp_path: Path) -> None
     assert all(line.startswith(str(tmp_path / "site")) for line in lines), lines
 
 
-def test_editable_install_maps_model_and_generators_from_the_top_level_folders() -> None:
-    import mapi_submission.generators.explore as explore
-    import mapi_submission.model.table as table
-
-    assert Path(table.__file__).resolve() == ROOT / "model" / "table.py"
-    assert Path(explore.__file__).resolve() == ROOT / "generators" / "explore.py"
+def test_editable_install_maps_every_part_from_its_top_level_folder() -> None:
+    for name, folder in MAPPED.items():
+        module = importlib.import_module(name)
+        assert module.__file__ is not None
+        assert Path(module.__file__).resolve() == ROOT / folder / "__init__.py"

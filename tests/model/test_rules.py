@@ -5,6 +5,7 @@ id, so `pytest -k R41` runs the tests of one rule."""
 from __future__ import annotations
 
 import pytest
+
 from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.constants import MSGFLAG_SUBMIT, MSGFLAG_UNSENT, S_OK
 from mapi_submission.model.engine import Step, StepNotEnabled

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mapi_submission.model.config import CONFLICT_VALUES, Config, Conflicts
 from mapi_submission.model.engine import Model, Step, StepNotEnabled
 from mapi_submission.model.runtime import AmbiguousCall, CallNotAllowed, Submission, UnknownCall

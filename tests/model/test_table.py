@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from mapi_submission.model.catalogue import CATALOGUE, OUT_OF_SCOPE, TITLES, encoded_rules
 from mapi_submission.model.constants import S_OK
 from mapi_submission.model.effects import EFFECT_RULES, EFFECTS

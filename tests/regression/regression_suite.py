@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mapi_submission.generators.cases import dump_case
+from mapi_submission.checker.cases import dump_case
 from mapi_submission.generators.generate import (
     REGRESSION_SUITE,
     generate,

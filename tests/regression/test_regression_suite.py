@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mapi_submission.generators.cases import load_case, replay_case
+
+from mapi_submission.checker.cases import load_case, replay_case
 from mapi_submission.generators.trace import traceability
 from mapi_submission.model.catalogue import CATALOGUE
 from mapi_submission.model.variants import VARIANTS

@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
-from mapi_submission.generators import files as files_module
-from mapi_submission.generators.cases import load_case
-from mapi_submission.generators.files import write_atomic
+
+from mapi_submission.checker import files as files_module
+from mapi_submission.checker.cases import load_case
+from mapi_submission.checker.files import write_atomic
 from mapi_submission.generators.generate import generate, write_cases
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model

@@ -10,14 +10,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from json_trees import json_documents, paths
-from mapi_submission.generators.cases import (
+
+from mapi_submission.checker.cases import (
     CaseError,
     build_case,
     dump_case,
     load_case,
     replay_case,
 )
-from mapi_submission.generators.explore import explore
+from mapi_submission.checker.explore import explore
 from mapi_submission.model import Config, Model
 
 CONFIG = Config(messages=1, recipients=1, coupling=("loose",), folders=("outbox",))

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from mapi_submission.generators.check import VIOLATED, CheckResult, check
+
+from mapi_submission.checker.check import VIOLATED, CheckResult, check
+from mapi_submission.cli import main
 from mapi_submission.generators.promela import (
     DEADLOCK_ID,
     GUARD_PROMELA,
@@ -26,8 +28,6 @@ from mapi_submission.generators.promela import (
 )
 from mapi_submission.model import VARIANTS, Config, Model
 from mapi_submission.model.config import CONFLICT_VALUES, Conflicts
-
-from mapi_submission.cli import main
 
 REASON = spin_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"SPIN cross-check: {REASON}")

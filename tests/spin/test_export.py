@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from mapi_submission.cli import main
 from mapi_submission.generators import promela
 from mapi_submission.generators.promela import (
     GUARD_PROMELA,
@@ -21,8 +23,6 @@ from mapi_submission.generators.promela import (
 from mapi_submission.model import TABLE, VARIANTS, Config
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.guards import GUARDS
-
-from mapi_submission.cli import main
 
 SMALL = Config(messages=1, recipients=1)
 

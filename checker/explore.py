@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
+
 from mapi_submission.model.engine import CompactWorld, Model, Step
 from mapi_submission.model.world import World
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from mapi_submission import __version__
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.observe import observe
@@ -21,8 +23,6 @@ from mapi_submission.model.states import MESSAGE_STATES
 from mapi_submission.model.table import ROWS_BY_NAME, table_fingerprint
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Profile, World, new_message
-
-from mapi_submission import __version__
 
 from .files import read_text, write_atomic
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from mapi_submission.checker.check import shortest_known_counterexample
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
 
-from .check import shortest_known_counterexample
 from .validate_log import SILENT_EVENTS
 
 

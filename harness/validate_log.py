@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mapi_submission.checker.cases import initial_from_json, initial_to_json
+from mapi_submission.checker.files import read_text
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.constants import FOLDERS
 from mapi_submission.model.engine import CompiledRow, Model, Step
@@ -27,9 +29,6 @@ from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
 from mapi_submission.model.states import RECIPIENT_STATE_NAMES, STATE_NAMES
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import World, new_message, profiles
-
-from .cases import initial_from_json, initial_to_json
-from .files import read_text
 
 #: Events of internal steps no implementation log shows: the store's routing decisions, the
 #: transport putting a recipient on the wire, timers, spooler-internal bookkeeping. Every

@@ -11,7 +11,7 @@ being the oracle.
   observation; every state and step property of `mapi_submission.properties` is evaluated on
   the implementation's observations (the model's world with every observable field replaced
   by what the implementation shows).
-- `replay_against` replays regression cases (generators/cases.py format) on an adapter.
+- `replay_against` replays regression cases (checker/cases.py format) on an adapter.
 - `conformance_machine` is the Hypothesis RuleBasedStateMachine: one rule that chooses among
   the steps the model says are enabled; `run_machine` runs it and exports the shrunk failure
   as a regression case.
@@ -32,6 +32,8 @@ from typing import Any, NamedTuple, TypeVar
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+
+from mapi_submission.checker.cases import build_case, initial_from_json, initial_to_json, write_case
 from mapi_submission.model.config import Config
 from mapi_submission.model.constants import S_OK, SUBMITFLAG_PREPROCESS
 from mapi_submission.model.engine import Model, Step
@@ -50,7 +52,6 @@ from .adapter import (
     Setup,
     SystemUnderTest,
 )
-from .cases import build_case, initial_from_json, initial_to_json, write_case
 from .validate_log import SILENT_EVENTS, Verdict, call_fields, dump_records, validate_log_text
 
 
