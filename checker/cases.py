@@ -20,7 +20,7 @@ from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.observe import observe
 from mapi_submission.model.states import MESSAGE_STATES
-from mapi_submission.model.table import ROWS_BY_NAME, table_fingerprint
+from mapi_submission.model.table import ROWS_BY_NAME, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Profile, World, new_message
 
@@ -91,8 +91,8 @@ def step_to_json(model: Model, step: Step, after: World) -> dict[str, Any]:
         "rules": list(row.rules),
         "expect": observe(model.config, after),
     }
-    if row.args:
-        entry["args"] = dict(row.args)
+    if row.call_arguments:
+        entry["args"] = dict(row.call_arguments)
     return entry
 
 
@@ -123,13 +123,20 @@ def build_case(
             "target": target,
             "rules": rules,
             "seed": seed,
-            "table_hash": table_fingerprint(),
+            "table_hash": rows_fingerprint(step.row for step, _ in steps),
             "generator": f"mapi-submission {__version__}",
         },
     }
     if expect_violation is not None:
         case["expect_violation"] = expect_violation
     return case
+
+
+def taken_rows_fingerprint(case: dict[str, Any]) -> str:
+    """The fingerprint of the table rows the case's steps take (refusal steps included): what
+    its provenance records, so a table change touches only the cases that take a changed
+    row."""
+    return rows_fingerprint(entry["row"] for entry in case["steps"])
 
 
 def dump_case(case: dict[str, Any]) -> str:
@@ -201,7 +208,7 @@ def _check_consistent(data: dict[str, Any], config: Config, where: str) -> None:
         if step["message"] >= config.messages:
             raise CaseError(f"{where}: field steps/{number}/message: no message {step['message']}"
                             f" (the config has {config.messages})")
-        limit = config.transports if ROWS_BY_NAME[step["row"]].arg == "transport" else (
+        limit = config.transports if ROWS_BY_NAME[step["row"]].ranges_over == "transport" else (
             config.recipients)
         if step["arg"] is not None and step["arg"] >= limit:
             raise CaseError(f"{where}: field steps/{number}/arg: {step['arg']} is out of range")
@@ -273,8 +280,7 @@ def _refusal_mismatch(model: Model, world: World, number: int, entry: dict[str, 
         allowed = [step] if step in successors else []
     else:
         allowed = [s for s in successors if s.message == step.message
-                   and (ROWS_BY_NAME[s.row].actor, ROWS_BY_NAME[s.row].event,
-                        ROWS_BY_NAME[s.row].args) == (row.actor, row.event, row.args)]
+                   and ROWS_BY_NAME[s.row].call == row.call]
     if allowed:
         taken = ", ".join(sorted(s.row for s in allowed))
         return Mismatch(number, row.name, tuple(entry["rules"]), entry["result"],

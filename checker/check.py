@@ -729,7 +729,7 @@ def describe_step(model: Model, number: int, step: Step) -> str:
     """One numbered line: actor, event, message, argument, result and rule ids."""
     row = model.rows[step.row]
     where = f"message {step.message}" if step.message >= 0 else "transport machine"
-    arg = f" {row.arg} {step.arg}" if row.arg and step.arg >= 0 else ""
+    arg = f" {row.ranges_over} {step.arg}" if row.ranges_over and step.arg >= 0 else ""
     return (f"{number:>3}. {row.actor}: {row.event} [{row.name}] ({where}{arg}) -> {row.result}"
             f"  rules {', '.join(row.rules)}")
 

@@ -127,8 +127,8 @@ def row_rules(row_name: str) -> frozenset[str]:
         states = _TRANSPORT_STATE_RULES if row.machine == "transport" else {
             name: state.rules for name, state in STATES_BY_NAME.items()}
         rules.update(states.get(row.dest, ()))
-    if row.recipient is not None:
-        rules.update(_RECIPIENT_STATE_RULES.get(row.recipient[1], ()))
+    if row.recipient_change is not None:
+        rules.update(_RECIPIENT_STATE_RULES.get(row.recipient_change[1], ()))
     return frozenset(rules)
 
 
@@ -337,11 +337,11 @@ class GuardCriterion(Criterion):
         config = model.config
         for message, state in enumerate(world.messages):
             for compiled in model.message_rows.get(state.phase, ()):
-                self._evaluate(node, world, message, compiled.row.name, compiled.args,
+                self._evaluate(node, world, message, compiled.row.name, compiled.targets,
                                compiled.guards, config)
         for transport, session in enumerate(world.transports):
             for compiled in model.transport_rows.get(session, ()):
-                if compiled.args != (-1,) and transport not in compiled.args:
+                if compiled.targets != (-1,) and transport not in compiled.targets:
                     continue
                 self._evaluate(node, world, -1, compiled.row.name, (transport,),
                                compiled.guards, config)

@@ -8,7 +8,7 @@ out as Graphviz DOT and as Mermaid:
    label's last line and in the SVG tooltips). Rows that refuse a call and change nothing
    (error result, no destination) are listed in the tooltip of each state they refuse from.
 2. `recipient-lifecycle`: the recipient outcomes (reference 2.3). The table declares the
-   changes rows make (`Row.recipient`); effects make others (resend skips, R75), so the
+   changes rows make (`Row.recipient_change`); effects make others (resend skips, R75), so the
    edges are the changes observed over every transition of the one-message default
    configuration, each labelled with the rows that make it.
 3. `world-graph`: every reachable world of a small one-message configuration
@@ -180,8 +180,8 @@ def _wrap(words: list[str], width: int) -> list[str]:
 def event_text(row: Row) -> str:
     """The event with the call arguments that select the row and a non-S_OK result."""
     event = row.event
-    if row.args:
-        event += "(" + ", ".join(value for _, value in row.args) + ")"
+    if row.call_arguments:
+        event += "(" + ", ".join(value for _, value in row.call_arguments) + ")"
     if row.is_error:
         event += f" \u2192 {row.result}"
     return event
@@ -413,8 +413,8 @@ def recipient_observations(config: Config = RECIPIENT_CONFIG) -> RecipientObserv
     of `config`'s exploration, and the PR_RESPONSIBILITY values each outcome occurs with."""
     found: dict[tuple[str, str], set[str]] = {}
     for row in TABLE:
-        if row.recipient is not None:
-            found.setdefault(row.recipient, set()).add(row.name)
+        if row.recipient_change is not None:
+            found.setdefault(row.recipient_change, set()).add(row.name)
     exploration = explore(Model(config), symmetry=False)
     states = exploration.states
     responsibility: dict[str, set[bool]] = {}

@@ -53,7 +53,7 @@ class Call:
 
 
 def call_key(row: Row) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    return (row.actor, row.event, row.args)
+    return (row.actor, row.event, row.call_arguments)
 
 
 def _calls() -> tuple[Call, ...]:

@@ -765,8 +765,8 @@ def to_promela(config: Config, variant: str | None = None) -> str:
         if row.machine == "transport":
             pairs = [(-1, t) for t in range(config.transports)]
         else:
-            args = (range(config.recipients) if row.arg == "recipient"
-                    else range(config.transports) if row.arg == "transport" else (-1,))
+            args = (range(config.recipients) if row.ranges_over == "recipient"
+                    else range(config.transports) if row.ranges_over == "transport" else (-1,))
             pairs = [(m, a) for m in range(config.messages) for a in args]
         for m, a in pairs:
             instances.append(f"    :: d_step {{ enabled_{ident}({m}, {a}) -> "

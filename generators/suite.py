@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mapi_submission.checker.cases import build_case
+from mapi_submission.checker.cases import build_case, taken_rows_fingerprint
 from mapi_submission.checker.explore import Exploration
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.observe import observe
@@ -67,8 +67,8 @@ def refusal_to_json(model: Model, refusal: Refusal, world: World) -> dict[str, A
         "expect": observe(model.config, world),
         "refusal": detail,
     }
-    if row.args:
-        entry["args"] = dict(row.args)
+    if row.call_arguments:
+        entry["args"] = dict(row.call_arguments)
     return entry
 
 
@@ -96,6 +96,7 @@ def make_case(model: Model, case_id: str, title: str, run: Run, *, criterion: st
     provenance["rules"] = sorted_rules(
         [*provenance["rules"], *(r for refusal in refusals for r in refusal.rules)])
     provenance["covers"] = covers
+    provenance["table_hash"] = taken_rows_fingerprint(case)
     return case
 
 

@@ -73,7 +73,7 @@ class CallShape(NamedTuple):
 
 
 def _flags(row: Row) -> str:
-    return dict(row.args).get("flags", "0")
+    return dict(row.call_arguments).get("flags", "0")
 
 
 #: (actor, event) -> adapter method, for rows whose call needs no extra argument.

@@ -47,17 +47,17 @@ LOGGED_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE) - SILENT_E
 ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
 ACTORS: frozenset[str] = frozenset(row.actor for row in TABLE)
 KNOWN_FLAGS: frozenset[str] = frozenset(
-    {value for row in TABLE for key, value in row.args if key == "flags"} | {"0"})
+    {value for row in TABLE for key, value in row.call_arguments if key == "flags"} | {"0"})
 #: SetLockState's lock argument (MAPI defines both; the table has rows for MSG_LOCKED only,
 #: so an MSG_UNLOCKED record is well formed and diverges).
 KNOWN_LOCKS: frozenset[str] = frozenset(
-    {value for row in TABLE for key, value in row.args if key == "lock"} | {"MSG_UNLOCKED"})
+    {value for row in TABLE for key, value in row.call_arguments if key == "lock"} | {"MSG_UNLOCKED"})
 #: (actor, event, selecting flag) -> the machines ("message", "transport") of its rows.
 MACHINES_BY_CALL: dict[tuple[str, str, str], set[str]] = {
     (actor, event, flags): {row.machine for row in TABLE
-                            if (row.actor, row.event, dict(row.args).get("flags", "0"))
+                            if (row.actor, row.event, dict(row.call_arguments).get("flags", "0"))
                             == (actor, event, flags)}
-    for actor, event, flags in {(row.actor, row.event, dict(row.args).get("flags", "0"))
+    for actor, event, flags in {(row.actor, row.event, dict(row.call_arguments).get("flags", "0"))
                                 for row in TABLE}
 }
 #: A flag name in a record's flags ("KEEP_OPEN_READWRITE|FORCE_SAVE"): a MAPI constant name.
@@ -347,7 +347,7 @@ def _first_line(lines: list[str]) -> int:
 
 
 def _row_flags(row: Row) -> tuple[str, str | None]:
-    args = dict(row.args)
+    args = dict(row.call_arguments)
     return args.get("flags", "0"), args.get("lock")
 
 
@@ -479,10 +479,10 @@ class LogValidator:
         flags, lock = _row_flags(row)
         if record.get("flags", "0") != flags or record.get("lock") != lock:
             return False
-        if row.arg == "recipient" and "recipient" in record and record["recipient"] != step.arg:
+        if row.ranges_over == "recipient" and "recipient" in record and record["recipient"] != step.arg:
             return False
         if "transport" in record:
-            if row.arg == "transport":
+            if row.ranges_over == "transport":
                 if record["transport"] != step.arg:
                     return False
             elif row.machine == "message":
@@ -637,8 +637,8 @@ class LogValidator:
                 return set()
             compiled = next(c for c in self.model.message_rows[world.messages[index].phase]
                             if c.row.name == row.name)
-            targets = [(index, a) for a in compiled.args
-                       if row.arg != "recipient" or record.get("recipient", a) == a]
+            targets = [(index, a) for a in compiled.targets
+                       if row.ranges_over != "recipient" or record.get("recipient", a) == a]
         else:
             targets = [(-1, t) for t, state in enumerate(world.transports)
                        if state in row.sources and record.get("transport", t) == t]
@@ -673,7 +673,7 @@ class LogValidator:
         flags, lock = _row_flags(row)
         extra = "".join([f" flags={flags}" if flags != "0" else "",
                          f" lock={lock}" if lock else "",
-                         f" {row.arg}={step.arg}" if row.arg else ""])
+                         f" {row.ranges_over}={step.arg}" if row.ranges_over else ""])
         if row.machine == "message":
             bound = binding[step.message]
             target = _shown(bound) if bound is not None else f"(new id as #{step.message})"
@@ -797,9 +797,9 @@ def call_fields(row: Row, seq: int, message: int, arg: int, result: str) -> dict
         record["flags"] = flags
     if lock is not None:
         record["lock"] = lock
-    if row.arg == "recipient":
+    if row.ranges_over == "recipient":
         record["recipient"] = arg
-    if row.arg == "transport":
+    if row.ranges_over == "transport":
         record["transport"] = arg
     if row.machine == "message":
         record["message"] = message_id(message)
@@ -813,7 +813,7 @@ def step_record(model: Model, seq: int, step: Step, before: World, after: World,
     row = model.rows[step.row]
     record = call_fields(row, seq, step.message, step.arg, row.result)
     if row.machine == "message":
-        if row.arg != "transport" and before.messages[step.message].transport >= 0:
+        if row.ranges_over != "transport" and before.messages[step.message].transport >= 0:
             record["transport"] = before.messages[step.message].transport
         observed = observe_message(model.config, after.messages[step.message])
         if observe_fields is not None:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .constants import INBOX, OUTBOX
+from .errors import MapiSubmissionError, quoted_field
 
 
-class ConfigError(ValueError):
+class ConfigError(MapiSubmissionError, ValueError):
     """A configuration value is out of range or unknown; the message names the field."""
 
 
@@ -178,7 +179,7 @@ class Config:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"{where}.{unknown[0]}: unknown field")
+            raise ConfigError(f"{where}.{quoted_field(unknown[0])}: unknown field")
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key == "features":
@@ -206,5 +207,5 @@ def _sub(kind: type[Any], value: Any, where: str) -> Any:
     names = {f.name for f in dataclasses.fields(kind)}
     for key in value:
         if key not in names:
-            raise ConfigError(f"{where}.{key}: unknown field")
+            raise ConfigError(f"{where}.{quoted_field(key)}: unknown field")
     return kind(**value)

@@ -24,9 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .catalogue import CATALOGUE
 from .config import Config
 from .effects import EFFECTS, Effect
+from .errors import MapiSubmissionError
 from .guards import GUARDS, Guard
+from .integrity import check_table
 from .states import TERMINAL
 from .table import TABLE, Row
 from .variants import VARIANTS, Variant
@@ -60,8 +63,12 @@ class Step(NamedTuple):
     arg: int
 
 
-class StepNotEnabled(ValueError):
+class StepNotEnabled(MapiSubmissionError, ValueError):
     """The requested step is not enabled in the given world."""
+
+
+class UnknownVariant(MapiSubmissionError, KeyError):
+    """No known-bad variant has this name."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,8 @@ class CompiledRow:
     row: Row
     guards: tuple[Guard, ...]
     effect: Effect
-    args: tuple[int, ...]
+    #: the recipient or transport indices the row ranges over; (-1,) when it ranges over none
+    targets: tuple[int, ...]
 
 
 def take_row(config: Config, compiled: CompiledRow, world: World, m: int, a: int) -> World:
@@ -90,21 +98,23 @@ class Model:
         self.config = config if config is not None else Config()
         if variant is not None and variant not in VARIANTS:
             known = ", ".join(sorted(VARIANTS))
-            raise KeyError(f"unknown variant {variant!r}; known variants: {known}")
+            raise UnknownVariant(f"unknown variant {variant!r}; known variants: {known}")
         self.variant: Variant | None = VARIANTS[variant] if variant else None
         guards = dict(GUARDS)
         effects = dict(EFFECTS)
         if self.variant is not None:
             guards.update(self.variant.guard_overrides)
             effects.update(self.variant.effect_overrides)
+        check_table(TABLE, guards, effects, (entry.rule for entry in CATALOGUE))
         recipients = tuple(range(self.config.recipients))
         transports = tuple(range(self.config.transports))
         self.message_rows: dict[str, list[CompiledRow]] = {}
         self.transport_rows: dict[str, list[CompiledRow]] = {}
         for row in TABLE:
-            args = recipients if row.arg == "recipient" else transports if row.arg else (-1,)
+            targets = {"recipient": recipients, "transport": transports}.get(
+                row.ranges_over or "", (-1,))
             compiled = CompiledRow(row, tuple(guards[g] for g in row.guards), effects[row.effect],
-                                   args)
+                                   targets)
             index = self.transport_rows if row.machine == "transport" else self.message_rows
             for source in row.sources:
                 index.setdefault(source, []).append(compiled)
@@ -155,7 +165,7 @@ class Model:
     def _message_successors(self, world: World, m: int) -> Iterator[tuple[Step, World]]:
         config = self.config
         for compiled in self.message_rows.get(world.messages[m].phase, ()):
-            for a in compiled.args:
+            for a in compiled.targets:
                 for check in compiled.guards:
                     if not check(config, world, m, a):
                         break
@@ -165,7 +175,7 @@ class Model:
     def _transport_successors(self, world: World, t: int) -> Iterator[tuple[Step, World]]:
         config = self.config
         for compiled in self.transport_rows.get(world.transports[t], ()):
-            if compiled.args != (-1,) and t not in compiled.args:
+            if compiled.targets != (-1,) and t not in compiled.targets:
                 continue
             if all(check(config, world, -1, t) for check in compiled.guards):
                 after = compiled.effect(config, world, -1, t)

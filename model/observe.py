@@ -7,6 +7,7 @@ from typing import Any
 
 from .config import Config
 from .constants import SUBMITFLAG_LOCKED, SUBMITFLAG_PREPROCESS
+from .states import SPOOLER_ROUTE
 from .world import Message, World
 
 #: Rules that decide what the observations contain.
@@ -16,9 +17,6 @@ OBSERVATION_RULES: dict[str, tuple[str, ...]] = {
     "recipients": ("R58", "R61"),
 }
 
-SPOOLER_ROUTE_STATES = frozenset({"preprocess_queued", "preprocessing", "spooled", "deferred",
-                                  "locked", "in_transport", "awaiting_end", "retry_wait",
-                                  "transport_deferred"})
 
 
 def submit_flags(config: Config, message: Message) -> int:
@@ -28,7 +26,7 @@ def submit_flags(config: Config, message: Message) -> int:
     if config.conflicts.submitflag_locked == "locked":
         held = message.lock_holders > 0
     else:
-        held = message.phase in SPOOLER_ROUTE_STATES
+        held = message.phase in SPOOLER_ROUTE
     return flags | (SUBMITFLAG_LOCKED if held else 0)
 
 

@@ -22,21 +22,22 @@ from transitions import EventData, Machine
 
 from .config import Config
 from .engine import CompiledRow, Model, Step, StepNotEnabled, take_row
+from .errors import MapiSubmissionError
 from .states import MESSAGE_STATES, TRANSPORT_STATES
-from .table import TABLE, Row
+from .table import CALLS, TABLE, CallKey, Row
 from .world import Message, World
 
 
-class UnknownCall(LookupError):
+class UnknownCall(MapiSubmissionError, LookupError):
     """The event or row names nothing in the table."""
 
 
-class CallNotAllowed(ValueError):
+class CallNotAllowed(MapiSubmissionError, ValueError):
     """The documents give no outcome for this call in the current state (it must not be made,
     or the caller asked for an outcome the rules do not allow here)."""
 
 
-class AmbiguousCall(ValueError):
+class AmbiguousCall(MapiSubmissionError, ValueError):
     """More than one documented outcome is possible; choose one with `fire`."""
 
 
@@ -130,12 +131,12 @@ class Submission:
         steps: list[Step] = []
         for actor in self._messages:
             for name in self._message_machine.get_triggers(actor.state):
-                for arg in self._compiled[name].args:
+                for arg in self._compiled[name].targets:
                     if actor.may_trigger(name, arg=arg):
                         steps.append(Step(name, actor.index, arg))
         for actor in self._transports:
             for name in self._transport_machine.get_triggers(actor.state):
-                args = self._compiled[name].args
+                args = self._compiled[name].targets
                 if args != (-1,) and actor.index not in args:
                     continue
                 if actor.may_trigger(name, arg=actor.index):
@@ -168,17 +169,22 @@ class Submission:
         """Make a MAPI call (or internal step) by its event name, as an implementation would.
         Returns the documented result, an error code included; raises CallNotAllowed where the
         documents give no outcome, AmbiguousCall where several outcomes are documented."""
-        rows = [row for row in TABLE if row.event == event
-                and (actor is None or row.actor == actor)]
-        if not rows:
+        def matches(key: CallKey) -> bool:
+            return key[1] == event and (actor is None or key[0] == actor)
+
+        calls = {key: rows for key, rows in CALLS.items() if matches(key)}
+        internal = [row for row in TABLE if not row.is_call and matches(row.call)]
+        if not calls and not internal:
             known = sorted({row.event for row in TABLE})
             raise UnknownCall(f"unknown event {event!r}; known events: {', '.join(known)}")
         # Only the arguments some row of this event selects on matter; an absent flag word
         # and "0" are the same call.
-        relevant = {key for row in rows for key, _ in row.args}
-        wanted = {key: call_args.get(key, "0") for key in relevant}
-        rows = [row for row in rows
-                if all(dict(row.args).get(key, "0") == value for key, value in wanted.items())]
+        relevant = {name for _, _, arguments in calls for name, _ in arguments}
+        wanted = {name: call_args.get(name, "0") for name in relevant}
+        rows = internal + [row for (_, _, arguments), answering in calls.items()
+                           if all(dict(arguments).get(name, "0") == value
+                                  for name, value in wanted.items())
+                           for row in answering]
         candidates = [step for step in self.enabled()
                       if step.row in {row.name for row in rows}
                       and (message < 0 or step.message == message)
@@ -201,7 +207,7 @@ class Submission:
             return self._transports[step.arg]
         if not 0 <= step.message < len(self._messages):
             raise StepNotEnabled(f"{row.name}: no message {step.message}")
-        if step.arg not in self._compiled[row.name].args:
+        if step.arg not in self._compiled[row.name].targets:
             raise StepNotEnabled(f"{row.name}: argument {step.arg} is out of range")
         return self._messages[step.message]
 

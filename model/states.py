@@ -6,6 +6,7 @@ state exists because a documented rule needs it; each names its rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -14,6 +15,16 @@ class State(NamedTuple):
     phase_group: str  # composition / submission / spooler / transport / completion
     rules: tuple[str, ...]
     description: str
+    #: in the store's outgoing queue (GetOutgoingQueue lists it, R25, R26)
+    in_queue: bool = False
+    #: taken by the spooler: it holds, or under one reading of R47/R52 may hold, the lock
+    spooler_holds: bool = False
+    #: the spooler holds the lock here under every reading of the documents (R38, R40)
+    always_locked: bool = False
+    #: a submission outcome FinishedMsg records (R62)
+    finished: bool = False
+    #: a state the message never leaves
+    terminal: bool = False
 
 
 MESSAGE_STATES: tuple[State, ...] = (
@@ -25,54 +36,85 @@ MESSAGE_STATES: tuple[State, ...] = (
           "Inside IMessage::SubmitMessage: saved and marked (MSGFLAG_SUBMIT, all "
           "PR_RESPONSIBILITY FALSE); the store has not yet routed it."),
     State("preprocess_queued", "spooler", ("R26", "R34"),
-          "In the outgoing queue with SUBMITFLAG_PREPROCESS, waiting for the spooler."),
+          "In the outgoing queue with SUBMITFLAG_PREPROCESS, waiting for the spooler.",
+          in_queue=True),
     State("preprocessing", "spooler", ("R34", "R35"),
-          "Locked by the spooler while the registered preprocessors run."),
+          "Locked by the spooler while the registered preprocessors run.",
+          in_queue=True, spooler_holds=True, always_locked=True),
     State("deferred", "spooler", ("R72", "R73"),
-          "In the outgoing queue, PR_DEFERRED_SEND_TIME not reached; still abortable."),
+          "In the outgoing queue, PR_DEFERRED_SEND_TIME not reached; still abortable.",
+          in_queue=True),
     State("spooled", "spooler", ("R17", "R26"),
-          "In the outgoing queue, unlocked, waiting for the spooler."),
+          "In the outgoing queue, unlocked, waiting for the spooler.", in_queue=True),
     State("direct_sending", "transport", ("R17", "R20", "R21", "R23"),
           "The tightly coupled store+transport is sending it without the spooler."),
     State("locked", "spooler", ("R38", "R39", "R40"),
           "The spooler holds the lock and is choosing a transport, generating NDRs or "
-          "finishing."),
+          "finishing.", in_queue=True, spooler_holds=True, always_locked=True),
     State("in_transport", "transport", ("R46", "R47", "R49"),
-          "Inside IXPLogon::SubmitMessage on one transport."),
+          "Inside IXPLogon::SubmitMessage on one transport.",
+          in_queue=True, spooler_holds=True, always_locked=True),
     State("awaiting_end", "transport", ("R47", "R51"),
-          "IXPLogon::SubmitMessage returned S_OK; the spooler will call EndMessage."),
+          "IXPLogon::SubmitMessage returned S_OK; the spooler will call EndMessage.",
+          in_queue=True, spooler_holds=True, always_locked=True),
     State("retry_wait", "transport", ("R47", "R51"),
           "After MAPI_E_BUSY, MAPI_E_NETWORK_ERROR or END_RESEND_LATER; lock per "
-          "conflicts.lock_during_retry."),
+          "conflicts.lock_during_retry.", in_queue=True, spooler_holds=True),
     State("transport_deferred", "transport", ("R51", "R52"),
-          "The transport answered END_DONT_RESEND; waits for NOTIFY_SENTDEFERRED."),
+          "The transport answered END_DONT_RESEND; waits for NOTIFY_SENTDEFERRED.",
+          in_queue=True, spooler_holds=True),
     State("completing", "completion", ("R22", "R37"),
           "The tight pair sent every recipient and handed completion to the spooler "
           "(IMAPISupport::CompleteMsg)."),
     State("delivered", "completion", ("R62", "R63", "R65"),
-          "Finished: every recipient handed off (or skipped as already received)."),
+          "Finished: every recipient handed off (or skipped as already received).",
+          finished=True, terminal=True),
     State("partially_delivered", "completion", ("R54", "R58", "R62"),
-          "Finished: some recipients handed off, the others non-delivered (NDR)."),
+          "Finished: some recipients handed off, the others non-delivered (NDR).",
+          finished=True, terminal=True),
     State("non_delivered", "completion", ("R58", "R59", "R62"),
-          "Finished: no recipient handed off; every one got an NDR."),
+          "Finished: no recipient handed off; every one got an NDR.",
+          finished=True, terminal=True),
     State("deleted", "completion", ("R30",),
-          "Deleted by the client before it was ever submitted (or after an abort)."),
+          "Deleted by the client before it was ever submitted (or after an abort).",
+          terminal=True),
 )
 
 STATE_NAMES: tuple[str, ...] = tuple(s.name for s in MESSAGE_STATES)
 STATES_BY_NAME: dict[str, State] = {s.name: s for s in MESSAGE_STATES}
+#: The state every message starts in (R1).
+INITIAL_STATE: str = MESSAGE_STATES[0].name
 
+
+def _states(test: Callable[[State], bool]) -> tuple[str, ...]:
+    return tuple(s.name for s in MESSAGE_STATES if test(s))
+
+
+# Every set of message states the model, the properties and the tools use, computed from the
+# attributes above (in life-cycle order); no other module lists states by name.
 #: States a message never leaves.
-TERMINAL: frozenset[str] = frozenset({"delivered", "partially_delivered", "non_delivered",
-                                      "deleted"})
+TERMINAL: frozenset[str] = frozenset(_states(lambda s: s.terminal))
 #: Outcomes of a finished submission (R62).
-FINISHED: frozenset[str] = frozenset({"delivered", "partially_delivered", "non_delivered"})
+FINISHED: frozenset[str] = frozenset(_states(lambda s: s.finished))
+#: Where the client holds (or can get) a writable handle: not yet submitted (R3).
+CLIENT_STATES: frozenset[str] = frozenset(_states(lambda s: s.phase_group == "composition"))
 #: States of a message inside a submission (MSGFLAG_SUBMIT set), from mark to FinishedMsg.
-IN_SUBMISSION: frozenset[str] = frozenset(
-    s.name for s in MESSAGE_STATES if s.phase_group not in ("composition",)
-) - TERMINAL
-#: Where the client holds (or can get) a writable handle.
-CLIENT_STATES: frozenset[str] = frozenset({"draft", "saved"})
+IN_SUBMISSION_ORDER: tuple[str, ...] = _states(
+    lambda s: s.name not in CLIENT_STATES and not s.terminal)
+IN_SUBMISSION: frozenset[str] = frozenset(IN_SUBMISSION_ORDER)
+#: In the outgoing queue (R25, R26).
+IN_QUEUE: tuple[str, ...] = _states(lambda s: s.in_queue)
+#: In the queue, waiting for the spooler, not taken (abortable, R67, R73).
+QUEUED_WAITING: tuple[str, ...] = _states(lambda s: s.in_queue and not s.spooler_holds)
+#: Taken by the spooler.
+SPOOLER_HELD: tuple[str, ...] = _states(lambda s: s.spooler_holds)
+#: The spooler holds the lock under every reading of the documents.
+ALWAYS_LOCKED: tuple[str, ...] = _states(lambda s: s.always_locked)
+#: Where the spooler (not the tight pair) routes the message (observed as SUBMITFLAG_LOCKED
+#: under the spooler_route reading of R42).
+SPOOLER_ROUTE: frozenset[str] = frozenset(IN_QUEUE)
+#: Finished outcomes in life-cycle order.
+FINISHED_ORDER: tuple[str, ...] = _states(lambda s: s.finished)
 
 #: Recipient life-cycle (reference 2.3) as outcome values of world.Recipient.
 RECIPIENT_STATES: tuple[State, ...] = (

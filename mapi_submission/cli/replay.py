@@ -12,8 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from mapi_submission.checker.cases import CaseError, load_case, replay_case
-from mapi_submission.model.table import table_fingerprint
+from mapi_submission.checker.cases import CaseError, load_case, replay_case, taken_rows_fingerprint
 
 from .common import Failure, OneLineErrors, UsageProblem, variant_option
 
@@ -48,8 +47,8 @@ def load_cases(paths: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
 def command(paths: tuple[Path, ...], variant: str | None) -> None:
     """Replay case files (or folders of them) against the specification or a variant."""
     cases = load_cases(paths)
-    current = table_fingerprint()
-    stale = [str(file) for file, case in cases if case["provenance"]["table_hash"] != current]
+    stale = [str(file) for file, case in cases
+             if case["provenance"]["table_hash"] != taken_rows_fingerprint(case)]
     if stale:
         Console(stderr=True).print(
             f"[bold yellow]warning:[/] {len(stale)} case(s) were generated from another "

@@ -182,8 +182,8 @@ def test_lifecycle_groups_states_by_phase(figures: dict[str, diagrams.Figure]) -
 def test_recipient_lifecycle_has_declared_and_observed_changes() -> None:
     observed = diagrams.recipient_observations()
     for row in TABLE:
-        if row.recipient is not None:
-            assert row.name in observed.changes[row.recipient]
+        if row.recipient_change is not None:
+            assert row.name in observed.changes[row.recipient_change]
     # R75: a resend marks the already-received recipient skipped at submit
     assert observed.changes[("pending", "skipped")] == ["submit"]
     assert set(observed.responsibility) == {s.name for s in RECIPIENT_STATES}

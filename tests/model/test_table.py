@@ -42,7 +42,7 @@ def test_row_guards_effect_and_states_resolve(row: Row) -> None:
     states = TRANSPORT_STATE_NAMES if row.machine == "transport" else MESSAGE_STATE_NAMES
     for state in (*row.sources, *([row.dest] if row.dest else [])):
         assert state in states, f"{row.name}: unknown state {state!r}"
-    assert row.arg in (None, "recipient", "transport")
+    assert row.ranges_over in (None, "recipient", "transport")
 
 
 def test_refused_calls_change_nothing() -> None:
