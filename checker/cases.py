@@ -18,6 +18,7 @@ import jsonschema
 from mapi_submission import __version__
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.errors import MapiSubmissionError, quoted_field
 from mapi_submission.model.observe import observe
 from mapi_submission.model.states import MESSAGE_STATES
 from mapi_submission.model.table import ROWS_BY_NAME, rows_fingerprint
@@ -31,7 +32,7 @@ SCHEMA_VERSION = 1
 MESSAGE_STATE_NAMES = frozenset(state.name for state in MESSAGE_STATES)
 
 
-class CaseError(ValueError):
+class CaseError(MapiSubmissionError, ValueError):
     """A case file cannot be used: the message names the file and the field."""
 
 
@@ -152,7 +153,7 @@ def write_case(directory: Path, case: dict[str, Any]) -> Path:
 
 def _field(error: jsonschema.ValidationError) -> str:
     # a key may hold any character; keep the message on one line
-    parts = [str(p) if str(p).isprintable() else repr(str(p)) for p in error.absolute_path]
+    parts = [quoted_field(str(p)) for p in error.absolute_path]
     return "/".join(parts) if parts else "(top level)"
 
 

@@ -12,15 +12,24 @@ encoded is listed with a reason in `catalogue.py`.
 May import: nothing of the project (every other part builds on the model).
 """
 
+from .actors import Actor
 from .catalogue import CATALOGUE, RuleEntry, encoded_rules
 from .config import CONFLICT_VALUES, Config, ConfigError, Conflicts, Features
-from .engine import Model, Step, StepNotEnabled
+from .engine import Model, Step, StepNotEnabled, UnknownVariant
+from .errors import MapiSubmissionError, TableError
 from .states import MESSAGE_STATES, RECIPIENT_STATES, TERMINAL, TRANSPORT_STATES
-from .table import ROWS_BY_NAME, TABLE, Row
+from .table import CALLS, ROWS_BY_NAME, TABLE, CallKey, Kind, Row
 from .variants import VARIANTS, Variant
 from .world import Message, Profile, Recipient, World
 
 __all__ = [
+    "CALLS",
+    "Actor",
+    "CallKey",
+    "Kind",
+    "MapiSubmissionError",
+    "TableError",
+    "UnknownVariant",
     "CATALOGUE",
     "CONFLICT_VALUES",
     "MESSAGE_STATES",

@@ -127,6 +127,37 @@ def variant_option(function: F) -> F:
     )(function)
 
 
+def _read_config_file(config_file: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageProblem(f"{config_file}: no such file") from None
+    except IsADirectoryError:
+        raise UsageProblem(f"{config_file}: is a directory, expected a JSON file") from None
+    except json.JSONDecodeError as error:
+        raise UsageProblem(
+            f"{config_file}: line {error.lineno}: malformed JSON: {error.msg}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageProblem(f"{config_file}: cannot read: {error}") from None
+    return data
+
+
+def _chosen_conflicts(items: tuple[str, ...]) -> dict[str, str]:
+    """--conflict NAME=VALUE options as a conflicts mapping (values are checked by Config)."""
+    chosen: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageProblem(f"--conflict {item!r}: expected NAME=VALUE")
+        if name not in CONFLICT_VALUES:
+            raise UsageProblem(
+                f"--conflict {name}: unknown conflict; known: {', '.join(CONFLICT_VALUES)}"
+            )
+        chosen[name] = value
+    return chosen
+
+
 def build_config(
     config_file: Path | None = None,
     messages: int | None = None,
@@ -143,20 +174,7 @@ def build_config(
     **_: Any,
 ) -> Config:
     """The configuration the shared options describe; bad values raise UsageProblem."""
-    data: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            data = json.loads(config_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UsageProblem(f"{config_file}: no such file") from None
-        except IsADirectoryError:
-            raise UsageProblem(f"{config_file}: is a directory, expected a JSON file") from None
-        except json.JSONDecodeError as error:
-            raise UsageProblem(
-                f"{config_file}: line {error.lineno}: malformed JSON: {error.msg}"
-            ) from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageProblem(f"{config_file}: cannot read: {error}") from None
+    data = _read_config_file(config_file) if config_file is not None else {}
     for key, value in (("messages", messages), ("recipients", recipients),
                        ("transports", transports), ("setbacks", setbacks),
                        ("profiles", profiles)):
@@ -167,22 +185,9 @@ def build_config(
         if value is not None:
             data[key] = [v.strip() for v in value.split(",") if v.strip()]
     if without:
-        features = dict(data.get("features", {}))
-        for name in without:
-            features[name] = False
-        data["features"] = features
+        data["features"] = {**data.get("features", {}), **dict.fromkeys(without, False)}
     if conflicts:
-        chosen = dict(data.get("conflicts", {}))
-        for item in conflicts:
-            name, sep, value = item.partition("=")
-            if not sep:
-                raise UsageProblem(f"--conflict {item!r}: expected NAME=VALUE")
-            if name not in CONFLICT_VALUES:
-                raise UsageProblem(
-                    f"--conflict {name}: unknown conflict; known: {', '.join(CONFLICT_VALUES)}"
-                )
-            chosen[name] = value
-        data["conflicts"] = chosen
+        data["conflicts"] = {**data.get("conflicts", {}), **_chosen_conflicts(conflicts)}
     try:
         return Config.from_dict(data, where="config" if config_file is not None else "options")
     except (ConfigError, TypeError) as error:

@@ -4,17 +4,35 @@ out of scope with a reason."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
+from mapi_submission.model import Config, Model, engine
+from mapi_submission.model.actors import Actor
 from mapi_submission.model.catalogue import CATALOGUE, OUT_OF_SCOPE, TITLES, encoded_rules
 from mapi_submission.model.constants import S_OK
 from mapi_submission.model.effects import EFFECT_RULES, EFFECTS
+from mapi_submission.model.errors import MapiSubmissionError, TableError
 from mapi_submission.model.guards import GUARD_RULES, GUARDS
-from mapi_submission.model.states import MESSAGE_STATES, TRANSPORT_STATES
-from mapi_submission.model.table import TABLE, Row, table_fingerprint
+from mapi_submission.model.integrity import check_table
+from mapi_submission.model.states import (
+    ALWAYS_LOCKED,
+    CLIENT_STATES,
+    FINISHED,
+    IN_QUEUE,
+    IN_SUBMISSION,
+    INITIAL_STATE,
+    MESSAGE_STATES,
+    QUEUED_WAITING,
+    SPOOLER_HELD,
+    STATE_NAMES,
+    TERMINAL,
+    TRANSPORT_STATES,
+)
+from mapi_submission.model.table import CALLS, ROWS_BY_NAME, TABLE, Kind, Row, table_fingerprint
 from mapi_submission.model.variants import VARIANTS
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "mapi-rules.md"
@@ -114,3 +132,49 @@ def test_catalogue_titles_match_the_reference() -> None:
     text = REFERENCE.read_text(encoding="utf-8")
     for rule, title in TITLES.items():
         assert f"**{rule} — {title}**" in text, rule
+
+
+BROKEN_ROWS = [
+    ("guards", ("has_no_recipent_rows",), "unknown guard 'has_no_recipent_rows'"),
+    ("effect", "add_recipient_row", "unknown effect 'add_recipient_row'"),
+    ("sources", ("drafted",), "unknown source state 'drafted'"),
+    ("dest", "sent", "unknown destination state 'sent'"),
+    ("rules", ("R9", "R999"), "unknown rule id 'R999'"),
+    ("ranges_over", "recipients", "unknown range 'recipients'"),
+    ("recipient_change", ("pending", "gone"), "unknown recipient state 'gone'"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), BROKEN_ROWS,
+                         ids=[field for field, _, _ in BROKEN_ROWS])
+def test_a_model_is_not_built_from_a_table_naming_something_unknown(
+        monkeypatch: pytest.MonkeyPatch, field: str, value: object, problem: str) -> None:
+    broken = dataclasses.replace(TABLE[0], **{field: value})
+    monkeypatch.setattr(engine, "TABLE", (broken, *TABLE[1:]))
+    with pytest.raises(TableError) as raised:
+        Model(Config(messages=1, recipients=1, transports=1))
+    assert str(raised.value) == f"table row {TABLE[0].name!r}: {problem}"
+    assert isinstance(raised.value, MapiSubmissionError)
+
+
+def test_two_rows_with_one_name_are_refused() -> None:
+    with pytest.raises(TableError, match="table row 'save': a second row has this name"):
+        check_table([*TABLE, ROWS_BY_NAME["save"]], GUARDS, EFFECTS, TITLES)
+
+
+def test_every_row_states_its_kind_and_calls_are_indexed_once() -> None:
+    indexed = [row for rows in CALLS.values() for row in rows]
+    assert sorted(r.name for r in indexed) == sorted(r.name for r in TABLE if r.is_call)
+    assert all(isinstance(row.actor, Actor) and isinstance(row.kind, Kind) for row in TABLE)
+    # internal steps are never MAPI methods of an interface ("IFoo::Method")
+    assert all("::" not in row.event for row in TABLE if not row.is_call)
+    assert {row.name for row in TABLE if row.kind is Kind.INSIDE_CALL} == {
+        "route-preprocess", "route-defer", "route-spooler", "route-direct"}
+
+
+def test_state_sets_come_from_the_state_attributes() -> None:
+    assert FINISHED < TERMINAL
+    assert set(ALWAYS_LOCKED) <= set(SPOOLER_HELD) <= set(IN_QUEUE)
+    assert set(QUEUED_WAITING) == set(IN_QUEUE) - set(SPOOLER_HELD)
+    assert IN_SUBMISSION == set(STATE_NAMES) - CLIENT_STATES - TERMINAL
+    assert INITIAL_STATE == "draft" and INITIAL_STATE in CLIENT_STATES
