@@ -29,12 +29,8 @@ from typing import Any
 
 from mapi_submission.checker.check import VIOLATED, check
 from mapi_submission.checker.files import write_atomic
-from mapi_submission.generators.promela import (
-    SpinProblem,
-    spin_unavailable,
-    to_promela,
-    verify_with_spin,
-)
+from mapi_submission.generators.promela import to_promela
+from mapi_submission.generators.spin import SpinProblem, spin_unavailable, verify_with_spin
 from mapi_submission.model import Config, Model
 
 #: pan's DFS stack bound here (the model's depth-first depth stays far below it; a search
@@ -113,7 +109,7 @@ def _cell(figures: dict[str, Any], key: str, form: str) -> str:
     return format(figures[key], form)
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("out", nargs="?", type=Path, help="where to write the JSON results")
     parser.add_argument("--budget", type=float, default=60.0,
@@ -126,81 +122,84 @@ def main() -> None:
     parser.add_argument("--measure", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure_python(json.loads(args.measure))))
-        return
+        return args
     if args.out is None:
         parser.error("the JSON output path is required")
     reason = spin_unavailable()
     if reason is not None:
         parser.error(f"SPIN is needed: {reason}")
+    return args
 
-    rows: list[dict[str, Any]] = []
-    running = {"python_symmetry": True, "python_no_symmetry": True, "spin": True}
-    print(f"{args.recipients} recipient(s), {args.transports} transport(s); budget "
-          f"{args.budget:g} s per run; gcc {args.optimise}; properties: invariants, step "
-          "invariants, DEADLOCK")
-    header = (f"{'msgs':>4} | {'py sym states':>13} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
-              f"{'py states':>10} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
-              f"{'spin states':>11} {'total s':>8} {'search s':>8} {'st/s':>10} {'MiB':>6}")
-    print(header)
-    print("-" * len(header))
-    for messages in range(1, args.max_messages + 1):
-        if not any(running.values()):
-            break
-        config = Config(messages=messages, recipients=args.recipients,
-                        transports=args.transports)
-        row: dict[str, Any] = {"messages": messages, "config": config.to_dict()}
-        for key, symmetry in (("python_symmetry", True), ("python_no_symmetry", False)):
-            row[key] = (_python(config, symmetry, args.budget) if running[key]
-                        else {"finished": False, "skipped": "over budget on fewer messages"})
-        if running["spin"]:
-            # the unreduced Python count where known, else a generous growth factor
-            expected = (row["python_no_symmetry"]["states"]
-                        if row["python_no_symmetry"].get("finished")
-                        else 50 * (rows[-1]["spin"].get("states", 1000) if rows else 1000))
-            try:
-                row["spin"] = _spin(config, args.budget, args.optimise, expected)
-            except SpinProblem as error:
-                row["spin"] = {"finished": False, "error": str(error)[:500]}
-        else:
-            row["spin"] = {"finished": False, "skipped": "over budget on fewer messages"}
-        for key in running:
-            running[key] = running[key] and bool(row[key].get("finished"))
-        sym, full, spin = row["python_symmetry"], row["python_no_symmetry"], row["spin"]
-        if spin.get("finished") and sym.get("finished"):
-            row["python_symmetry_time_over_spin_total"] = round(
-                sym["seconds"] / spin["seconds"], 3)
-        if spin.get("finished") and full.get("finished"):
-            row["python_rate_over_spin_rate"] = round(
-                full["states_per_second"] / spin["states_per_second"], 4)
-            row["states_agree"] = spin["states"] == full["states"] + 1
-        rows.append(row)
-        print(f"{messages:>4} | {_cell(sym, 'states', ',d'):>13} {_cell(sym, 'seconds', '.2f'):>9}"
-              f" {_cell(sym, 'states_per_second', ',d'):>8} "
-              f"{_cell(sym, 'peak_memory_mib', ',.0f'):>6} | "
-              f"{_cell(full, 'states', ',d'):>10} {_cell(full, 'seconds', '.2f'):>9} "
-              f"{_cell(full, 'states_per_second', ',d'):>8} "
-              f"{_cell(full, 'peak_memory_mib', ',.0f'):>6} | "
-              f"{_cell(spin, 'states', ',d'):>11} {_cell(spin, 'seconds', '.2f'):>8} "
-              f"{_cell(spin, 'search_seconds', '.2f'):>8} "
-              f"{_cell(spin, 'states_per_second', ',d'):>10} "
-              f"{_cell(spin, 'peak_memory_mib', ',.0f'):>6}", flush=True)
 
-    print()
-    print("ratios (Python / SPIN):")
-    for row in rows:
-        parts = []
-        if "python_symmetry_time_over_spin_total" in row:
-            parts.append(f"time to verdict, Python with symmetry / SPIN incl. compilation "
-                         f"{row['python_symmetry_time_over_spin_total']:.2f}")
-        if "python_rate_over_spin_rate" in row:
-            parts.append(f"states/s, Python without symmetry / SPIN "
-                         f"{row['python_rate_over_spin_rate']:.3f}")
-        if "states_agree" in row:
-            parts.append("state counts agree (+1)" if row["states_agree"]
-                         else "STATE COUNTS DIFFER")
-        print(f"  {row['messages']} message(s): " + ("; ".join(parts) or "not comparable"))
+#: A tool that went over the budget is not run on more messages.
+OVER_BUDGET = {"finished": False, "skipped": "over budget on fewer messages"}
 
+
+def _measure(args: argparse.Namespace, messages: int, running: dict[str, bool],
+             rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Both Python runs and the SPIN run on `messages` messages (those still running), with
+    the ratios between them where both finished."""
+    config = Config(messages=messages, recipients=args.recipients, transports=args.transports)
+    row: dict[str, Any] = {"messages": messages, "config": config.to_dict()}
+    for key, symmetry in (("python_symmetry", True), ("python_no_symmetry", False)):
+        row[key] = (_python(config, symmetry, args.budget) if running[key]
+                    else dict(OVER_BUDGET))
+    if running["spin"]:
+        # the unreduced Python count where known, else a generous growth factor
+        expected = (row["python_no_symmetry"]["states"]
+                    if row["python_no_symmetry"].get("finished")
+                    else 50 * (rows[-1]["spin"].get("states", 1000) if rows else 1000))
+        try:
+            row["spin"] = _spin(config, args.budget, args.optimise, expected)
+        except SpinProblem as error:
+            row["spin"] = {"finished": False, "error": str(error)[:500]}
+    else:
+        row["spin"] = dict(OVER_BUDGET)
+    sym, full, spin = row["python_symmetry"], row["python_no_symmetry"], row["spin"]
+    if spin.get("finished") and sym.get("finished"):
+        row["python_symmetry_time_over_spin_total"] = round(sym["seconds"] / spin["seconds"], 3)
+    if spin.get("finished") and full.get("finished"):
+        row["python_rate_over_spin_rate"] = round(
+            full["states_per_second"] / spin["states_per_second"], 4)
+        row["states_agree"] = spin["states"] == full["states"] + 1
+    return row
+
+
+_HEADER = (f"{'msgs':>4} | {'py sym states':>13} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
+           f"{'py states':>10} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
+           f"{'spin states':>11} {'total s':>8} {'search s':>8} {'st/s':>10} {'MiB':>6}")
+
+
+def _table_line(row: dict[str, Any]) -> str:
+    sym, full, spin = row["python_symmetry"], row["python_no_symmetry"], row["spin"]
+    return (f"{row['messages']:>4} | {_cell(sym, 'states', ',d'):>13} "
+            f"{_cell(sym, 'seconds', '.2f'):>9} {_cell(sym, 'states_per_second', ',d'):>8} "
+            f"{_cell(sym, 'peak_memory_mib', ',.0f'):>6} | "
+            f"{_cell(full, 'states', ',d'):>10} {_cell(full, 'seconds', '.2f'):>9} "
+            f"{_cell(full, 'states_per_second', ',d'):>8} "
+            f"{_cell(full, 'peak_memory_mib', ',.0f'):>6} | "
+            f"{_cell(spin, 'states', ',d'):>11} {_cell(spin, 'seconds', '.2f'):>8} "
+            f"{_cell(spin, 'search_seconds', '.2f'):>8} "
+            f"{_cell(spin, 'states_per_second', ',d'):>10} "
+            f"{_cell(spin, 'peak_memory_mib', ',.0f'):>6}")
+
+
+def _ratios_line(row: dict[str, Any]) -> str:
+    parts = []
+    if "python_symmetry_time_over_spin_total" in row:
+        parts.append(f"time to verdict, Python with symmetry / SPIN incl. compilation "
+                     f"{row['python_symmetry_time_over_spin_total']:.2f}")
+    if "python_rate_over_spin_rate" in row:
+        parts.append(f"states/s, Python without symmetry / SPIN "
+                     f"{row['python_rate_over_spin_rate']:.3f}")
+    if "states_agree" in row:
+        parts.append("state counts agree (+1)" if row["states_agree"]
+                     else "STATE COUNTS DIFFER")
+    return f"  {row['messages']} message(s): " + ("; ".join(parts) or "not comparable")
+
+
+def _aims(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where the two performance aims stand, judged on the counts SPIN finishes within 60 s."""
     within = [row for row in rows if row["spin"].get("finished")
               and row["spin"]["seconds"] <= 60]
     time_aim = bool(within) and all(
@@ -210,11 +209,41 @@ def main() -> None:
         row["python_no_symmetry"].get("finished")
         and row["python_no_symmetry"]["states_per_second"]
         >= row["spin"]["states_per_second"] / 2 for row in within)
-    aims = {
+    return {
         "time_to_verdict_with_symmetry_at_or_below_spin_with_compilation": time_aim,
         "states_per_second_at_least_half_of_spin": rate_aim,
         "message_counts_spin_finished_within_60s": [row["messages"] for row in within],
     }
+
+
+def main() -> None:
+    args = _arguments()
+    if args.measure:
+        print(json.dumps(measure_python(json.loads(args.measure))))
+        return
+    rows: list[dict[str, Any]] = []
+    running = {"python_symmetry": True, "python_no_symmetry": True, "spin": True}
+    print(f"{args.recipients} recipient(s), {args.transports} transport(s); budget "
+          f"{args.budget:g} s per run; gcc {args.optimise}; properties: invariants, step "
+          "invariants, DEADLOCK")
+    print(_HEADER)
+    print("-" * len(_HEADER))
+    for messages in range(1, args.max_messages + 1):
+        if not any(running.values()):
+            break
+        row = _measure(args, messages, running, rows)
+        for key in running:
+            running[key] = running[key] and bool(row[key].get("finished"))
+        rows.append(row)
+        print(_table_line(row), flush=True)
+
+    print()
+    print("ratios (Python / SPIN):")
+    for row in rows:
+        print(_ratios_line(row))
+    aims = _aims(rows)
+    time_aim = aims["time_to_verdict_with_symmetry_at_or_below_spin_with_compilation"]
+    rate_aim = aims["states_per_second_at_least_half_of_spin"]
     print(f"aim 1 (Python with symmetry at or below SPIN incl. compilation, every count SPIN "
           f"finishes within 60 s: {aims['message_counts_spin_finished_within_60s']}): "
           f"{'met' if time_aim else 'NOT met'}")

@@ -43,18 +43,20 @@ from pathlib import Path
 from mapi_submission.checker.check import Counterexample, shortest_known_counterexample
 from mapi_submission.checker.explore import explore
 from mapi_submission.checker.files import write_atomic
+from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config, Features
 from mapi_submission.model.constants import OUTBOX
 from mapi_submission.model.engine import Model
 from mapi_submission.model.states import (
+    INITIAL_STATE,
     MESSAGE_STATES,
     RECIPIENT_STATES,
     STATES_BY_NAME,
     TERMINAL,
 )
-from mapi_submission.model.table import TABLE, Row
+from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Row
 from mapi_submission.model.variants import VARIANTS
-from mapi_submission.model.world import World
+from mapi_submission.model.world import PENDING_RECIPIENT, World
 
 #: Phase groups of states.py in the order of the life-cycle, with the cluster fill colour.
 PHASES: tuple[tuple[str, str], ...] = (
@@ -67,14 +69,14 @@ PHASES: tuple[tuple[str, str], ...] = (
 PHASE_FILL: dict[str, str] = dict(PHASES)
 
 #: Edge colour per actor of the table (the legend repeats it).
-ACTOR_COLOURS: dict[str, str] = {
-    "client": "#1a56c4",
-    "other client": "#5b8def",
-    "store": "#b35c00",
-    "tight pair": "#8430ce",
-    "spooler": "#137333",
-    "preprocessor": "#007b83",
-    "transport": "#a50e0e",
+ACTOR_COLOURS: dict[Actor, str] = {
+    Actor.CLIENT: "#1a56c4",
+    Actor.OTHER_CLIENT: "#5b8def",
+    Actor.STORE: "#b35c00",
+    Actor.TIGHT_PAIR: "#8430ce",
+    Actor.SPOOLER: "#137333",
+    Actor.PREPROCESSOR: "#007b83",
+    Actor.TRANSPORT: "#a50e0e",
 }
 HIGHLIGHT = "#d93025"
 MUTED = "#c4c7c5"
@@ -271,10 +273,10 @@ def marked_rows() -> list[Row]:
 
 
 def state_depths() -> dict[str, int]:
-    """Fewest transitions from draft to each state: edges that do not lead deeper do not
-    constrain the layout, so the life-cycle reads top to bottom."""
-    depth = {"draft": 0}
-    frontier = ["draft"]
+    """Fewest transitions from the initial state to each state: edges that do not lead deeper
+    do not constrain the layout, so the life-cycle reads top to bottom."""
+    depth = {INITIAL_STATE: 0}
+    frontier = [INITIAL_STATE]
     transitions = lifecycle_transitions()
     while frontier:
         following: list[str] = []
@@ -295,71 +297,19 @@ def _lifecycle_figure(name: str, title: str,
     figure = Figure(name, title, rankdir="TB", label_nodes=True, graph_attributes={
         "nodesep": "0.25", "ranksep": "0.3", "newrank": "true"})
     figure.clusters = [(phase, phase, fill) for phase, fill in PHASES]
-    depth = state_depths()
-    on_path: dict[tuple[str, str, str], list[int]] = {}
-    for number, step in enumerate(path or [], start=1):
-        on_path.setdefault((step.row.name, step.source, step.target), []).append(number)
-    visited = {t.source for t in path or []} | {t.target for t in path or []}
     badges = marked_rows() if path is None else []
     figure.nodes.append(Node("start", "", "start", None, "initial state", shape="point"))
-    for info in MESSAGE_STATES:
-        marks = tuple(r for r in badges if info.name in r.sources)
-        if path is None:
-            figure.nodes.append(_state_node(info.name, marks=marks))
-        elif info.name == marked:
-            figure.nodes.append(_state_node(info.name, fill="#fce8e6", colour=HIGHLIGHT,
-                                            width=3.0))
-        elif info.name in visited:
-            figure.nodes.append(_state_node(info.name, colour=HIGHLIGHT, width=2.0))
-        else:
-            figure.nodes.append(_state_node(info.name, colour="#9aa0a6"))
-    figure.edges.append(Edge("start", "draft", colour=HIGHLIGHT if path else "#3c4043",
+    figure.nodes += _lifecycle_state_nodes(badges, path, marked)
+    figure.edges.append(Edge("start", INITIAL_STATE, colour=HIGHLIGHT if path else "#3c4043",
                              width=2.0 if path else 1.2))
-
-    def backward(source: str, target: str) -> bool:
-        return depth.get(target, 0) < depth.get(source, 0)
-
     for row in badges:
-        label, text = row_label(row)
-        colour = ACTOR_COLOURS[row.actor]
-        head = (f'<FONT POINT-SIZE="10" COLOR="{colour}"><B>\u25c6 {_e(row.name)}</B> from '
-                f"every state marked so ({len(row.sources)})"
-                + ("" if row.dest else ", state unchanged") + "</FONT><BR/>")
-        node = f"from_{row.name}"
-        figure.nodes.append(Node(node, head + label,
-                                 f"\u25c6 {row.name} from every state marked so<br/>{text}",
-                                 None, row_tooltip(row), shape="label", colour=colour))
-        if row.dest is not None:
-            figure.edges.append(Edge(node, row.dest, tooltip=row_tooltip(row), colour=colour,
-                                     style="dashed"))
-    # parallel rows of one actor share an edge whose label stacks one block per row
-    groups: dict[tuple[str, str, str], list[Row]] = {}
-    muted: dict[tuple[str, str], list[Row]] = {}
-    for t in lifecycle_transitions():
-        row = t.row
-        if row in badges:
-            continue
-        numbers = on_path.get((row.name, t.source, t.target))
-        if path is None:
-            groups.setdefault((t.source, t.target, row.actor), []).append(row)
-        elif numbers:
-            prefix = ", ".join(str(n) for n in numbers) + ". "
-            label, text = row_label(row, number=prefix, colour=HIGHLIGHT)
-            figure.edges.append(Edge(t.source, t.target, label, text, row_tooltip(row),
-                                     HIGHLIGHT, width=3.0,
-                                     reverse=backward(t.source, t.target)))
-        else:
-            muted.setdefault((t.source, t.target), []).append(row)
-    for (source, target, actor), rows in groups.items():
-        labels = [row_label(row) for row in rows]
-        figure.edges.append(Edge(
-            source, target, '<BR/><FONT POINT-SIZE="4"> </FONT><BR/>'.join(g for g, _ in labels),
-            "<br/>".join(t for _, t in labels), " | ".join(row_tooltip(r) for r in rows),
-            ACTOR_COLOURS[actor], reverse=backward(source, target)))
-    for (source, target), rows in muted.items():
-        figure.edges.append(Edge(source, target,
-                                 tooltip=" | ".join(row_tooltip(r) for r in rows),
-                                 colour=MUTED, width=1.0, reverse=backward(source, target)))
+        node, edges = _badge(row)
+        figure.nodes.append(node)
+        figure.edges += edges
+    depth = state_depths()
+    drawn = [t for t in lifecycle_transitions() if t.row not in badges]
+    figure.edges += (_actor_edges(drawn, depth) if path is None
+                     else _path_edges(drawn, path, depth))
     if note:
         figure.nodes.append(Node("note", note, "", None, "", shape="note", fill="#fce8e6",
                                  colour=HIGHLIGHT))
@@ -369,6 +319,87 @@ def _lifecycle_figure(name: str, title: str,
     else:
         figure.nodes.append(_legend())
     return figure
+
+
+def _lifecycle_state_nodes(badges: list[Row], path: list[Transition] | None,
+                           marked: str | None) -> list[Node]:
+    """One node per message state: with the badges of the marked rows leaving it, or, along
+    a path, outlined where the path goes and filled where it ends (`marked`)."""
+    if path is None:
+        return [_state_node(info.name, marks=tuple(r for r in badges if info.name in r.sources))
+                for info in MESSAGE_STATES]
+    visited = {t.source for t in path} | {t.target for t in path}
+    nodes = []
+    for info in MESSAGE_STATES:
+        if info.name == marked:
+            nodes.append(_state_node(info.name, fill="#fce8e6", colour=HIGHLIGHT, width=3.0))
+        elif info.name in visited:
+            nodes.append(_state_node(info.name, colour=HIGHLIGHT, width=2.0))
+        else:
+            nodes.append(_state_node(info.name, colour="#9aa0a6"))
+    return nodes
+
+
+def _badge(row: Row) -> tuple[Node, list[Edge]]:
+    """The box a marked row is drawn from once, and its dashed edge to its destination."""
+    label, text = row_label(row)
+    colour = ACTOR_COLOURS[row.actor]
+    head = (f'<FONT POINT-SIZE="10" COLOR="{colour}"><B>\u25c6 {_e(row.name)}</B> from '
+            f"every state marked so ({len(row.sources)})"
+            + ("" if row.dest else ", state unchanged") + "</FONT><BR/>")
+    node = Node(f"from_{row.name}", head + label,
+                f"\u25c6 {row.name} from every state marked so<br/>{text}",
+                None, row_tooltip(row), shape="label", colour=colour)
+    if row.dest is None:
+        return node, []
+    return node, [Edge(node.id, row.dest, tooltip=row_tooltip(row), colour=colour,
+                       style="dashed")]
+
+
+def _backward(depth: dict[str, int], source: str, target: str) -> bool:
+    """The edge leads back up the life-cycle, so it must not push its source down."""
+    return depth.get(target, 0) < depth.get(source, 0)
+
+
+def _actor_edges(transitions: list[Transition], depth: dict[str, int]) -> list[Edge]:
+    """Every transition, labelled; parallel rows of one actor share an edge whose label
+    stacks one block per row."""
+    groups: dict[tuple[str, str, Actor], list[Row]] = {}
+    for t in transitions:
+        groups.setdefault((t.source, t.target, t.row.actor), []).append(t.row)
+    edges = []
+    for (source, target, actor), rows in groups.items():
+        labels = [row_label(row) for row in rows]
+        edges.append(Edge(
+            source, target, '<BR/><FONT POINT-SIZE="4"> </FONT><BR/>'.join(g for g, _ in labels),
+            "<br/>".join(t for _, t in labels), " | ".join(row_tooltip(r) for r in rows),
+            ACTOR_COLOURS[actor], reverse=_backward(depth, source, target)))
+    return edges
+
+
+def _path_edges(transitions: list[Transition], path: list[Transition],
+                depth: dict[str, int]) -> list[Edge]:
+    """The path's transitions numbered and highlighted, then every other one muted and
+    unlabelled (one edge per pair of states)."""
+    on_path: dict[tuple[str, str, str], list[int]] = {}
+    for number, step in enumerate(path, start=1):
+        on_path.setdefault((step.row.name, step.source, step.target), []).append(number)
+    highlighted: list[Edge] = []
+    muted: dict[tuple[str, str], list[Row]] = {}
+    for t in transitions:
+        numbers = on_path.get((t.row.name, t.source, t.target))
+        if numbers:
+            prefix = ", ".join(str(n) for n in numbers) + ". "
+            label, text = row_label(t.row, number=prefix, colour=HIGHLIGHT)
+            highlighted.append(Edge(t.source, t.target, label, text, row_tooltip(t.row),
+                                    HIGHLIGHT, width=3.0,
+                                    reverse=_backward(depth, t.source, t.target)))
+        else:
+            muted.setdefault((t.source, t.target), []).append(t.row)
+    return highlighted + [
+        Edge(source, target, tooltip=" | ".join(row_tooltip(r) for r in rows), colour=MUTED,
+             width=1.0, reverse=_backward(depth, source, target))
+        for (source, target), rows in muted.items()]
 
 
 def _legend() -> Node:
@@ -458,14 +489,16 @@ def recipient_figure() -> Figure:
                                  f"{responsibility}", None,
                                  f"{info.name} ({', '.join(info.rules)}): {info.description}",
                                  terminal=info.name not in leaving))
-    figure.edges.append(Edge("start", "pending"))
+    added = PENDING_RECIPIENT.outcome  # the outcome of a newly added recipient row
+    figure.edges.append(Edge("start", added))
     for (old, new), rows in observed.changes.items():
         for name in rows:
-            row = next(r for r in TABLE if r.name == name)
+            row = ROWS_BY_NAME[name]
             label, text = row_label(row)
+            # changes back to the first outcome are laid out backwards: it stays on top
             figure.edges.append(Edge(old, new, label, text, row_tooltip(row),
                                      ACTOR_COLOURS[row.actor],
-                                     reverse=new == "pending" and old != "pending"))
+                                     reverse=new == added and old != added))
     return figure
 
 
@@ -528,8 +561,8 @@ class NoCounterexample(LookupError):
     """The variant no longer breaks the properties it is known to break."""
 
 
-def shortest_counterexample(variant: str = COUNTEREXAMPLE_VARIANT,
-                            config: Config = COUNTEREXAMPLE_CONFIG) -> Counterexample:
+def lifecycle_counterexample(variant: str = COUNTEREXAMPLE_VARIANT,
+                             config: Config = COUNTEREXAMPLE_CONFIG) -> Counterexample:
     """The shortest counterexample among the properties the variant is known to break."""
     example = shortest_known_counterexample(Model(config, variant))
     if example is None:
@@ -539,7 +572,7 @@ def shortest_counterexample(variant: str = COUNTEREXAMPLE_VARIANT,
 
 
 def counterexample_figure() -> Figure:
-    example = shortest_counterexample()
+    example = lifecycle_counterexample()
     model = Model(COUNTEREXAMPLE_CONFIG, COUNTEREXAMPLE_VARIANT)
     path: list[Transition] = []
     world = example.start
@@ -562,7 +595,7 @@ def counterexample_figure() -> Figure:
         f"counterexample-{COUNTEREXAMPLE_VARIANT}",
         f"Shortest counterexample of the {COUNTEREXAMPLE_VARIANT} variant: "
         f"{len(example.steps)} steps, one message (numbered red edges)",
-        path=path, marked=path[-1].target if path else "draft", note=note)
+        path=path, marked=path[-1].target if path else INITIAL_STATE, note=note)
 
 
 def _wrap_text(text: str, width: int) -> list[str]:
@@ -586,7 +619,26 @@ def dot_digest(dot_text: str) -> str | None:
 
 
 def _dot_body(figure: Figure) -> str:
-    out = [f"digraph {_q(figure.name)} {{"]
+    """The DOT text with a placeholder for its digest."""
+    nodes, edges = _with_label_nodes(figure)
+    by_cluster: dict[str | None, list[Node]] = {}
+    for node in nodes:
+        by_cluster.setdefault(node.cluster, []).append(node)
+    out = [f"digraph {_q(figure.name)} {{", *_dot_defaults(figure)]
+    for cluster, label, fill in figure.clusters:
+        out.append(f"  subgraph {_q('cluster_' + cluster)} {{")
+        out.append(f'    label={_q(label)}; style="rounded,filled"; fillcolor={_q(fill)}; '
+                   f'color="#dadce0"; fontsize="13"; labeljust="l";')
+        out += ["    " + _dot_node(node) for node in by_cluster.get(cluster, [])]
+        out.append("  }")
+    out += ["  " + _dot_node(node) for node in by_cluster.get(None, [])]
+    out += ["  " + _dot_edge(edge) for edge in edges]
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _dot_defaults(figure: Figure) -> list[str]:
+    """The graph's attributes and the node and edge defaults."""
     attributes = {
         "comment": "@DIGEST@",
         "rankdir": figure.rankdir,
@@ -600,11 +652,18 @@ def _dot_body(figure: Figure) -> str:
         "outputorder": "edgesfirst",
         **figure.graph_attributes,
     }
-    for key, value in attributes.items():
-        out.append(f"  {key}={_q(value)};")
-    out.append(f'  node [fontname={_q(FONT)}, fontsize="11", shape="box", '
-               f'style="rounded,filled", margin="0.12,0.06"];')
-    out.append(f'  edge [fontname={_q(FONT)}, fontsize="9", arrowsize="0.7"];')
+    return [
+        *(f"  {key}={_q(value)};" for key, value in attributes.items()),
+        f'  node [fontname={_q(FONT)}, fontsize="11", shape="box", '
+        f'style="rounded,filled", margin="0.12,0.06"];',
+        f'  edge [fontname={_q(FONT)}, fontsize="9", arrowsize="0.7"];',
+    ]
+
+
+def _with_label_nodes(figure: Figure) -> tuple[list[Node], list[Edge]]:
+    """The figure's nodes and edges; with `label_nodes`, each labelled edge becomes an edge
+    into a node carrying the label and an edge out of it (inside the cluster when both ends
+    are)."""
     cluster_of = {node.id: node.cluster for node in figure.nodes}
     fills = {cluster: fill for cluster, _, fill in figure.clusters}
     nodes = list(figure.nodes)
@@ -613,7 +672,6 @@ def _dot_body(figure: Figure) -> str:
         if not (figure.label_nodes and edge.label):
             edges.append(edge)
             continue
-        # source -> label -> target; inside the cluster when both ends are
         shared = cluster_of[edge.source]
         cluster = shared if shared == cluster_of[edge.target] else None
         label_id = f"label{index}"
@@ -623,38 +681,27 @@ def _dot_body(figure: Figure) -> str:
         edges.append(replace(edge, target=label_id, label="", arrow=False,
                              reverse=edge.reverse and not loop))
         edges.append(replace(edge, source=label_id, label="", reverse=edge.reverse or loop))
-    by_cluster: dict[str | None, list[Node]] = {}
-    for node in nodes:
-        by_cluster.setdefault(node.cluster, []).append(node)
-    for cluster, label, fill in figure.clusters:
-        out.append(f"  subgraph {_q('cluster_' + cluster)} {{")
-        out.append(f'    label={_q(label)}; style="rounded,filled"; fillcolor={_q(fill)}; '
-                   f'color="#dadce0"; fontsize="13"; labeljust="l";')
-        for node in by_cluster.get(cluster, []):
-            out.append("    " + _dot_node(node))
-        out.append("  }")
-    for node in by_cluster.get(None, []):
-        out.append("  " + _dot_node(node))
-    for edge in edges:
-        attributes = {"color": edge.colour, "penwidth": f"{edge.width:g}"}
+    return nodes, edges
+
+
+def _dot_edge(edge: Edge) -> str:
+    attributes = {"color": edge.colour, "penwidth": f"{edge.width:g}"}
+    if edge.label:
+        attributes["label"] = f"<{edge.label}>"
+    if edge.tooltip:
+        attributes["tooltip"] = edge.tooltip
         if edge.label:
-            attributes["label"] = f"<{edge.label}>"
-        if edge.tooltip:
-            attributes["tooltip"] = edge.tooltip
-            if edge.label:
-                attributes["labeltooltip"] = edge.tooltip
-        if edge.style != "solid":
-            attributes["style"] = edge.style
-        source, target = edge.source, edge.target
-        if not edge.arrow:
-            attributes["dir"] = "none"
-        if edge.reverse:
-            source, target = target, source
-            if edge.arrow:
-                attributes["dir"] = "back"
-        out.append(f"  {_q(source)} -> {_q(target)} [{_dot_attributes(attributes)}];")
-    out.append("}")
-    return "\n".join(out) + "\n"
+            attributes["labeltooltip"] = edge.tooltip
+    if edge.style != "solid":
+        attributes["style"] = edge.style
+    source, target = edge.source, edge.target
+    if not edge.arrow:
+        attributes["dir"] = "none"
+    if edge.reverse:
+        source, target = target, source
+        if edge.arrow:
+            attributes["dir"] = "back"
+    return f"{_q(source)} -> {_q(target)} [{_dot_attributes(attributes)}];"
 
 
 def _dot_node(node: Node) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from .config import Config
 from .constants import MSGFLAG_SUBMIT
+from .states import WAITING_FOR_LOCK
 from .world import Message, World, transport_address_type
 
 Guard = Callable[[Config, World, int, int], bool]
@@ -220,7 +221,7 @@ def first_waiting_in_queue(c: Config, w: World, m: int, a: int) -> bool:
     for other in w.queue:
         if other == m:
             return True
-        if w.messages[other].phase in ("spooled", "preprocess_queued"):
+        if w.messages[other].phase in WAITING_FOR_LOCK:
             return False
     return True
 

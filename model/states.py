@@ -17,6 +17,9 @@ class State(NamedTuple):
     description: str
     #: in the store's outgoing queue (GetOutgoingQueue lists it, R25, R26)
     in_queue: bool = False
+    #: in the queue and next for the spooler's lock in submission order (R14, R39): a later
+    #: message waits behind it
+    waits_for_lock: bool = False
     #: taken by the spooler: it holds, or under one reading of R47/R52 may hold, the lock
     spooler_holds: bool = False
     #: the spooler holds the lock here under every reading of the documents (R38, R40)
@@ -37,7 +40,7 @@ MESSAGE_STATES: tuple[State, ...] = (
           "PR_RESPONSIBILITY FALSE); the store has not yet routed it."),
     State("preprocess_queued", "spooler", ("R26", "R34"),
           "In the outgoing queue with SUBMITFLAG_PREPROCESS, waiting for the spooler.",
-          in_queue=True),
+          in_queue=True, waits_for_lock=True),
     State("preprocessing", "spooler", ("R34", "R35"),
           "Locked by the spooler while the registered preprocessors run.",
           in_queue=True, spooler_holds=True, always_locked=True),
@@ -45,7 +48,8 @@ MESSAGE_STATES: tuple[State, ...] = (
           "In the outgoing queue, PR_DEFERRED_SEND_TIME not reached; still abortable.",
           in_queue=True),
     State("spooled", "spooler", ("R17", "R26"),
-          "In the outgoing queue, unlocked, waiting for the spooler.", in_queue=True),
+          "In the outgoing queue, unlocked, waiting for the spooler.", in_queue=True,
+          waits_for_lock=True),
     State("direct_sending", "transport", ("R17", "R20", "R21", "R23"),
           "The tightly coupled store+transport is sending it without the spooler."),
     State("locked", "spooler", ("R38", "R39", "R40"),
@@ -113,6 +117,19 @@ ALWAYS_LOCKED: tuple[str, ...] = _states(lambda s: s.always_locked)
 #: Where the spooler (not the tight pair) routes the message (observed as SUBMITFLAG_LOCKED
 #: under the spooler_route reading of R42).
 SPOOLER_ROUTE: frozenset[str] = frozenset(IN_QUEUE)
+#: Waiting for the spooler's lock, first in first out (R14, R39); a deferred message is
+#: queued but waits for its send time instead (R72).
+WAITING_FOR_LOCK: frozenset[str] = frozenset(_states(lambda s: s.waits_for_lock))
+#: Handed to a transport: locked by the spooler from IXPLogon::SubmitMessage until
+#: EndMessage (R46, R47, R51).
+WITH_A_TRANSPORT: frozenset[str] = frozenset(
+    _states(lambda s: s.always_locked and s.phase_group == "transport"))
+#: Sent by the tightly coupled store and transport without the spooler (R20, R21): the
+#: transport phase outside the outgoing queue.
+SENT_DIRECTLY: frozenset[str] = frozenset(
+    _states(lambda s: s.phase_group == "transport" and not s.in_queue))
+#: Gone without a submission outcome (deleted, R30).
+REMOVED: frozenset[str] = TERMINAL - FINISHED
 #: Finished outcomes in life-cycle order.
 FINISHED_ORDER: tuple[str, ...] = _states(lambda s: s.finished)
 

@@ -14,12 +14,8 @@ from typing import Any
 import click
 
 from mapi_submission.checker.files import write_atomic
-from mapi_submission.generators.promela import (
-    SpinProblem,
-    spin_unavailable,
-    to_promela,
-    verify_with_spin,
-)
+from mapi_submission.generators.promela import to_promela
+from mapi_submission.generators.spin import SpinProblem, spin_unavailable, verify_with_spin
 
 from .common import (
     Failure,

@@ -202,7 +202,7 @@ def test_world_graph_is_the_exploration(figures: dict[str, diagrams.Figure]) -> 
 
 def test_counterexample_highlights_the_location_only_path(
         figures: dict[str, diagrams.Figure]) -> None:
-    example = diagrams.shortest_counterexample()
+    example = diagrams.lifecycle_counterexample()
     assert example.property == "I-ROUTE"
     rows = [step.row for step, _ in example.steps]
     assert rows == ["add-recipients", "submit", "route-spooler"]

@@ -16,14 +16,16 @@ from click.testing import CliRunner
 
 from mapi_submission.checker.check import VIOLATED, CheckResult, check
 from mapi_submission.cli import main
-from mapi_submission.generators.promela import (
-    DEADLOCK_ID,
+from mapi_submission.generators.promela import to_promela
+from mapi_submission.generators.promela_translations import (
     GUARD_PROMELA,
     STATE_PROPERTY_PROMELA,
     STEP_PROPERTY_PROMELA,
+)
+from mapi_submission.generators.spin import (
+    DEADLOCK_ID,
     PanResult,
     spin_unavailable,
-    to_promela,
     verify_with_spin,
 )
 from mapi_submission.model import VARIANTS, Config, Model

@@ -11,18 +11,28 @@ import pytest
 from click.testing import CliRunner
 
 from mapi_submission.cli import main
-from mapi_submission.generators import promela
-from mapi_submission.generators.promela import (
+from mapi_submission.generators.promela import TranslationMissing, to_promela
+from mapi_submission.generators.promela_translations import (
     GUARD_PROMELA,
-    TranslationMissing,
+    SENT_BY_TIGHT_PAIR,
+    WAITING_FOR_LOCK,
+    WITH_A_TRANSPORT,
     missing_translations,
-    parse_pan_output,
-    to_promela,
     unused_translations,
 )
+from mapi_submission.generators.spin import SpinProblem, parse_pan_output
 from mapi_submission.model import TABLE, VARIANTS, Config
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.guards import GUARDS
+from mapi_submission.model.states import STATE_NAMES
+from mapi_submission.model.world import (
+    World,
+    initial_worlds,
+    replace_message,
+    update_message,
+    update_world,
+)
+from mapi_submission.properties import PROPERTIES
 
 SMALL = Config(messages=1, recipients=1)
 
@@ -53,6 +63,33 @@ def test_a_new_guard_effect_or_variant_replacement_without_translation_is_report
 def test_a_stale_translation_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(GUARD_PROMELA, "guard_that_was_removed", GUARD_PROMELA["lock_is_free"])
     assert unused_translations() == ["guard guard_that_was_removed"]
+
+
+def _in_phase(world: World, message: int, phase: str, **changes: object) -> World:
+    return replace_message(world, message, update_message(
+        world.messages[message], {"phase": phase, **changes}))
+
+
+def test_the_state_sets_the_translations_derive_are_those_the_python_model_tests() -> None:
+    """The sets of message states the translations derive from the table and the state
+    attributes hold exactly the states the Python guard or property they translate tests."""
+    config = Config(messages=2, recipients=1)
+    world = initial_worlds(config)[0]
+    # message 0 behind message 1 in the queue: FIFO holds it back while 1 waits for the lock
+    queued = update_world(world, queue=(1, 0))
+    first_waiting = GUARDS["first_waiting_in_queue"]
+    assert {state for state in STATE_NAMES
+            if not first_waiting(config, _in_phase(queued, 1, state), 0, -1)} == WAITING_FOR_LOCK
+    # still to be preprocessed: I-PREPROC fails exactly where a transport has the message
+    preprocess = PROPERTIES["I-PREPROC"].check
+    assert {state for state in STATE_NAMES
+            if preprocess(config, _in_phase(world, 0, state, preprocess=True))
+            } == WITH_A_TRANSPORT
+    # a loosely coupled store: I-ROUTE fails exactly where the tight pair sends (no custody)
+    route = PROPERTIES["I-ROUTE"].check
+    loose = world._replace(tight=False)
+    assert {state for state in STATE_NAMES
+            if route(config, _in_phase(loose, 0, state))} == SENT_BY_TIGHT_PAIR
 
 
 def test_export_is_deterministic_and_names_every_row_and_its_rules() -> None:
@@ -93,7 +130,7 @@ State-vector 52 byte, depth reached 24, errors: 4
     assert figures["violated"] == ("DEADLOCK", "I-LOCK1")
     assert figures["other_errors"] == ("indexing error",)
     assert figures["complete"] is False
-    with pytest.raises(promela.SpinProblem):
+    with pytest.raises(SpinProblem):
         parse_pan_output("spin: syntax error")
 
 

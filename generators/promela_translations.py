@@ -1,0 +1,483 @@
+"""The Promela text of what the Python model expresses as functions: the guards of
+model/guards.py, the effects of model/effects.py, the replacements of the known-bad variants
+(model/variants.py) and the safety properties (properties/__init__.py).
+
+Each is kept as data keyed by the function's name, so the export (generators/promela.py)
+can be emitted from the transition table without rewriting the model by hand.
+`missing_translations()` lists any function without a translation and
+`unused_translations()` any translation whose function is gone; a test keeps both lists
+empty, so the export cannot drift from the model silently.
+
+In every text `m` is the message and `a` the recipient or transport the row ranges over;
+loops over recipients, transports and messages are unrolled for the configuration's bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from mapi_submission.model.actors import Actor
+from mapi_submission.model.config import DISPOSITIONS, Config
+from mapi_submission.model.constants import FOLDERS, S_OK, SENT_ITEMS
+from mapi_submission.model.effects import EFFECTS
+from mapi_submission.model.guards import GUARDS
+from mapi_submission.model.states import (
+    CLIENT_STATES,
+    FINISHED,
+    IN_SUBMISSION,
+    SENT_DIRECTLY,
+    STATE_NAMES,
+    WAITING_FOR_LOCK,
+    WITH_A_TRANSPORT,
+)
+from mapi_submission.model.table import Row
+from mapi_submission.model.variants import VARIANTS
+from mapi_submission.model.world import SATURATION
+from mapi_submission.properties import PROPERTIES, SPOOLER_ONLY
+
+#: A translation renders Promela text for a configuration (loops over recipients, transports
+#: and messages are unrolled, so the bounds must be known).
+Render = Callable[[Config], str]
+
+
+def _text(body: str) -> Render:
+    return lambda config: body
+
+
+def _disjunction(count: Callable[[Config], int], template: str, empty: str = "0") -> Render:
+    """`template` (with `{i}`) or-ed over range(count(config)); `empty` when the range is."""
+
+    def render(config: Config) -> str:
+        terms = [template.format(i=i) for i in range(count(config))]
+        return " || ".join(f"({t})" for t in terms) if terms else empty
+
+    return render
+
+
+def _recipients(config: Config) -> int:
+    return config.recipients
+
+
+def _transports(config: Config) -> int:
+    return config.transports
+
+
+def _messages(config: Config) -> int:
+    return config.messages
+
+
+# ---- names of values ----------------------------------------------------------------------
+
+#: Python values -> Promela mtype names (prefixed where two enumerations share a word).
+FOLDER_NAMES = {folder: ("sent_items" if folder == SENT_ITEMS else folder)
+                for folder in FOLDERS}
+DISPOSITION_NAMES = {name: f"disp_{name}" for name in DISPOSITIONS}
+
+
+def _phases(names: Iterable[str]) -> str:
+    """`msg[m].phase == p1 || ...` for a set of phases, in the table's state order."""
+    chosen = [p for p in STATE_NAMES if p in set(names)]
+    return " || ".join(f"msg[m].phase == {p}" for p in chosen) or "0"
+
+
+def _phase_operand(names: frozenset[str]) -> str:
+    """`_phases` as one operand of `&&`: parenthesised unless it is a single comparison."""
+    text = _phases(names)
+    return text if len(names) == 1 else f"({text})"
+
+
+# ---- guards (model/guards.py), as `#define NAME(m, a) (...)` ------------------------------
+
+#: Helper macros the guard translations share (mirroring the helpers of model/guards.py).
+HELPERS: tuple[tuple[str, str], ...] = (
+    ("XP_ADDRESS_TYPE(t)", "((t) % 2 == 0 -> EX : SMTP)"),  # R43, transport_address_type
+    ("takes(t, m, r)",  # R43, R49
+     "(msg[m].rcpt[r].outcome == pending && !msg[m].rcpt[r].resp && "
+     "msg[m].address_type[r] == XP_ADDRESS_TYPE(t))"),
+    ("needs_preprocessing_now(m)", "(msg[m].needs_preprocessing && !msg[m].preprocessed)"),
+    ("send_time_pending(m)", "(msg[m].deferred_send && !msg[m].send_time_reached)"),
+    ("in_submission(m)", f"({_phases(IN_SUBMISSION)})"),  # MSGFLAG_SUBMIT states (R12)
+)
+
+
+def _cannot_serve_all(config: Config) -> str:
+    """R12, R17: tightly coupled and some recipient is not of the tight transport's type."""
+    others = _disjunction(_recipients, "msg[m].address_type[{i}] != XP_ADDRESS_TYPE(0)")(config)
+    return f"(tight && ({others}))"
+
+
+def _spooler_needed(config: Config) -> str:
+    return f"(!tight || needs_preprocessing_now(m) || {_cannot_serve_all(config)})"
+
+
+def _first_waiting(config: Config) -> str:
+    """R14, R39: walk the queue; the message itself first, or no earlier one waiting."""
+    # latest state of the life-cycle first: the order the export has always written
+    waiting_states = sorted(WAITING_FOR_LOCK, key=STATE_NAMES.index, reverse=True)
+    expression = "1"
+    for i in reversed(range(config.messages)):
+        waiting = "(" + " || ".join(f"msg[queue[{i}]].phase == {state}"
+                                    for state in waiting_states) + ")"
+        expression = (f"(queue_length <= {i} || queue[{i}] == m -> 1 : "
+                      f"({waiting} -> 0 : {expression}))")
+    return expression
+
+
+def _no_transport_takes(config: Config) -> str:
+    """R58: recipient a is open and no ready, undeclined transport has its type."""
+    someone = _disjunction(_transports, "transport_state[{i}] == ready && "
+                          "!((msg[m].declined >> {i}) & 1) && takes({i}, m, a)")(config)
+    return f"(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp && !({someone}))"
+
+
+def _feature(name: str) -> Render:
+    return _text(f"FEATURE_{name}")
+
+
+def _conflict(name: str, value: str) -> Render:
+    return _text(f"CONFLICT_{name}_{value}")
+
+
+GUARD_PROMELA: dict[str, Render] = {
+    "has_no_recipient_rows": _text("!msg[m].addressed"),
+    "has_recipient_rows": _text("msg[m].addressed"),
+    "no_save_conflict": _text("!msg[m].conflict"),
+    "save_conflict": _text("msg[m].conflict"),
+    "concurrent_edits_enabled": _text("FEATURE_save_conflicts && !msg[m].conflict"),
+    "message_submitted": _text("(msg[m].flags & MSGFLAG_SUBMIT) != 0"),
+    "needs_preprocessing": _text("needs_preprocessing_now(m)"),
+    "no_preprocessing_needed": _text("!needs_preprocessing_now(m)"),
+    "spooler_required": _spooler_needed,
+    "store_routes_to_spooler": _text("!tight"),
+    "store_routes_to_tight_pair": _text("tight"),
+    "send_time_in_future": _text("send_time_pending(m)"),
+    "send_time_due": _text("!send_time_pending(m)"),
+    "no_spooler_deferral": lambda c: f"!(send_time_pending(m) && {_spooler_needed(c)})",
+    "in_flight_on_tight_transport": _text("msg[m].inflight"),
+    "not_in_flight_on_tight_transport": _text("!msg[m].inflight"),
+    "recipient_for_tight_transport": _text("takes(0, m, a)"),
+    "tight_recipients_settled": lambda c: f"!({_disjunction(_recipients, 'takes(0, m, {i})')(c)})",
+    "tight_pair_cannot_serve_every_recipient": _cannot_serve_all,
+    "tight_pair_serves_every_recipient": lambda c: f"!{_cannot_serve_all(c)}",
+    "not_preprocessed": _text("!msg[m].preprocessed"),
+    "spooler_may_lock": _text("msg[m].in_queue && !msg[m].inflight"),
+    "lock_is_free": _text("msg[m].lock_holders == 0"),
+    "lock_is_held": _text("msg[m].lock_holders > 0"),
+    "first_waiting_in_queue": _first_waiting,
+    "preprocessors_pending": _text("!msg[m].preprocessed"),
+    "preprocessors_ran": _text("msg[m].preprocessed"),
+    "transport_ready": _text("transport_state[a] == ready"),
+    "transport_not_declined": _text("!((msg[m].declined >> a) & 1)"),
+    "transport_has_recipients": _disjunction(_recipients, "takes(a, m, {i})"),
+    "no_transport_takes_recipient": _no_transport_takes,
+    "all_recipients_settled": lambda c: "!(" + _disjunction(
+        _recipients, "msg[m].rcpt[{i}].outcome == pending")(c) + ")",
+    "outcome_all_handed_off": lambda c: "!(" + _disjunction(
+        _recipients, "msg[m].rcpt[{i}].outcome != sent && "
+        "msg[m].rcpt[{i}].outcome != skipped")(c) + ")",
+    "outcome_partly_handed_off": lambda c: (
+        "(" + _disjunction(_recipients, "msg[m].rcpt[{i}].outcome == ndr")(c) + ") && ("
+        + _disjunction(_recipients, "msg[m].rcpt[{i}].outcome == sent || "
+               "msg[m].rcpt[{i}].outcome == skipped")(c) + ")"),
+    "outcome_none_handed_off": lambda c: "!(" + _disjunction(
+        _recipients, "msg[m].rcpt[{i}].outcome != ndr")(c) + ")",
+    "recipient_for_this_transport": _text("takes(msg[m].transport, m, a)"),
+    "transport_failures_enabled": _feature("transport_failures"),
+    "setback_available": _text("setbacks_left > 0"),
+    "nothing_processed_in_call": _text("!msg[m].call_progress"),
+    "transport_settled_its_recipients": lambda c: "!(" + _disjunction(
+        _recipients, "takes(msg[m].transport, m, {i})")(c) + ")",
+    "deferral_enabled": _feature("deferral"),
+    "lock_held_during_retry": _conflict("lock_during_retry", "hold"),
+    "lock_released_during_retry": _conflict("lock_during_retry", "release"),
+    "cancel_means_retry": _conflict("after_cancel", "retry"),
+    "cancel_means_decline": _conflict("after_cancel", "decline"),
+    "abort_enabled": _feature("abort"),
+    "in_outgoing_queue": _text("msg[m].in_queue"),
+    "not_in_outgoing_queue": _text("!msg[m].in_queue"),
+    "not_locked_by_spooler": _text("msg[m].lock_holders == 0"),
+    "locked_by_spooler": _text("msg[m].lock_holders > 0"),
+    "direct_send_abort_not_in_queue": _conflict("abort_during_direct_send", "not_in_queue"),
+    "direct_send_abort_unable": _conflict("abort_during_direct_send", "unable_to_abort"),
+    "queued_and_unlocked": _text("msg[m].in_queue && msg[m].lock_holders == 0"),
+}
+
+
+# ---- effects (model/effects.py), as `inline NAME(m, a) { ... }` ---------------------------
+
+
+def _finished_folder() -> str:
+    """R63: where FinishedMsg files the message (effects._finished_folder)."""
+    return (
+        "if\n"
+        ":: msg[m].disposition == disp_move || (msg[m].disposition == disp_move_and_delete "
+        "&& CONFLICT_sentmail_and_delete_move) -> msg[m].folder = sent_items\n"
+        ":: msg[m].disposition == disp_delete || (msg[m].disposition == disp_move_and_delete "
+        "&& CONFLICT_sentmail_and_delete_delete) -> msg[m].folder = gone\n"
+        ":: else -> skip\n"
+        "fi"
+    )
+
+
+_SPEND_SETBACK = "setbacks_left = setbacks_left - 1"
+_LOCK_AFTER_WAIT = ("if\n:: CONFLICT_lock_during_retry_hold -> skip\n"
+                    ":: else -> msg[m].lock_holders = 0\nfi")
+_CLEAR_SUBMIT_UNSENT = "msg[m].flags = msg[m].flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)"
+
+
+def _lines(*statements: str) -> Render:
+    return _text(";\n".join(statements))
+
+
+def _save_and_mark(config: Config) -> str:
+    rows = []
+    for i in range(config.recipients):
+        if i == 0:
+            rows.append(
+                "if\n:: msg[m].resend && CONFLICT_resend_submitted_rows_skip ->\n"
+                "   msg[m].rcpt[0].resp = 1; msg[m].rcpt[0].outcome = skipped\n"
+                ":: else ->\n   msg[m].rcpt[0].resp = 0; msg[m].rcpt[0].outcome = pending\n"
+                "fi;\nmsg[m].rcpt[0].transmissions = 0")
+        else:
+            rows.append(f"msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending; "
+                        f"msg[m].rcpt[{i}].transmissions = 0")
+    return ";\n".join([
+        "msg[m].flags = msg[m].flags | MSGFLAG_SUBMIT",
+        "if\n:: CONFLICT_unsent_while_submitted_clear -> "
+        "msg[m].flags = msg[m].flags & ~MSGFLAG_UNSENT\n"
+        ":: else -> msg[m].flags = msg[m].flags | MSGFLAG_UNSENT\nfi",
+        *rows,
+        "msg[m].declined = 0; msg[m].preprocessed = 0; msg[m].preprocess = 0",
+        "msg[m].transport = -1; msg[m].call_progress = 0",
+    ])
+
+
+_TRANSMIT = ("msg[m].rcpt[a].resp = 1; msg[m].rcpt[a].outcome = sent;\n"
+             f"if\n:: msg[m].rcpt[a].transmissions < {SATURATION} -> "
+             "msg[m].rcpt[a].transmissions = msg[m].rcpt[a].transmissions + 1\n"
+             ":: else -> skip\nfi")
+
+EFFECT_PROMELA: dict[str, Render] = {
+    "none": _text("skip"),
+    "add_recipient_rows": _text("msg[m].addressed = 1"),
+    "record_concurrent_commit": _text("msg[m].conflict = 1"),
+    "overwrite_concurrent_commit": _text("msg[m].conflict = 0"),
+    "save_and_mark": _save_and_mark,
+    "enqueue_for_preprocessing": _lines("msg[m].preprocess = 1", "enqueue(m)"),
+    "enqueue_for_spooler": _text("enqueue(m)"),
+    "enqueue_until_send_time": _text("enqueue(m)"),
+    "release_at_send_time": _lines("msg[m].send_time_reached = 1", "dequeue(m)"),
+    "start_direct_send": _text("msg[m].inflight = 1"),
+    "enqueue_in_flight": _text("enqueue(m)"),
+    "tight_transmit": _text(_TRANSMIT),
+    "finish_without_spooler": _lines(
+        "msg[m].inflight = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(),
+        "msg[m].declined = 0", "msg[m].preprocessed = 0"),
+    "hand_completion_to_spooler": _text("msg[m].inflight = 0"),
+    "queue_remaining_recipients": _lines("msg[m].inflight = 0", "enqueue(m)"),
+    "take_lock": _text(f"if\n:: msg[m].lock_holders < {SATURATION} -> "
+                       "msg[m].lock_holders = msg[m].lock_holders + 1\n:: else -> skip\nfi"),
+    "run_preprocessors": _text("msg[m].preprocessed = 1"),
+    "finish_preprocessing": _text("msg[m].preprocess = 0"),
+    "present_to_transport": _lines("msg[m].transport = a", "msg[m].call_progress = 0"),
+    "spooler_ndr": _text("msg[m].rcpt[a].outcome = ndr"),
+    "finish_message": _lines(
+        "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
+        "msg[m].declined = 0", "msg[m].preprocessed = 0", "msg[m].call_progress = 0",
+        _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)"),
+    "transport_transmit": _lines(_TRANSMIT, "msg[m].call_progress = 1"),
+    "transport_fails_recipient": _lines(
+        "msg[m].rcpt[a].resp = 1", "msg[m].rcpt[a].outcome = ndr",
+        "msg[m].call_progress = 1"),
+    "end_message": _text("msg[m].transport = -1"),
+    "resend_now": _lines(_SPEND_SETBACK, "msg[m].call_progress = 0"),
+    "wait_keeping_progress": _lines(_SPEND_SETBACK, _LOCK_AFTER_WAIT),
+    "wait_after_error": _lines(_SPEND_SETBACK, _LOCK_AFTER_WAIT),
+    "decline_transport": _lines(
+        _SPEND_SETBACK, "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",
+        "msg[m].transport = -1"),
+    "transport_critical_error": _lines(
+        _SPEND_SETBACK, "transport_state[msg[m].transport] = critical",
+        "msg[m].transport = -1"),
+    "resume_deferred": _lines(
+        "if\n:: msg[m].lock_holders == 0 -> msg[m].lock_holders = 1\n:: else -> skip\nfi",
+        "msg[m].call_progress = 0"),
+    "retry_delay_elapsed": _text("msg[m].transport = -1"),
+    "transport_recovers": _text("transport_state[a] = ready"),
+    "abort_submission": _lines(
+        "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
+        "msg[m].inflight = 0", "msg[m].call_progress = 0",
+        "msg[m].flags = (msg[m].flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT", "dequeue(m)"),
+}
+
+
+def _discard_all_progress(config: Config) -> str:
+    resets = [
+        f"if\n:: (msg[m].rcpt[{i}].outcome == sent || msg[m].rcpt[{i}].outcome == ndr) && "
+        f"msg[m].address_type[{i}] == XP_ADDRESS_TYPE(msg[m].transport) ->\n"
+        f"   msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending\n"
+        ":: else -> skip\nfi"
+        for i in range(config.recipients)
+    ]
+    return ";\n".join([*resets, _LOCK_AFTER_WAIT, _SPEND_SETBACK])
+
+
+#: Replacements of the known-bad variants (model/variants.py): variant -> name -> text.
+VARIANT_GUARD_PROMELA: dict[str, dict[str, Render]] = {
+    "location-only": {
+        "store_routes_to_spooler": _text("!tight || msg[m].folder != outbox"),
+        "store_routes_to_tight_pair": _text("tight && msg[m].folder == outbox"),
+    },
+    "abort-ignores-lock": {"not_locked_by_spooler": _text("1")},
+    "lock-not-exclusive": {"lock_is_free": _text("1")},
+    "download-in-flight": {"not_in_flight_on_tight_transport": _text("1")},
+}
+VARIANT_EFFECT_PROMELA: dict[str, dict[str, Render]] = {
+    "error-discards-saved-progress": {"wait_after_error": _discard_all_progress},
+}
+
+
+# ---- properties (properties/__init__.py) ----------------------------------------------------
+
+
+def _spooler_needed_property(config: Config) -> str:
+    """R17 as I-ROUTE restates it (profile only, not the preprocessing progress)."""
+    others = _disjunction(_recipients, "msg[m].address_type[{i}] != EX")(config)
+    return f"(!tight || msg[m].needs_preprocessing || {others})"
+
+
+def queue_lists_message(config: Config) -> str:
+    """Message m is in one of the queue array's used slots (the `queued(m)` macro's body)."""
+    return _disjunction(_messages, "queue_length > {i} && queue[{i}] == m")(config)
+
+
+def _disposition_wrong() -> str:
+    return ("(msg[m].disposition == disp_leave && msg[m].folder != msg[m].home_folder) || "
+            "(msg[m].disposition == disp_move && msg[m].folder != sent_items) || "
+            "(msg[m].disposition == disp_delete && msg[m].folder != gone) || "
+            "(msg[m].disposition == disp_move_and_delete && CONFLICT_sentmail_and_delete_move "
+            "&& msg[m].folder != sent_items) || "
+            "(msg[m].disposition == disp_move_and_delete && CONFLICT_sentmail_and_delete_delete "
+            "&& msg[m].folder != gone)")
+
+
+_SUBMITTED = "(msg[m].flags & MSGFLAG_SUBMIT)"
+_CUSTODY = "(msg[m].in_queue || msg[m].lock_holders > 0)"
+
+#: State invariants: the violation for message m (the checker's `_each` runs it per message).
+STATE_PROPERTY_PROMELA: dict[str, Render] = {
+    "I-ROUTE": lambda c: (
+        f"({_CUSTODY} && !{_SUBMITTED}) || ({_CUSTODY} && !{_spooler_needed_property(c)}) || "
+        f"({_phase_operand(SENT_DIRECTLY)} && "
+        "!(tight && !msg[m].needs_preprocessing))"),
+    "I-EXCL": _text(f"msg[m].inflight && {_CUSTODY}"),
+    "I-ONCE": _disjunction(_recipients, "msg[m].rcpt[{i}].transmissions > 1"),
+    "I-LOCK1": _text("msg[m].lock_holders > 1"),
+    "I-LOCK2": _text(f"msg[m].lock_holders > 0 && !(msg[m].in_queue && {_SUBMITTED})"),
+    "I-RO": _text(f"({_phases(CLIENT_STATES)}) && {_CUSTODY}"),
+    "I-FLAGS": _text(
+        f"(in_submission(m) && !{_SUBMITTED}) || (({_phases(CLIENT_STATES)}) "
+        f"&& ({_SUBMITTED} || !(msg[m].flags & MSGFLAG_UNSENT)))"),
+    "I-DONE": lambda c: (
+        f"({_phases(FINISHED)}) && ({_SUBMITTED} || msg[m].in_queue || "
+        f"msg[m].lock_holders > 0 || msg[m].inflight || {queue_lists_message(c)})"),
+    "I-DISP": _text(f"({_phases(FINISHED)}) && ({_disposition_wrong()})"),
+    "I-PREPROC": _text(
+        f"({_phases(WITH_A_TRANSPORT)}) && (msg[m].preprocess || "
+        "(msg[m].needs_preprocessing && !msg[m].preprocessed))"),
+    "I-P1": _text("msg[m].resend && msg[m].rcpt[0].transmissions > 0"),
+}
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    """A step invariant: the rows it judges, statements before the effect (assertions on
+    the world before, or saving what `after` compares) and assertions after it."""
+
+    applies: Callable[[Row], bool]
+    before: Render
+    after: Render
+
+
+def _save_responsibility(config: Config) -> str:
+    return "; ".join(f"resp_before[{i}] = msg[m].rcpt[{i}].resp"
+                     for i in range(config.recipients))
+
+
+def _responsibility_dropped(config: Config) -> str:
+    return _disjunction(_recipients, "resp_before[{i}] && !msg[m].rcpt[{i}].resp")(config)
+
+
+STEP_PROPERTY_PROMELA: dict[str, StepCheck] = {
+    "I-ABORT": StepCheck(
+        lambda row: row.event == "IMsgStore::AbortSubmit" and row.result == S_OK,
+        _text("I_ABORT = msg[m].lock_holders > 0 || !msg[m].in_queue; assert(!I_ABORT)"),
+        _text(f"I_ABORT = msg[m].in_queue || {_SUBMITTED} || !(msg[m].flags & MSGFLAG_UNSENT);"
+              " assert(!I_ABORT)"),
+    ),
+    "I-ERRSAVE": StepCheck(
+        lambda row: row.event == "IXPLogon::SubmitMessage" and row.result != S_OK,
+        _save_responsibility,
+        lambda c: f"I_ERRSAVE = {_responsibility_dropped(c)}; assert(!I_ERRSAVE)",
+    ),
+    "I-RESP": StepCheck(
+        lambda row: row.machine == "message" and not (
+            row.event == "IMessage::SubmitMessage" and row.actor is Actor.CLIENT),
+        lambda c: f"was_in_submission = in_submission(m); {_save_responsibility(c)}",
+        lambda c: (f"I_RESP = was_in_submission && ({_responsibility_dropped(c)}); "
+                   "assert(!I_RESP)"),
+    ),
+    "I-ACTOR": StepCheck(
+        lambda row: (row.event in SPOOLER_ONLY and row.result == S_OK
+                     and row.actor is not Actor.SPOOLER),
+        _text("I_ACTOR = 1; assert(!I_ACTOR)"),
+        _text(""),
+    ),
+}
+
+#: Properties SPIN is not asked to judge, with the reason.
+NOT_EXPORTED: dict[str, str] = {
+    "L1": "liveness under per-process weak fairness of the fair actors (one process here, "
+          "so SPIN's -f fairness does not express it)",
+    "L2": "liveness, as L1",
+    "L3": "liveness, as L1",
+}
+
+
+def property_flag(pid: str) -> str:
+    """The scratch flag the assertions of property `pid` read (`assert(!I_ROUTE)`), so that
+    pan's error line names the property."""
+    return pid.replace("-", "_")
+
+
+def missing_translations() -> list[str]:
+    """Every guard, effect, variant replacement or property without a Promela translation."""
+    missing = [f"guard {name}" for name in GUARDS if name not in GUARD_PROMELA]
+    missing += [f"effect {name}" for name in EFFECTS if name not in EFFECT_PROMELA]
+    for name, variant in VARIANTS.items():
+        missing += [f"variant {name} guard {g}" for g in variant.guard_overrides
+                    if g not in VARIANT_GUARD_PROMELA.get(name, {})]
+        missing += [f"variant {name} effect {e}" for e in variant.effect_overrides
+                    if e not in VARIANT_EFFECT_PROMELA.get(name, {})]
+    for pid, prop in PROPERTIES.items():
+        known = (STATE_PROPERTY_PROMELA if prop.kind == "state" else STEP_PROPERTY_PROMELA
+                 if prop.kind == "step" else NOT_EXPORTED)
+        if pid not in known:
+            missing.append(f"{prop.kind} property {pid}")
+    return missing
+
+
+def unused_translations() -> list[str]:
+    """Translations whose Python function no longer exists (stale data)."""
+    stale = [f"guard {name}" for name in GUARD_PROMELA if name not in GUARDS]
+    stale += [f"effect {name}" for name in EFFECT_PROMELA if name not in EFFECTS]
+    for name, table in (*VARIANT_GUARD_PROMELA.items(), *VARIANT_EFFECT_PROMELA.items()):
+        variant = VARIANTS.get(name)
+        overrides = ({**variant.guard_overrides, **variant.effect_overrides}
+                     if variant else {})
+        stale += [f"variant {name} {key}" for key in table if key not in overrides]
+    known = {*STATE_PROPERTY_PROMELA, *STEP_PROPERTY_PROMELA, *NOT_EXPORTED}
+    stale += [f"property {pid}" for pid in sorted(known) if pid not in PROPERTIES]
+    return stale
+
