@@ -47,6 +47,7 @@ from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config, Features
 from mapi_submission.model.constants import OUTBOX
 from mapi_submission.model.engine import Model
+from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.states import (
     INITIAL_STATE,
     MESSAGE_STATES,
@@ -557,7 +558,7 @@ def world_graph_figure(config: Config = WORLD_GRAPH_CONFIG) -> Figure:
 # ---- the location-only counterexample ----------------------------------------------------------
 
 
-class NoCounterexample(LookupError):
+class NoCounterexample(MapiSubmissionError, LookupError):
     """The variant no longer breaks the properties it is known to break."""
 
 
@@ -831,7 +832,7 @@ def text_outputs(formats: Iterable[str] = TEXT_FORMATS,
     return outputs
 
 
-class GraphvizMissing(RuntimeError):
+class GraphvizMissing(MapiSubmissionError, RuntimeError):
     """`dot` is not on PATH: SVG and PNG cannot be rendered."""
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from mapi_submission.model.config import CONFLICT_VALUES, Config, Features
 from mapi_submission.model.constants import ADDRESS_TYPES, MSGFLAG_SUBMIT, MSGFLAG_UNSENT
 from mapi_submission.model.effects import EFFECT_RULES
+from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.states import (
     RECIPIENT_STATE_NAMES,
@@ -68,7 +69,7 @@ from .promela_translations import (
 )
 
 
-class TranslationMissing(LookupError):
+class TranslationMissing(MapiSubmissionError, LookupError):
     """The model has a guard, effect or property the export does not translate."""
 
 

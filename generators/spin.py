@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mapi_submission.model.errors import MapiSubmissionError
+
 from .promela_translations import STATE_PROPERTY_PROMELA, STEP_PROPERTY_PROMELA, property_flag
 
 #: Flags the assertions read -> property ids.
@@ -56,7 +58,7 @@ class PanResult:
         return self.states / max(seconds, 1e-3)
 
 
-class SpinProblem(RuntimeError):
+class SpinProblem(MapiSubmissionError, RuntimeError):
     """spin or gcc failed, or pan's output could not be read."""
 
 
