@@ -24,18 +24,20 @@ import argparse
 import time
 from collections import Counter
 
-from mapi_submission.harness.logs import random_run
-from mapi_submission.harness.validate_log import parse_log, path_to_log, validate_log_text
+from mapi_submission.harness.log_format import parse_log
+from mapi_submission.harness.log_paths import random_run
+from mapi_submission.harness.model_logs import path_to_log
+from mapi_submission.harness.validate_log import validate_log_text
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.states import FINISHED
 from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
 
 WEIGHTS: dict[str, float] = {row.name: (0.05 if row.is_error else 1.0) for row in TABLE}
 WEIGHTS.update({"submit": 0.0002, "abort": 0.3})
 #: Rows after which a submitted message is finished.
-FINISHING_ROWS = ("finished-delivered", "finished-partial", "finished-none", "tight-finish",
-                  "completed")
+FINISHING_ROWS = tuple(row.name for row in TABLE if row.dest in FINISHED)
 
 
 def describe(model: Model, steps: list[tuple[Step, World]]) -> str:

@@ -3,88 +3,49 @@
 The validator tracks the SET of model worlds consistent with the log so far. Each world carries
 its own binding of log message ids to model message indexes, because which model message a new
 id stands for is part of the nondeterminism. Before each record the set is closed under silent
-steps (table rows whose event a log does not show, SILENT_EVENTS); the record then keeps the
-successors that match it: same event, actor, call flags, result, message, argument, and the
+steps (table rows that are not MAPI calls, so a log does not show them); the record then keeps
+the successors that match it: same event, actor, call flags, result, message, argument, and the
 observed properties it states. What a record leaves out is unknown, never assumed.
+
+When no world matches, the verdict explains why, naming the rules broken: the result is wrong
+(a guard of the row giving it is false), or the call fits but the observed properties differ,
+or the call was made out of order (no consistent state is one its rows start from).
 """
 
 from __future__ import annotations
 
-import gc
 import json
-import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from mapi_submission.checker.cases import initial_from_json, initial_to_json
-from mapi_submission.checker.files import read_text
-from mapi_submission.model.config import Config, ConfigError
-from mapi_submission.model.constants import FOLDERS
+from mapi_submission.model.config import Config
 from mapi_submission.model.engine import CompiledRow, Model, Step
+from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
-from mapi_submission.model.states import RECIPIENT_STATE_NAMES, STATE_NAMES
+from mapi_submission.model.states import INITIAL_TRANSPORT_STATE
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import World, new_message, profiles
 
-#: Events of internal steps no implementation log shows: the store's routing decisions, the
-#: transport putting a recipient on the wire, timers, spooler-internal bookkeeping. Every
-#: other event (the MAPI methods, "::" in the name, and PreprocessMessage) is logged.
-SILENT_EVENTS: frozenset[str] = frozenset(
-    row.event for row in TABLE if "::" not in row.event and row.event != "PreprocessMessage"
+from .gc_pause import collector_paused
+from .log_format import (
+    ROWS_BY_RECORD_CALL,
+    Header,
+    LogError,
+    logged_arguments,
+    parse_log,
+    record_call,
 )
+
+#: Rows a log does not show (they are not MAPI calls), by the machine they change.
 SILENT_ROWS: frozenset[str] = frozenset(
-    row.name for row in TABLE if row.event in SILENT_EVENTS and row.machine == "message")
+    row.name for row in TABLE if not row.is_call and row.machine == "message")
 SILENT_TRANSPORT_ROWS: frozenset[str] = frozenset(
-    row.name for row in TABLE if row.event in SILENT_EVENTS and row.machine == "transport")
+    row.name for row in TABLE if not row.is_call and row.machine == "transport")
 #: Message states some silent row starts from.
 SILENT_MESSAGE_SOURCES: frozenset[str] = frozenset(
     state for row in TABLE if row.name in SILENT_ROWS for state in row.sources)
-LOGGED_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE) - SILENT_EVENTS
-ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
-ACTORS: frozenset[str] = frozenset(row.actor for row in TABLE)
-KNOWN_FLAGS: frozenset[str] = frozenset(
-    {value for row in TABLE for key, value in row.call_arguments if key == "flags"} | {"0"})
-#: SetLockState's lock argument (MAPI defines both; the table has rows for MSG_LOCKED only,
-#: so an MSG_UNLOCKED record is well formed and diverges).
-KNOWN_LOCKS: frozenset[str] = frozenset(
-    {value for row in TABLE for key, value in row.call_arguments if key == "lock"} | {"MSG_UNLOCKED"})
-#: (actor, event, selecting flag) -> the machines ("message", "transport") of its rows.
-MACHINES_BY_CALL: dict[tuple[str, str, str], set[str]] = {
-    (actor, event, flags): {row.machine for row in TABLE
-                            if (row.actor, row.event, dict(row.call_arguments).get("flags", "0"))
-                            == (actor, event, flags)}
-    for actor, event, flags in {(row.actor, row.event, dict(row.call_arguments).get("flags", "0"))
-                                for row in TABLE}
-}
-#: A flag name in a record's flags ("KEEP_OPEN_READWRITE|FORCE_SAVE"): a MAPI constant name.
-FLAG_NAME = re.compile(r"[A-Z][A-Z0-9_]*|0")
-
-#: Record fields and the types they may hold (checked by hand: jsonschema per record would cost
-#: more than the validation itself on long logs; the JSON Schema states the same).
-RECORD_FIELDS: dict[str, tuple[type, ...]] = {
-    "seq": (int,), "actor": (str,), "event": (str,), "message": (str, type(None)),
-    "flags": (str,), "lock": (str,), "transport": (int,), "recipient": (int,),
-    "result": (str,), "observed": (dict,),
-}
-REQUIRED_FIELDS = ("seq", "actor", "event", "message", "result")
-OBSERVED_FIELDS: dict[str, tuple[type, ...]] = {
-    "state": (str,), "folder": (str,), "message_flags": (int,), "submit_flags": (int,),
-    "in_queue": (bool,), "locked": (bool,), "recipients": (list,),
-}
-RECIPIENT_FIELDS: dict[str, tuple[type, ...]] = {
-    "responsibility": (bool,), "state": (str,), "transmissions": (int,),
-}
-#: The values an observed property can take, where they form a closed set.
-OBSERVED_VALUES: dict[str, frozenset[Any]] = {
-    "state": frozenset(STATE_NAMES), "folder": frozenset(FOLDERS),
-}
-RECIPIENT_VALUES: dict[str, frozenset[Any]] = {
-    "state": frozenset(RECIPIENT_STATE_NAMES), "transmissions": frozenset({0, 1, 2}),
-}
 #: One letter per recipient state in the possible states a verdict lists.
 RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 #: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
@@ -94,24 +55,15 @@ Binding = tuple[str | None, ...]  # log id bound to each model message index, No
 Candidate = tuple[World, Binding]
 
 
-class LogError(ValueError):
-    """The log is malformed: the message names the line and the field."""
-
-
-class WorldLimit(ValueError):
+class WorldLimit(MapiSubmissionError, ValueError):
     """The set of consistent worlds outgrew the bound."""
 
 
 @dataclass
-class Header:
-    config: Config | None = None
-    initial: World | None = None
-    all_steps_logged: bool = False
-    line: int = 0  # line number of the header, 0 when the log has none
+class LogDivergence:
+    """The first record no consistent model world allows, with what the model allowed there
+    and why the record breaks it."""
 
-
-@dataclass
-class Divergence:
     line: int
     record: dict[str, Any]
     states: list[str]
@@ -136,9 +88,11 @@ class Divergence:
 
 
 @dataclass
-class Verdict:
+class LogVerdict:
+    """How a whole log went: conforming, or diverging at a record."""
+
     records: int
-    divergence: Divergence | None = None
+    divergence: LogDivergence | None = None
     worlds: int = 0
     peak_worlds: int = 0
 
@@ -155,200 +109,18 @@ class Verdict:
         return data
 
 
-# ---- parsing ------------------------------------------------------------------------------------
+@dataclass
+class CallSurvey:
+    """What the consistent worlds say about a record's call, leaving its observation aside."""
 
-
-def _type_name(types: tuple[type, ...]) -> str:
-    names = {int: "integer", str: "string", bool: "boolean", dict: "object", list: "array",
-             type(None): "null"}
-    return " or ".join(names[t] for t in types)
-
-
-def _check_type(value: Any, types: tuple[type, ...], where: str) -> None:
-    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-    if not ok:
-        raise LogError(f"{where}: expected {_type_name(types)}, got {json.dumps(value)}")
-
-
-def check_record(data: Any, where: str) -> dict[str, Any]:
-    """The record, or LogError naming the field that is missing, unknown or of the wrong type."""
-    if not isinstance(data, dict):
-        raise LogError(f"{where}: expected a JSON object")
-    for name in REQUIRED_FIELDS:
-        if name not in data:
-            raise LogError(f"{where}: field {name}: missing")
-    for name, value in data.items():
-        if name not in RECORD_FIELDS:
-            raise LogError(f"{where}: field {name!r}: unknown field")
-        _check_type(value, RECORD_FIELDS[name], f"{where}: field {name}")
-    if data["event"] not in ALL_EVENTS:
-        raise LogError(f"{where}: field event: unknown event {data['event']!r} (the events are "
-                       "listed in docs/log-format.md)")
-    if data["actor"] not in ACTORS:
-        raise LogError(f"{where}: field actor: unknown actor {data['actor']!r} "
-                       f"(expected one of {', '.join(sorted(ACTORS))})")
-    if "flags" in data:
-        data["flags"] = _selecting_flag(data["flags"], f"{where}: field flags")
-    if "lock" in data and data["lock"] not in KNOWN_LOCKS:
-        raise LogError(f"{where}: field lock: unknown lock state {data['lock']!r} (expected "
-                       f"{', '.join(sorted(KNOWN_LOCKS))})")
-    for name in ("transport", "recipient"):
-        if name in data and data[name] < 0:
-            raise LogError(f"{where}: field {name}: expected a non-negative index")
-    machines = MACHINES_BY_CALL.get((data["actor"], data["event"], data.get("flags", "0")))
-    if machines == {"message"} and data["message"] is None:
-        raise LogError(f"{where}: field message: null, but {data['actor']} {data['event']} is "
-                       "about a message (give its id)")
-    if machines == {"transport"} and data["message"] is not None:
-        raise LogError(f"{where}: field message: {data['actor']} {data['event']} with these "
-                       "flags is about a transport session, not a message (give null)")
-    observed = data.get("observed", {})
-    for name, value in observed.items():
-        if name not in OBSERVED_FIELDS:
-            raise LogError(f"{where}: field observed/{name}: unknown property")
-        _check_type(value, OBSERVED_FIELDS[name], f"{where}: field observed/{name}")
-        _check_value(value, OBSERVED_VALUES.get(name), f"{where}: field observed/{name}")
-    for number, recipient in enumerate(observed.get("recipients", [])):
-        if not isinstance(recipient, dict):
-            raise LogError(f"{where}: field observed/recipients/{number}: expected an object")
-        for name, value in recipient.items():
-            if name not in RECIPIENT_FIELDS:
-                raise LogError(f"{where}: field observed/recipients/{number}/{name}: "
-                               "unknown property")
-            _check_type(value, RECIPIENT_FIELDS[name],
-                        f"{where}: field observed/recipients/{number}/{name}")
-            _check_value(value, RECIPIENT_VALUES.get(name),
-                         f"{where}: field observed/recipients/{number}/{name}")
-    return data
-
-
-def _check_value(value: Any, allowed: frozenset[Any] | None, where: str) -> None:
-    """A misspelt state or folder must not read as an observation the model contradicts."""
-    if allowed is not None and value not in allowed:
-        raise LogError(f"{where}: unknown value {json.dumps(value)} (expected one of "
-                       f"{', '.join(json.dumps(v) for v in sorted(allowed))})")
-
-
-def _selecting_flag(flags: str, where: str) -> str:
-    """The one flag of `flags` (names joined by "|") that selects among the table's rows, or
-    "0"; flags the model does not distinguish (KEEP_OPEN_*, MAPI_DEFERRED_ERRORS) are
-    dropped."""
-    names = [name.strip() for name in flags.split("|")]
-    for name in names:
-        if not FLAG_NAME.fullmatch(name):
-            raise LogError(f"{where}: {flags!r} is not a flag name or names joined by '|'")
-    selecting = sorted({name for name in names if name in KNOWN_FLAGS and name != "0"})
-    if len(selecting) > 1:
-        raise LogError(f"{where}: {flags!r} combines {' and '.join(selecting)}, which select "
-                       "different calls")
-    return selecting[0] if selecting else "0"
-
-
-def parse_header(data: dict[str, Any], where: str) -> Header:
-    header = data["header"]
-    if not isinstance(header, dict):
-        raise LogError(f"{where}: field header: expected an object")
-    unknown = set(header) - {"config", "initial", "all_steps_logged", "source"}
-    if unknown:
-        raise LogError(f"{where}: field header/{sorted(unknown)[0]!r}: unknown field")
-    result = Header()
-    if "config" in header:
-        try:
-            result.config = Config.from_dict(header["config"], "header/config")
-        except (ConfigError, TypeError) as error:
-            raise LogError(f"{where}: field {error}") from None
-    if "initial" in header:
-        try:
-            result.initial = initial_from_json(header["initial"])
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise LogError(f"{where}: field header/initial: malformed "
-                           f"({type(error).__name__}: {error})") from None
-    if "all_steps_logged" in header:
-        _check_type(header["all_steps_logged"], (bool,), f"{where}: field header/all_steps_logged")
-        result.all_steps_logged = header["all_steps_logged"]
-    return result
-
-
-#: Larger logs are refused before reading: a log is parsed whole (366 MB of memory for the
-#: 33 MB, 100,000-record benchmark log), so this keeps a run under about 12 GB.
-MAX_LOG_BYTES = 1024 * 1024 * 1024
-
-
-def read_log(path: Path) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
-    """Header (possibly empty) and (line number, record) pairs; LogError on malformed input."""
-    where = str(path)
-    text = read_text(path, "log", LogError, MAX_LOG_BYTES)
-    return parse_log(text, where)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector. A long log creates millions of tuples and dicts
-    (worlds, records, caches) and no reference cycles; the collector's full passes over them
-    took about half the validation time of a 100,000-record log."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
-    with _collector_paused():
-        return _parse_log(text, where)
-
-
-def _parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
-    header = Header()
-    has_header = False
-    records: list[tuple[int, dict[str, Any]]] = []
-    lines = text.split("\n")
-    last_seq: int | None = None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        at = f"{where}: line {number}"
-        try:
-            data = json.loads(line)
-        except RecursionError:
-            raise LogError(f"{at}: malformed JSON: nested too deeply") from None
-        except json.JSONDecodeError as error:
-            if number == len(lines) and not text.endswith("\n"):
-                raise LogError(f"{at}: truncated record (no closing newline and not valid JSON: "
-                               f"{error.msg})") from None
-            raise LogError(f"{at}: malformed JSON: {error.msg} at column {error.colno}") from None
-        except ValueError as error:  # a number too long to convert
-            raise LogError(f"{at}: malformed JSON: {error}") from None
-        if isinstance(data, dict) and "header" in data:
-            if records or number != _first_line(lines):
-                raise LogError(f"{at}: field header: a header must be the first line")
-            header = parse_header(data, at)
-            header.line = number
-            has_header = True
-            continue
-        record = check_record(data, at)
-        if last_seq is not None and record["seq"] <= last_seq:
-            raise LogError(f"{at}: field seq: {record['seq']} does not follow {last_seq} "
-                           "(sequence numbers must increase)")
-        last_seq = record["seq"]
-        records.append((number, record))
-    if not records and not has_header:
-        raise LogError(f"{where}: no records (an empty log cannot be judged)")
-    return header, records
-
-
-def _first_line(lines: list[str]) -> int:
-    return next(i for i, line in enumerate(lines, start=1) if line.strip())
-
-
-# ---- matching -----------------------------------------------------------------------------------
-
-
-def _row_flags(row: Row) -> tuple[str, str | None]:
-    args = dict(row.call_arguments)
-    return args.get("flags", "0"), args.get("lock")
+    #: rows of the call enabled in some consistent world (with any result)
+    enabled: set[str] = field(default_factory=set)
+    #: false guards of the rows giving the logged result, where the message is in their source
+    failed_guards: set[str] = field(default_factory=set)
+    #: observed properties that differ from the model's after every step giving the result
+    #: (None: no such step), and after some step
+    differ_everywhere: set[str] | None = None
+    differ_somewhere: set[str] = field(default_factory=set)
 
 
 def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
@@ -380,10 +152,9 @@ class LogValidator:
         self._successors: dict[World, list[tuple[Step, World]]] = {}
         self._message_steps: dict[tuple[World, int], list[tuple[Step, World]]] = {}
         self._silent: dict[World, list[World]] = {}
-        # Call signature of each row, looked up by (event, actor).
-        self._rows_by_call: dict[tuple[str, str], list[Row]] = {}
-        for row in TABLE:
-            self._rows_by_call.setdefault((row.event, row.actor), []).append(row)
+        # What a record of each row names of the call, looked up for every step of every
+        # consistent world: computed once.
+        self._record_calls = {name: record_call(row) for name, row in model.rows.items()}
 
     def successors(self, world: World) -> list[tuple[Step, World]]:
         found = self._successors.get(world)
@@ -471,15 +242,16 @@ class LogValidator:
 
     def _matches(self, record: dict[str, Any], world: World, step: Step, after: World,
                  index: int) -> bool:
-        row = self.model.rows[step.row]
-        if row.event != record["event"] or row.actor != record["actor"]:
+        actor, event, flags, lock = self._record_calls[step.row]
+        if event != record["event"] or actor != record["actor"]:
             return False
+        row = self.model.rows[step.row]
         if row.machine == "message" and step.message != index:
             return False
-        flags, lock = _row_flags(row)
         if record.get("flags", "0") != flags or record.get("lock") != lock:
             return False
-        if row.ranges_over == "recipient" and "recipient" in record and record["recipient"] != step.arg:
+        if (row.ranges_over == "recipient" and "recipient" in record
+                and record["recipient"] != step.arg):
             return False
         if "transport" in record:
             if row.ranges_over == "transport":
@@ -497,7 +269,7 @@ class LogValidator:
                 return False
         return True
 
-    def feed(self, line: int, record: dict[str, Any]) -> Divergence | None:
+    def feed(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
         self.close_under_silent_steps()
         message = record["message"]
         result = record["result"]
@@ -517,14 +289,14 @@ class LogValidator:
 
     # ---- explaining a divergence ---------------------------------------------------------------
 
-    def _divergence(self, line: int, record: dict[str, Any]) -> Divergence:
+    def _divergence(self, line: int, record: dict[str, Any]) -> LogDivergence:
         states = sorted({self._describe_world(w, b) for w, b in self.candidates})
         shown = states[:12] + ([f"... ({len(states) - 12} more)"] if len(states) > 12 else [])
         allowed: set[str] = set()
         for world, binding in self.candidates:
             for step, _after in self.successors(world):
                 row = self.model.rows[step.row]
-                if row.event in SILENT_EVENTS and not self.all_steps_logged:
+                if not row.is_call and not self.all_steps_logged:
                     continue
                 allowed.add(self._describe_step(world, binding, step))
         rules, reason = self._broken_rules(record)
@@ -534,70 +306,97 @@ class LogValidator:
             reason = (f"message id {_shown(message)} is new but every one of the "
                       f"configuration's {self.config.messages} model messages is already bound "
                       "to another id (raise --messages)")
-        return Divergence(line, record, shown, sorted(allowed), rules, reason)
+        return LogDivergence(line, record, shown, sorted(allowed), rules, reason)
 
     def _broken_rules(self, record: dict[str, Any]) -> tuple[list[str], str]:
-        """The rule ids the record breaks, and why, in order of precision:
-        - the call and result fit but the observed properties do not: the rules of the rows
-          that fit and of the properties observed (OBSERVATION_RULES);
-        - the message was in a state where a row giving the logged result starts, but some of
-          that row's guards are false: the rules of those guards (GUARD_RULES), with the rules
-          of the rows that answer this call instead;
-        - no consistent state is one the call's rows start from: the rules of the rows giving
-          the logged result (the call was made out of order)."""
-        event, actor, result = record["event"], record["actor"], record["result"]
-        call = (record.get("flags", "0"), record.get("lock"))
-        rows = [r for r in self._rows_by_call.get((event, actor), []) if _row_flags(r) == call]
+        """The rule ids the record breaks, and why, in order of precision: the observation
+        differs (`_differing_observations`), the result is wrong (`_wrong_result`), the call
+        was made out of order (`_out_of_order`); or the model has no such call."""
+        event, actor = record["event"], record["actor"]
+        call = (actor, event, record.get("flags", "0"), record.get("lock"))
+        rows = ROWS_BY_RECORD_CALL.get(call, ())
         if not rows:
-            rows = [r for r in TABLE if r.event == event]
+            named = [r for r in TABLE if r.event == event]
             reason = f"no {actor} call {event} with these flags exists in the model"
-            return _sorted_rules(r for row in rows for r in row.rules), reason
+            return _sorted_rules(r for row in named for r in row.rules), reason
+        survey = self._survey(record, rows)
+        same_result = {name for name in survey.enabled
+                       if self.model.rows[name].result == record["result"]}
+        if same_result:
+            return self._differing_observations(same_result, survey)
+        if survey.failed_guards:
+            return self._wrong_result(record["result"], survey)
+        return self._out_of_order(record, rows, survey)
+
+    def _survey(self, record: dict[str, Any], rows: tuple[Row, ...]) -> CallSurvey:
+        """Which of the call's rows each consistent world enables (the observation left out),
+        the false guards of the rows giving the logged result, and the observed properties
+        that differ from the model's after the steps giving it."""
         without_observation = dict(record)
         without_observation.pop("observed", None)
-        enabled: set[str] = set()
-        failed_guards: set[str] = set()
         observed: dict[str, Any] = record.get("observed", {})
-        # Observed properties that differ from the model's after every matching step, and
-        # after some (the first, if not empty, names what no explanation gets right).
-        differ_everywhere: set[str] | None = None
-        differ_somewhere: set[str] = set()
+        result = record["result"]
         wanted = [row for row in rows if row.result == result]
+        survey = CallSurvey()
         for world, binding in self.candidates:
             for index, _ in self._targets(world, binding, record["message"]):
                 for step, after in self.successors(world):
-                    if self._matches(without_observation, world, step, after, index):
-                        enabled.add(step.row)
-                        if self.model.rows[step.row].result == result and index >= 0:
-                            actual = observe_message(self.config, after.messages[index])
-                            differing = {name for name, value in observed.items()
-                                         if not _observed_matches({name: value}, actual)}
-                            differ_somewhere |= differing
-                            differ_everywhere = (differing if differ_everywhere is None
-                                                 else differ_everywhere & differing)
+                    if not self._matches(without_observation, world, step, after, index):
+                        continue
+                    survey.enabled.add(step.row)
+                    if self.model.rows[step.row].result == result and index >= 0:
+                        actual = observe_message(self.config, after.messages[index])
+                        differing = {name for name, value in observed.items()
+                                     if not _observed_matches({name: value}, actual)}
+                        survey.differ_somewhere |= differing
+                        survey.differ_everywhere = (
+                            differing if survey.differ_everywhere is None
+                            else survey.differ_everywhere & differing)
                 for row in wanted:
-                    failed_guards.update(self._failed_guards(row, world, index, record))
-        same_result = {name for name in enabled if self.model.rows[name].result == result}
-        if same_result:
-            rules = {r for name in same_result for r in self.model.rows[name].rules}
-            named = sorted(differ_everywhere or differ_somewhere)
-            for name in named:
-                rules.update(OBSERVATION_RULES.get(name, ()))
-            return _sorted_rules(rules), ("the call is allowed but the observed "
-                                          f"{', '.join(named)} differ")
-        answered = {r for name in enabled for r in self.model.rows[name].rules}
-        if failed_guards:
-            rules = answered | {r for g in failed_guards for r in GUARD_RULES.get(g, ())}
-            instead = sorted({self.model.rows[name].result for name in enabled})
-            answer = f"; the model answers {' or '.join(instead)}" if instead else ""
-            bound = ("; the configuration's bound on transport setbacks is used up (raise "
-                     "setbacks if the implementation may have more)"
-                     if "setback_available" in failed_guards else "")
-            return _sorted_rules(rules), (f"not allowed with result {result}: "
-                                          f"{', '.join(sorted(failed_guards))} false{answer}"
-                                          f"{bound}")
-        claimed = _fitting_observed_state(wanted or rows, observed.get("state"))
+                    survey.failed_guards.update(self._failed_guards(row, world, index, record))
+        return survey
+
+    def _answered_rules(self, survey: CallSurvey) -> set[str]:
+        """The rules of the rows that answer the call where it was made."""
+        return {r for name in survey.enabled for r in self.model.rows[name].rules}
+
+    def _differing_observations(self, same_result: set[str],
+                                survey: CallSurvey) -> tuple[list[str], str]:
+        """The call and result fit but the observed properties do not: the rules of the rows
+        that fit and of the properties observed (OBSERVATION_RULES). The properties that
+        differ after every fitting step are named, else those that differ after some."""
+        rules = {r for name in same_result for r in self.model.rows[name].rules}
+        named = sorted(survey.differ_everywhere or survey.differ_somewhere)
+        for name in named:
+            rules.update(OBSERVATION_RULES.get(name, ()))
+        return _sorted_rules(rules), ("the call is allowed but the observed "
+                                      f"{', '.join(named)} differ")
+
+    def _wrong_result(self, result: str, survey: CallSurvey) -> tuple[list[str], str]:
+        """The message was in a state where a row giving the logged result starts, but some of
+        that row's guards are false: the rules of those guards (GUARD_RULES), with the rules
+        of the rows that answer this call instead."""
+        rules = self._answered_rules(survey) | {
+            r for g in survey.failed_guards for r in GUARD_RULES.get(g, ())}
+        instead = sorted({self.model.rows[name].result for name in survey.enabled})
+        answer = f"; the model answers {' or '.join(instead)}" if instead else ""
+        bound = ("; the configuration's bound on transport setbacks is used up (raise "
+                 "setbacks if the implementation may have more)"
+                 if "setback_available" in survey.failed_guards else "")
+        return _sorted_rules(rules), (f"not allowed with result {result}: "
+                                      f"{', '.join(sorted(survey.failed_guards))} false{answer}"
+                                      f"{bound}")
+
+    def _out_of_order(self, record: dict[str, Any], rows: tuple[Row, ...],
+                      survey: CallSurvey) -> tuple[list[str], str]:
+        """No consistent state is one the call's rows start from: the rules of the rows giving
+        the logged result (those that could leave the observed state), and of the guards of
+        the silent steps that would have led there but were not enabled."""
+        wanted = [row for row in rows if row.result == record["result"]]
+        observed: dict[str, Any] = record.get("observed", {})
+        claimed = _fitting_observed_state(wanted or list(rows), observed.get("state"))
         sources = sorted({s for row in claimed for s in row.sources})
-        rules = answered | {r for row in claimed for r in row.rules}
+        rules = self._answered_rules(survey) | {r for row in claimed for r in row.rules}
         whose = "message" if rows[0].machine == "message" else "transport"
         reason = f"no consistent model state allows this call here (it needs the {whose} in " \
                  f"{', '.join(sources)}"
@@ -664,13 +463,13 @@ class LogValidator:
             recipients = "".join(RECIPIENT_LETTERS.get(r.outcome, "?") for r in message.recipients)
             parts.append(f"{name}={message.phase}[{recipients}]")
         coupling = "tight" if world.tight else "loose"
-        transports = ("" if all(t == "ready" for t in world.transports)
+        transports = ("" if all(t == INITIAL_TRANSPORT_STATE for t in world.transports)
                       else f" transports={','.join(world.transports)}")
         return f"{coupling}{transports}: " + " ".join(parts)
 
     def _describe_step(self, world: World, binding: Binding, step: Step) -> str:
         row = self.model.rows[step.row]
-        flags, lock = _row_flags(row)
+        flags, lock = logged_arguments(row)
         extra = "".join([f" flags={flags}" if flags != "0" else "",
                          f" lock={lock}" if lock else "",
                          f" {row.ranges_over}={step.arg}" if row.ranges_over else ""])
@@ -706,14 +505,14 @@ def _sorted_rules(rules: Iterable[str]) -> list[str]:
 def validate_records(model: Model, initial: Iterable[World],
                      records: Iterable[tuple[int, dict[str, Any]]], *,
                      all_steps_logged: bool = False,
-                     max_worlds: int = DEFAULT_MAX_WORLDS) -> Verdict:
-    with _collector_paused():
+                     max_worlds: int = DEFAULT_MAX_WORLDS) -> LogVerdict:
+    with collector_paused():
         return _validate_records(model, initial, records, all_steps_logged, max_worlds)
 
 
 def _validate_records(model: Model, initial: Iterable[World],
                       records: Iterable[tuple[int, dict[str, Any]]], all_steps_logged: bool,
-                      max_worlds: int) -> Verdict:
+                      max_worlds: int) -> LogVerdict:
     validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
                              max_worlds=max_worlds)
     count = 0
@@ -724,8 +523,8 @@ def _validate_records(model: Model, initial: Iterable[World],
         except WorldLimit as error:
             raise WorldLimit(f"line {line}: {error}") from None
         if divergence is not None:
-            return Verdict(count, divergence, len(validator.candidates), validator.peak)
-    return Verdict(count, None, len(validator.candidates), validator.peak)
+            return LogVerdict(count, divergence, len(validator.candidates), validator.peak)
+    return LogVerdict(count, None, len(validator.candidates), validator.peak)
 
 
 def initial_worlds_for(model: Model, header: Header, where: str,
@@ -760,7 +559,7 @@ def _is_initial(config: Config, world: World) -> bool:
     try:
         return (("tight" if world.tight is True else "loose" if world.tight is False else None)
                 in config.coupling
-                and world.transports == ("ready",) * config.transports
+                and world.transports == (INITIAL_TRANSPORT_STATE,) * config.transports
                 and world.queue == () and world.setbacks_left == config.setbacks
                 and all(message.profile in allowed for message in world.messages)
                 and world.messages == tuple(new_message(m.profile) for m in world.messages)
@@ -771,104 +570,9 @@ def _is_initial(config: Config, world: World) -> bool:
 
 def validate_log_text(text: str, where: str, config: Config | None = None,
                       variant: str | None = None,
-                      max_worlds: int = DEFAULT_MAX_WORLDS) -> Verdict:
+                      max_worlds: int = DEFAULT_MAX_WORLDS) -> LogVerdict:
     """Parse and validate; the header's configuration is used unless `config` is given."""
     header, records = parse_log(text, where)
     model = Model(config or header.config or Config(), variant)
     return validate_records(model, initial_worlds_for(model, header, where, max_worlds), records,
                             all_steps_logged=header.all_steps_logged, max_worlds=max_worlds)
-
-
-# ---- writing logs -------------------------------------------------------------------------------
-
-
-def message_id(index: int) -> str:
-    return f"msg-{index + 1}"
-
-
-def call_fields(row: Row, seq: int, message: int, arg: int, result: str) -> dict[str, Any]:
-    """The fields of a log record that say which call was made and what it returned
-    (docs/log-format.md): flags and lock as the row selects them, the recipient or transport
-    it ranges over, and the message's log id."""
-    record: dict[str, Any] = {"seq": seq, "actor": row.actor, "event": row.event,
-                              "message": None, "result": result}
-    flags, lock = _row_flags(row)
-    if flags != "0" or row.event == "IXPLogon::EndMessage":
-        record["flags"] = flags
-    if lock is not None:
-        record["lock"] = lock
-    if row.ranges_over == "recipient":
-        record["recipient"] = arg
-    if row.ranges_over == "transport":
-        record["transport"] = arg
-    if row.machine == "message":
-        record["message"] = message_id(message)
-    return record
-
-
-def step_record(model: Model, seq: int, step: Step, before: World, after: World,
-                *, observe_fields: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The log record an implementation would write for one model step (full observation,
-    or only `observe_fields` of it)."""
-    row = model.rows[step.row]
-    record = call_fields(row, seq, step.message, step.arg, row.result)
-    if row.machine == "message":
-        if row.ranges_over != "transport" and before.messages[step.message].transport >= 0:
-            record["transport"] = before.messages[step.message].transport
-        observed = observe_message(model.config, after.messages[step.message])
-        if observe_fields is not None:
-            observed = {k: v for k, v in observed.items() if k in observe_fields}
-        if observed:
-            record["observed"] = observed
-    return record
-
-
-def dump_records(header: dict[str, Any] | None, records: Iterable[dict[str, Any]]) -> str:
-    lines = [] if header is None else [json.dumps({"header": header}, sort_keys=True)]
-    lines += [json.dumps(r, sort_keys=True) for r in records]
-    return "\n".join(lines) + "\n"
-
-
-def path_to_log(model: Model, start: World, steps: list[tuple[Step, World]], *,
-                include_silent: bool = False, with_initial: bool = True,
-                observe_fields: tuple[str, ...] | None = None,
-                source: str | None = None) -> str:
-    """A log of a model path: silent steps left out (unless `include_silent`)."""
-    header: dict[str, Any] = {"config": model.config.to_dict()}
-    if with_initial:
-        header["initial"] = initial_to_json(start)
-    if include_silent:
-        header["all_steps_logged"] = True
-    if source is not None:
-        header["source"] = source
-    return dump_records(header, _records(model, start, steps, include_silent, observe_fields))
-
-
-def _records(model: Model, start: World, steps: list[tuple[Step, World]], include_silent: bool,
-             observe_fields: tuple[str, ...] | None) -> Iterator[dict[str, Any]]:
-    before = start
-    seq = 0
-    for step, after in steps:
-        if include_silent or model.rows[step.row].event not in SILENT_EVENTS:
-            seq += 1
-            yield step_record(model, seq, step, before, after, observe_fields=observe_fields)
-        before = after
-
-
-def case_to_log(case: dict[str, Any]) -> str:
-    """A regression case as a log: its logged steps with the observed state of their message.
-    Refusal steps (calls that must not happen) have no log form and are left out."""
-    model = Model(Config.from_dict(case["config"]), case.get("variant"))
-    start = initial_from_json(case["initial"])
-    steps: list[tuple[Step, World]] = []
-    world = start
-    for entry in case["steps"]:
-        if "refusal" in entry:
-            continue
-        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
-        world = model.apply(world, step)
-        steps.append((step, world))
-    source = f"regression case {case.get('id', '')}"
-    if case.get("variant"):
-        source += f" of variant {case['variant']}"
-    return path_to_log(model, start, steps, source=source)

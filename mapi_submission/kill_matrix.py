@@ -7,7 +7,8 @@ Techniques:
   case replayed on the implementation by the lockstep harness;
 - "hypothesis": the stateful machine choosing among the model's enabled steps;
 - "logs": the calls of each regression case made blindly on the implementation, written as a
-  call log and judged by the call-log validator (harness/validate_log.py).
+  call log and judged by the call-log validator (harness/implementation_logs.py,
+  harness/validate_log.py).
 The reference system is run through the same techniques and must survive all of them.
 
 May import: model, checker, generators, harness, reference.
@@ -24,12 +25,9 @@ from hypothesis import settings
 
 from mapi_submission.generators.generate import regression_suite
 from mapi_submission.harness.adapter import SystemUnderTest
-from mapi_submission.harness.harness import (
-    log_verdict,
-    machine_settings,
-    replay_against,
-    run_machine,
-)
+from mapi_submission.harness.implementation_logs import log_verdict
+from mapi_submission.harness.machine import machine_settings, run_machine
+from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 from mapi_submission.reference import MUTANTS, make_reference

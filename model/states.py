@@ -153,3 +153,5 @@ TRANSPORT_STATES: tuple[State, ...] = (
           "Reported NOTIFY_CRITICAL_ERROR; the spooler makes no calls until it recovers."),
 )
 TRANSPORT_STATE_NAMES: tuple[str, ...] = tuple(s.name for s in TRANSPORT_STATES)
+#: The state a transport session starts in (listed first, as the message states list theirs).
+INITIAL_TRANSPORT_STATE: str = TRANSPORT_STATE_NAMES[0]

@@ -16,13 +16,9 @@ from typing import Any
 
 from mapi_submission.checker.cases import initial_to_json
 from mapi_submission.checker.files import write_atomic
-from mapi_submission.harness.logs import follow, random_run, shortest_counterexample
-from mapi_submission.harness.validate_log import (
-    SILENT_EVENTS,
-    dump_records,
-    path_to_log,
-    step_record,
-)
+from mapi_submission.harness.log_format import dump_records
+from mapi_submission.harness.log_paths import follow, random_run, shortest_logged_counterexample
+from mapi_submission.harness.model_logs import path_to_log, step_record
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
@@ -44,7 +40,7 @@ def sparse_log(model: Model, start: World, steps: list[tuple[Step, World]],
     before = start
     seq = 0
     for step, after in steps:
-        if model.rows[step.row].event not in SILENT_EVENTS:
+        if model.rows[step.row].is_call:
             seq += 10  # gaps are fine: only the order of sequence numbers matters
             record = step_record(model, seq, step, before, after,
                                  observe_fields=observe.get(seq // 10, ()))
@@ -77,7 +73,7 @@ def interleaved_partial() -> str:
     initial world in the header, so every initial world of the configuration is possible."""
     model = Model(Config(messages=2, recipients=1, transports=1, setbacks=0))
     start, steps = random_run(model, seed=11, steps=40)
-    logged = sum(1 for s, _ in steps if model.rows[s.row].event not in SILENT_EVENTS)
+    logged = sum(1 for s, _ in steps if model.rows[s.row].is_call)
     observe: dict[int, tuple[str, ...]] = {
         k: ("state",) for k in range(1, logged + 1) if k % 3 == 0}
     text = sparse_log(model, start, steps, observe, {"config": model.config.to_dict()})
@@ -85,7 +81,7 @@ def interleaved_partial() -> str:
 
 
 def counterexample_log(variant: str, names: dict[str, str]) -> str:
-    example = shortest_counterexample(variant)
+    example = shortest_logged_counterexample(variant)
     assert example is not None, variant
     model = Model(Config(messages=1), variant)
     return renamed(path_to_log(model, example.start, example.steps,

@@ -16,13 +16,9 @@ from typing import Any
 import click
 
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
-from mapi_submission.harness.harness import (
-    export_failure,
-    machine_settings,
-    replay_against,
-    run_machine,
-    setup_for,
-)
+from mapi_submission.harness.machine import export_failure, machine_settings, run_machine
+from mapi_submission.harness.observations import setup_for
+from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.engine import Model
 from mapi_submission.model.world import World
 

@@ -15,13 +15,12 @@ import click
 
 from mapi_submission.checker.cases import CaseError, load_case
 from mapi_submission.checker.files import write_atomic
+from mapi_submission.harness.log_format import LogError, read_log
+from mapi_submission.harness.model_logs import case_to_log
 from mapi_submission.harness.validate_log import (
     DEFAULT_MAX_WORLDS,
-    LogError,
     WorldLimit,
-    case_to_log,
     initial_worlds_for,
-    read_log,
     validate_records,
 )
 from mapi_submission.model.engine import Model, StepNotEnabled

@@ -3,22 +3,22 @@ configurations larger than exhaustive exploration handles, the conform command's
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from mapi_submission.cli import main
-from mapi_submission.harness.adapter import SystemUnderTest
-from mapi_submission.harness.harness import (
-    SHAPES,
-    Lockstep,
-    ModelSystem,
-    run_machine,
-    shadow_world,
-)
+from mapi_submission.harness.adapter import Observation, SystemUnderTest
+from mapi_submission.harness.adapter_calls import CALL_SHAPES
+from mapi_submission.harness.lockstep import Lockstep
+from mapi_submission.harness.machine import run_machine
+from mapi_submission.harness.model_system import ModelSystem
+from mapi_submission.harness.observations import shadow_world
+from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
-from mapi_submission.model.table import TABLE
+from mapi_submission.model.table import TABLE, Kind
 from mapi_submission.properties import PROPERTIES
 from mapi_submission.reference import ReferenceSystem
 from mapi_submission.reference.mutants import LockNotExclusive
@@ -27,12 +27,21 @@ from .conftest import profile_settings
 
 
 def test_every_row_is_a_call_or_part_of_submission() -> None:
-    internal = sorted(row.name for row in TABLE if SHAPES[row.name] is None)
+    internal = sorted(row.name for row in TABLE if CALL_SHAPES[row.name] is None)
+    assert internal == sorted(row.name for row in TABLE if row.kind is Kind.INSIDE_CALL)
     assert internal == sorted(row.name for row in TABLE if row.name.startswith("route-"))
-    used = {shape.method for shape in SHAPES.values() if shape is not None}
+    used = {shape.method for shape in CALL_SHAPES.values() if shape is not None}
     protocol = {name for name in vars(SystemUnderTest)
                 if not name.startswith("_") and callable(getattr(SystemUnderTest, name))}
     assert protocol - {"start", "observe"} == used
+
+
+def test_the_implementation_answers_client_calls_and_the_spooler_lock() -> None:
+    answered = {(row.actor, row.event) for row in TABLE
+                if (shape := CALL_SHAPES[row.name]) is not None and shape.answers}
+    assert {actor for actor, _ in answered} == {Actor.CLIENT, Actor.OTHER_CLIENT, Actor.SPOOLER}
+    assert {event for actor, event in answered if not actor.is_client} == {
+        "IMsgStore::SetLockState"}
 
 
 def test_the_model_passes_its_own_machine_on_a_large_configuration() -> None:
@@ -103,3 +112,26 @@ def test_an_exception_from_the_system_is_a_divergence() -> None:
     assert run.failure is not None
     assert "raised RuntimeError: store connection lost" in run.failure.describe()
     assert run.failure_case is not None
+
+
+class StartsInTheWrongFolder(ReferenceSystem):
+    """Shows every message in a folder the model never puts it in: wrong before any call."""
+
+    def observe(self) -> Observation:
+        seen = super().observe()
+        return dataclasses.replace(seen, messages=tuple(
+            dataclasses.replace(message, folder="nowhere") for message in seen.messages))
+
+
+def test_a_divergence_before_any_call_is_reported_and_written_as_a_case() -> None:
+    config = Config(messages=1, recipients=1, transports=1)
+    model = Model(config)
+    run = run_machine(model, StartsInTheWrongFolder, machine_settings_=profile_settings(5),
+                      label="wrong-folder")
+    assert run.failure is not None and run.failure.at_start
+    described = run.failure.describe()
+    assert described.startswith("at the start, before any call")
+    assert "folder" in described
+    assert run.failure_case is not None
+    assert run.failure_case["id"].startswith("conform-wrong-folder-start-")
+    assert run.failure_case["steps"] == [] and run.failure_case["provenance"]["target"] is None

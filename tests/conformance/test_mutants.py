@@ -12,7 +12,8 @@ from hypothesis import settings
 
 from mapi_submission.checker.cases import load_case, replay_case
 from mapi_submission.cli import main
-from mapi_submission.harness.harness import export_failure, replay_against, run_machine
+from mapi_submission.harness.machine import export_failure, run_machine
+from mapi_submission.harness.replay import replay_against
 from mapi_submission.kill_matrix import (
     MACHINE_CONFIG,
     kill_by_cases,

@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from mapi_submission.harness.adapter import SystemUnderTest
-from mapi_submission.harness.harness import (
-    Lockstep,
-    ModelSystem,
-    log_verdict,
-    replay_against,
-    run_machine,
-)
+from mapi_submission.harness.implementation_logs import log_verdict
+from mapi_submission.harness.lockstep import Lockstep
+from mapi_submission.harness.machine import run_machine
+from mapi_submission.harness.model_system import ModelSystem
+from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.reference import ReferenceSystem, make_reference

@@ -10,13 +10,9 @@ import json
 import pytest
 
 from mapi_submission.checker.check import VIOLATED, check
-from mapi_submission.harness.logs import extend_to_logged
-from mapi_submission.harness.validate_log import (
-    SILENT_EVENTS,
-    case_to_log,
-    path_to_log,
-    validate_log_text,
-)
+from mapi_submission.harness.log_paths import extend_to_logged
+from mapi_submission.harness.model_logs import case_to_log, path_to_log
+from mapi_submission.harness.validate_log import validate_log_text
 from mapi_submission.model import VARIANTS, Config, Model
 from mapi_submission.model.engine import Step
 from mapi_submission.model.world import World
@@ -63,7 +59,7 @@ def test_variant_counterexample_as_a_log_diverges_at_the_right_record(variant: s
         steps = extend_to_logged(model, list(example.steps), example.start)
         leaves = _leaves_specification(example.start, steps)
         logged = [i for i, (step, _) in enumerate(steps)
-                  if model.rows[step.row].event not in SILENT_EVENTS]
+                  if model.rows[step.row].is_call]
         # Line 1 is the header; the record of the first logged step from `leaves` on.
         expected_line = 2 + next(k for k, i in enumerate(logged) if i >= leaves)
         text = path_to_log(model, example.start, steps)

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 
-from mapi_submission.harness.validate_log import (
+from mapi_submission.harness.log_format import (
     ACTORS,
     ALL_EVENTS,
     KNOWN_FLAGS,
@@ -24,7 +24,7 @@ from mapi_submission.harness.validate_log import (
     RECORD_FIELDS,
     REQUIRED_FIELDS,
     SILENT_EVENTS,
-    _row_flags,
+    logged_arguments,
 )
 from mapi_submission.model.states import MESSAGE_STATES, RECIPIENT_STATES
 from mapi_submission.model.table import TABLE
@@ -57,7 +57,7 @@ def test_the_page_lists_every_event_of_the_table_where_it_belongs() -> None:
     silent = _table_rows(_section("Internal steps (not logged)"))
     for row in TABLE:
         rows = silent if row.event in SILENT_EVENTS else logged
-        flags, lock = _row_flags(row)
+        flags, lock = logged_arguments(row)
         found = [r for r in rows if r[0] == row.actor and r[1] == f"`{row.event}`"
                  and set(re.findall(r'"flags": "(\w+)"', r[2])) <= {flags}
                  and (flags == "0" or f'"flags": "{flags}"' in r[2])

@@ -12,17 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from json_trees import json_documents, paths
 
-from mapi_submission.harness.validate_log import (
+from mapi_submission.harness.log_format import (
     ACTORS,
     ALL_EVENTS,
     KNOWN_FLAGS,
     KNOWN_LOCKS,
     LogError,
-    WorldLimit,
     parse_log,
     read_log,
-    validate_log_text,
 )
+from mapi_submission.harness.validate_log import WorldLimit, validate_log_text
 from mapi_submission.model.table import TABLE
 
 from .logs_support import CONFORMING, EXAMPLES, run

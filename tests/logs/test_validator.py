@@ -10,15 +10,10 @@ from typing import Any
 
 import pytest
 
-from mapi_submission.harness.logs import random_run
-from mapi_submission.harness.validate_log import (
-    SILENT_EVENTS,
-    dump_records,
-    parse_log,
-    path_to_log,
-    step_record,
-    validate_log_text,
-)
+from mapi_submission.harness.log_format import SILENT_EVENTS, dump_records, parse_log
+from mapi_submission.harness.log_paths import random_run
+from mapi_submission.harness.model_logs import path_to_log, step_record
+from mapi_submission.harness.validate_log import validate_log_text
 from mapi_submission.model import Config, Model
 from mapi_submission.model.engine import Step
 from mapi_submission.model.observe import OBSERVATION_RULES
@@ -34,7 +29,7 @@ def _run_with_silent_steps(seed: int = 0) -> tuple[Model, World, list[tuple[Step
     model = Model(ONE)
     for attempt in range(seed, seed + 200):
         start, steps = random_run(model, seed=attempt, steps=25)
-        silent = [s for s, _ in steps if model.rows[s.row].event in SILENT_EVENTS]
+        silent = [s for s, _ in steps if not model.rows[s.row].is_call]
         if len(silent) >= 3:
             return model, start, steps
     raise AssertionError("no random run with internal steps")
@@ -157,7 +152,7 @@ def test_every_run_of_the_model_conforms_however_little_its_log_observes(
         records: list[dict[str, Any]] = []
         before = start
         for step, after in steps:
-            if model.rows[step.row].event not in SILENT_EVENTS:
+            if model.rows[step.row].is_call:
                 shown = tuple(f for f in fields if chooser.random() < 0.3)
                 records.append(step_record(model, len(records) + 1, step, before, after,
                                            observe_fields=shown))

@@ -14,9 +14,6 @@ from mapi_submission.cli import main
 from mapi_submission.generators.promela import TranslationMissing, to_promela
 from mapi_submission.generators.promela_translations import (
     GUARD_PROMELA,
-    SENT_BY_TIGHT_PAIR,
-    WAITING_FOR_LOCK,
-    WITH_A_TRANSPORT,
     missing_translations,
     unused_translations,
 )
@@ -24,7 +21,12 @@ from mapi_submission.generators.spin import SpinProblem, parse_pan_output
 from mapi_submission.model import TABLE, VARIANTS, Config
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.guards import GUARDS
-from mapi_submission.model.states import STATE_NAMES
+from mapi_submission.model.states import (
+    SENT_DIRECTLY,
+    STATE_NAMES,
+    WAITING_FOR_LOCK,
+    WITH_A_TRANSPORT,
+)
 from mapi_submission.model.world import (
     World,
     initial_worlds,
@@ -71,8 +73,8 @@ def _in_phase(world: World, message: int, phase: str, **changes: object) -> Worl
 
 
 def test_the_state_sets_the_translations_derive_are_those_the_python_model_tests() -> None:
-    """The sets of message states the translations derive from the table and the state
-    attributes hold exactly the states the Python guard or property they translate tests."""
+    """The state sets of model/states.py that the translations use (computed from state
+    attributes) hold exactly the states the Python guard or property they translate tests."""
     config = Config(messages=2, recipients=1)
     world = initial_worlds(config)[0]
     # message 0 behind message 1 in the queue: FIFO holds it back while 1 waits for the lock
@@ -89,7 +91,7 @@ def test_the_state_sets_the_translations_derive_are_those_the_python_model_tests
     route = PROPERTIES["I-ROUTE"].check
     loose = world._replace(tight=False)
     assert {state for state in STATE_NAMES
-            if route(config, _in_phase(loose, 0, state))} == SENT_BY_TIGHT_PAIR
+            if route(config, _in_phase(loose, 0, state))} == SENT_DIRECTLY
 
 
 def test_export_is_deterministic_and_names_every_row_and_its_rules() -> None:

@@ -1,6 +1,6 @@
-"""Known-bad variants as call logs: the shortest path on which a variant breaks one of the
-properties it is known to break, written as the log an implementation with that bug would
-produce (used by the log-validation examples and tests)."""
+"""Model paths worth writing as call logs (model_logs.py writes them): a known-bad variant's
+shortest counterexample continued to a step a log shows, a seeded random run of any size, and
+a path through given steps. The log-validation examples, tests and benchmark use them."""
 
 from __future__ import annotations
 
@@ -12,43 +12,44 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
 
-from .validate_log import SILENT_EVENTS
-
 
 @dataclass(frozen=True)
-class Counterexample:
+class LoggedCounterexample:
+    """A path on which `variant` breaks `property_id`, ending in a step a log shows."""
+
     variant: str
     property_id: str
     start: World
     steps: list[tuple[Step, World]]
 
 
-def shortest_counterexample(variant: str, config: Config | None = None,
-                            max_states: int = 200_000) -> Counterexample | None:
+def shortest_logged_counterexample(variant: str, config: Config | None = None,
+                                   max_states: int = 200_000) -> LoggedCounterexample | None:
     """The checker's shortest counterexample among the properties the variant is known to
     break, continued to its first logged step so a log shows it."""
     model = Model(config or Config(messages=1), variant)
     example = shortest_known_counterexample(model, max_states=max_states)
     if example is None:
         return None
-    return Counterexample(variant, example.property, example.start,
-                          extend_to_logged(model, list(example.steps), example.start))
+    return LoggedCounterexample(variant, example.property, example.start,
+                                extend_to_logged(model, list(example.steps), example.start))
 
 
 def extend_to_logged(model: Model, steps: list[tuple[Step, World]], start: World,
                      limit: int = 10) -> list[tuple[Step, World]]:
-    """A path ending in silent steps leaves nothing in a log to judge: continue it until the
-    first logged step, preferring the spooler and transports over clients (who may stop)."""
+    """A path ending in silent steps (no MAPI call) leaves nothing in a log to judge: continue
+    it until the first logged step, preferring the spooler and transports over clients (who
+    may stop) and calls over further silent steps."""
     path = list(steps)
-    while path and model.rows[path[-1][0].row].event in SILENT_EVENTS and limit > 0:
+    while path and not model.rows[path[-1][0].row].is_call and limit > 0:
         limit -= 1
         world = path[-1][1] if path else start
         options = [(s, w) for s, w in model.successors(world) if w is not world
                    or model.rows[s.row].is_error]
         if not options:
             break
-        options.sort(key=lambda sw: (model.rows[sw[0].row].actor in ("client", "other client"),
-                                     model.rows[sw[0].row].event in SILENT_EVENTS))
+        options.sort(key=lambda sw: (model.rows[sw[0].row].actor.is_client,
+                                     not model.rows[sw[0].row].is_call))
         path.append(options[0])
     return path
 

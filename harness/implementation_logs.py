@@ -1,0 +1,91 @@
+"""Call logs of an implementation: the calls of a regression case made on an adapter without
+consulting the model, written as the call log (docs/log-format.md) of what the implementation
+answered and showed, and judged by the log validator."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from mapi_submission.checker.cases import initial_from_json, initial_to_json
+from mapi_submission.model.config import Config
+from mapi_submission.model.constants import S_OK
+from mapi_submission.model.engine import Step
+from mapi_submission.model.table import ROWS_BY_NAME
+
+from .adapter import Observation, SystemUnderTest
+from .adapter_calls import (
+    CALL_SHAPES,
+    CALLS_FOLLOWED_BY_ROUTING,
+    AdapterCall,
+    call_for,
+    expected_answer,
+    first_row_of,
+    invoke,
+)
+from .log_format import call_fields, dump_records
+from .observations import normalized, setup_for
+from .validate_log import LogVerdict, validate_log_text
+
+
+def call_record(seq: int, call: AdapterCall, result: str,
+                observation: Observation) -> dict[str, Any]:
+    """The call-log record of one adapter call and what the implementation answered and
+    showed afterwards; no model state goes into it."""
+    row = first_row_of(call)
+    shape = CALL_SHAPES[row.name]
+    assert shape is not None
+    if shape.answers or result != S_OK:
+        logged_result = result
+    else:
+        logged_result = row.result  # a transport's own return code, as the spooler saw it
+    record = call_fields(row, seq, call.message, call.arg, logged_result)
+    if row.machine == "message":
+        seen = normalized(observation).messages[call.message]
+        record["observed"] = {
+            "folder": seen.folder, "message_flags": seen.message_flags,
+            "submit_flags": seen.submit_flags, "in_queue": seen.in_queue,
+            "locked": seen.locked,
+            "recipients": [dataclasses.asdict(r) for r in seen.recipients],
+        }
+        if row.call in CALLS_FOLLOWED_BY_ROUTING:
+            # A log shows SubmitMessage before the store's routing, which the implementation
+            # has already done when it answers: leave out what routing changes (R17, R26).
+            del record["observed"]["in_queue"], record["observed"]["submit_flags"]
+    return record
+
+
+def case_log(case: dict[str, Any], system: SystemUnderTest) -> str:
+    """Make the calls of a regression case on an implementation, without consulting the
+    model, and write what it answered as a call log (refusal steps have no log form and are
+    left out). The calls stop after the first answer that differs from the case's (the
+    implementation went another way, and the rest of the case no longer applies); the
+    validator judges whether that way is allowed."""
+    config = Config.from_dict(case["config"])
+    start = initial_from_json(case["initial"])
+    system.start(setup_for(config, start))
+    records: list[dict[str, Any]] = []
+    for entry in case["steps"]:
+        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
+        call = call_for(step)
+        if call is None:
+            continue
+        if "refusal" in entry:
+            continue  # a call that must not happen has no log form
+        result = invoke(system, call)
+        row = ROWS_BY_NAME[step.row]
+        expected = expected_answer(row)
+        # A step that is no MAPI call has no record, unless it went wrong: the log must show
+        # the answer that made the calls stop.
+        if row.is_call or result != expected:
+            records.append(call_record(len(records) + 1, call, result, system.observe()))
+        if result != expected:
+            break
+    header = {"config": config.to_dict(), "initial": initial_to_json(start),
+              "source": str(case.get("id", ""))}
+    return dump_records(header, records)
+
+
+def log_verdict(case: dict[str, Any], system: SystemUnderTest) -> LogVerdict:
+    text = case_log(case, system)
+    return validate_log_text(text, str(case.get("id", "log")))

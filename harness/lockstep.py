@@ -1,0 +1,175 @@
+"""The lockstep driver: a system under test and the model, started from the same world and
+stepped together, the model being the oracle.
+
+`Lockstep.take(step)` performs one model step on the implementation and accepts the answer
+if it matches some enabled row of the same call (several rows may share a call: AbortSubmit
+may succeed or fail on a queued message, R69), comparing the result code and the whole
+observation; every state and step property of `mapi_submission.properties` is evaluated on
+the implementation's observations (the model's world with every observable field replaced
+by what the implementation shows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mapi_submission.model.constants import S_OK
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.table import ROWS_BY_NAME
+from mapi_submission.model.world import World
+from mapi_submission.properties import state_properties, step_properties
+
+from .adapter import Observation, SystemUnderTest
+from .adapter_calls import (
+    CALL_SHAPES,
+    AdapterCall,
+    acting_row,
+    call_for,
+    expected_answer,
+    finish_inside_call,
+    first_row_of,
+    invoke,
+)
+from .observations import differences, model_observation, normalized, setup_for, shadow_world
+
+
+#: The pseudo-row of a divergence found before any call: the implementation's first
+#: observation already differs from the model's initial world.
+START = "(start)"
+
+
+@dataclass
+class LockstepDivergence:
+    """The implementation answered or showed something no enabled row of the call allows, or
+    broke a property."""
+
+    step_index: int
+    step: Step
+    call: AdapterCall | None
+    expected_result: str
+    actual_result: str
+    differences: list[str]
+    properties: list[str]
+    rules: tuple[str, ...]
+
+    @property
+    def at_start(self) -> bool:
+        return self.step.row == START
+
+    def describe(self) -> str:
+        if self.at_start:
+            return "\n".join(["at the start, before any call: the implementation's initial "
+                              "observation differs from the model's",
+                              *(f"  {d}" for d in self.differences[:12])])
+        row = ROWS_BY_NAME[self.step.row]
+        where = (f"step {self.step_index}: {row.actor} {row.event} ({self.step.row}, message "
+                 f"{self.step.message}, arg {self.step.arg}; rules {', '.join(self.rules)})")
+        lines = [where]
+        if self.expected_result != self.actual_result:
+            lines.append(f"  result: expected {self.expected_result}, got {self.actual_result}")
+        lines += [f"  property {p}" for p in self.properties]
+        lines += [f"  {d}" for d in self.differences[:12]]
+        return "\n".join(lines)
+
+
+class Lockstep:
+    """A system under test and the model, started from the same world, stepped together."""
+
+    def __init__(self, model: Model, system: SystemUnderTest, start: World) -> None:
+        self.model = model
+        self.config = model.config
+        self.system = system
+        self.start = start
+        self.world = start
+        self.steps: list[tuple[Step, World]] = []
+        system.start(setup_for(self.config, start))
+        self.failure: LockstepDivergence | None = None
+        self.shadow = start
+        self._check_initial()
+
+    def _check_initial(self) -> None:
+        actual = normalized(self.system.observe())
+        expected = model_observation(self.config, self.start)
+        if actual != expected:
+            self.failure = LockstepDivergence(0, Step(START, -1, -1), None, S_OK, S_OK,
+                                              differences(expected, actual), [], ())
+
+    def options(self) -> list[Step]:
+        """The steps the harness may take now: every enabled step with an adapter call; none
+        once every message is in a state it never leaves (a legitimate end, not an error)."""
+        if self.model.is_final(self.world):
+            return []
+        return [step for step, _ in self.model.successors(self.world)
+                if CALL_SHAPES[step.row] is not None]
+
+    def take(self, step: Step) -> LockstepDivergence | None:
+        """Perform `step` on the implementation; None when it conforms."""
+        call = call_for(step)
+        if call is None:
+            raise ValueError(f"{step.row} happens inside another call; it is not taken alone")
+        before = self.world
+        result = invoke(self.system, call)
+        actual = normalized(self.system.observe())
+        candidates = [(s, w) for s, w in self.model.successors(before) if call_for(s) == call]
+        candidates.sort(key=lambda sw: sw[0] != step)
+        matched: tuple[Step, list[tuple[Step, World]]] | None = None
+        for candidate, after in candidates:
+            path = [(candidate, after), *finish_inside_call(self.model, after)]
+            final = path[-1][1]
+            if (expected_answer(ROWS_BY_NAME[candidate.row]) == result
+                    and model_observation(self.config, final) == actual):
+                matched = (candidate, path)
+                break
+        chosen, chosen_path = matched if matched else (
+            step, [(step, dict(candidates)[step]),
+                   *finish_inside_call(self.model, dict(candidates)[step])])
+        judged = self._judge(before, chosen_path[-1][1], call, step, result, actual, chosen)
+        self.steps.extend(chosen_path)
+        if matched is None or judged:
+            expected = model_observation(self.config, chosen_path[-1][1])
+            row = ROWS_BY_NAME[step.row]
+            self.failure = LockstepDivergence(
+                len(self.steps) - len(chosen_path), step, call, expected_answer(row), result,
+                differences(expected, actual) if matched is None else [], judged, row.rules)
+            return self.failure
+        self.world = chosen_path[-1][1]
+        return None
+
+    def _judge(self, before: World, after: World, call: AdapterCall, step: Step, result: str,
+               actual: Observation, model_step: Step) -> list[str]:
+        """Every property of the properties module on the implementation's observations. A
+        property the model itself breaks on the same step (a consequence of the reading the
+        run follows, for example I-P1 when resent rows are transmitted again, R75) is not held
+        against the implementation."""
+        shadow = shadow_world(after, actual)
+        if shadow is None:
+            return ["(observation shape differs from the setup)"]
+        acting = acting_row(call, result) or ROWS_BY_NAME[step.row]
+        model_row = ROWS_BY_NAME[model_step.row]
+        found = []
+        for prop in state_properties():
+            problem = prop.check(self.config, shadow)
+            if problem and not prop.check(self.config, after):
+                found.append(f"{prop.id} ({', '.join(prop.rules)}): {problem}")
+        for prop in step_properties():
+            problem = prop.check(self.config, self.shadow, acting, step, shadow)
+            if problem and not prop.check(self.config, before, model_row, model_step, after):
+                found.append(f"{prop.id} ({', '.join(prop.rules)}): {problem}")
+        self.shadow = shadow
+        return found
+
+    def refuse(self, call: AdapterCall, codes: Iterable[str]) -> LockstepDivergence | None:
+        """A call the model refuses with one of `codes`: the implementation must answer one of
+        them and change nothing observable."""
+        result = invoke(self.system, call)
+        actual = normalized(self.system.observe())
+        expected = model_observation(self.config, self.world)
+        allowed = sorted(codes)
+        if result in allowed and actual == expected:
+            return None
+        row = first_row_of(call)
+        self.failure = LockstepDivergence(len(self.steps), Step(row.name, call.message, call.arg),
+                                          call, " or ".join(allowed), result,
+                                          differences(expected, actual), [], row.rules)
+        return self.failure

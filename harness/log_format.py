@@ -1,0 +1,361 @@
+"""The call-log format (docs/log-format.md): which steps a log shows, the fields of a record
+and the values they may hold, reading a log into a header and checked records, and writing
+the fields of a record for a table row.
+
+A log records the steps that are MAPI calls (rows of kind CALL); the other steps (timers, the
+wire, spooler decisions, the store's routing inside SubmitMessage) happen silently between
+records, unless the header says every step is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mapi_submission.checker.cases import initial_from_json
+from mapi_submission.checker.files import read_text
+from mapi_submission.model.actors import Actor
+from mapi_submission.model.config import Config, ConfigError
+from mapi_submission.model.constants import FOLDERS
+from mapi_submission.model.errors import MapiSubmissionError, quoted_field
+from mapi_submission.model.states import RECIPIENT_STATE_NAMES, STATE_NAMES
+from mapi_submission.model.table import TABLE, Row
+from mapi_submission.model.world import SATURATION, World
+
+from .gc_pause import collector_paused
+
+# ---- which steps a log shows ----------------------------------------------------------------
+
+#: Events of the steps no implementation log shows: every row that is not a MAPI call (the
+#: store's routing decisions, the transport putting a recipient on the wire, timers,
+#: spooler-internal bookkeeping).
+SILENT_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE if not row.is_call)
+LOGGED_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE if row.is_call)
+ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
+#: The actors a record may name.
+ACTORS: frozenset[str] = frozenset(actor.value for actor in Actor)
+
+
+def logged_arguments(row: Row) -> tuple[str, str | None]:
+    """The flags and lock state a record of `row` states ("0" and None when the row selects
+    none): the arguments that tell the row's call apart from the other calls of its event."""
+    return row.flags, dict(row.call_arguments).get("lock")
+
+
+#: What a record names of a call: actor, event, flags and lock state.
+RecordCall = tuple[str, str, str, str | None]
+
+
+def record_call(row: Row) -> RecordCall:
+    flags, lock = logged_arguments(row)
+    return row.actor.value, row.event, flags, lock
+
+
+def _rows_by_record_call() -> dict[RecordCall, tuple[Row, ...]]:
+    grouped: dict[RecordCall, list[Row]] = {}
+    for row in TABLE:
+        grouped.setdefault(record_call(row), []).append(row)
+    return {key: tuple(rows) for key, rows in grouped.items()}
+
+
+#: The rows a record can stand for, by what it names of the call (table order). Steps that
+#: are not MAPI calls are here too: a log whose header says every step is logged names them.
+ROWS_BY_RECORD_CALL: dict[RecordCall, tuple[Row, ...]] = _rows_by_record_call()
+KNOWN_FLAGS: frozenset[str] = frozenset({row.flags for row in TABLE} | {"0"})
+#: SetLockState's lock argument (MAPI defines both; the table has rows for MSG_LOCKED only,
+#: so an MSG_UNLOCKED record is well formed and diverges).
+KNOWN_LOCKS: frozenset[str] = frozenset(
+    {lock for row in TABLE if (lock := logged_arguments(row)[1]) is not None} | {"MSG_UNLOCKED"})
+
+
+def _machines_by_call() -> dict[tuple[str, str, str], frozenset[str]]:
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for row in TABLE:
+        found.setdefault((row.actor.value, row.event, row.flags), set()).add(row.machine)
+    return {key: frozenset(machines) for key, machines in found.items()}
+
+
+#: (actor, event, selecting flag) -> the machines ("message", "transport") of its rows: whether
+#: a record of the call names a message or a transport session.
+MACHINES_BY_CALL: dict[tuple[str, str, str], frozenset[str]] = _machines_by_call()
+#: A flag name in a record's flags ("KEEP_OPEN_READWRITE|FORCE_SAVE"): a MAPI constant name.
+FLAG_NAME = re.compile(r"[A-Z][A-Z0-9_]*|0")
+
+# ---- record fields ----------------------------------------------------------------------------
+
+#: Record fields and the types they may hold (checked by hand: jsonschema per record would cost
+#: more than the validation itself on long logs; the JSON Schema states the same).
+RECORD_FIELDS: dict[str, tuple[type, ...]] = {
+    "seq": (int,), "actor": (str,), "event": (str,), "message": (str, type(None)),
+    "flags": (str,), "lock": (str,), "transport": (int,), "recipient": (int,),
+    "result": (str,), "observed": (dict,),
+}
+REQUIRED_FIELDS = ("seq", "actor", "event", "message", "result")
+OBSERVED_FIELDS: dict[str, tuple[type, ...]] = {
+    "state": (str,), "folder": (str,), "message_flags": (int,), "submit_flags": (int,),
+    "in_queue": (bool,), "locked": (bool,), "recipients": (list,),
+}
+RECIPIENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "responsibility": (bool,), "state": (str,), "transmissions": (int,),
+}
+#: The values an observed property can take, where they form a closed set.
+OBSERVED_VALUES: dict[str, frozenset[Any]] = {
+    "state": frozenset(STATE_NAMES), "folder": frozenset(FOLDERS),
+}
+RECIPIENT_VALUES: dict[str, frozenset[Any]] = {
+    "state": frozenset(RECIPIENT_STATE_NAMES),
+    "transmissions": frozenset(range(SATURATION + 1)),
+}
+HEADER_FIELDS = ("config", "initial", "all_steps_logged", "source")
+
+
+class LogError(MapiSubmissionError, ValueError):
+    """The log is malformed: the message names the line and the field."""
+
+
+@dataclass
+class Header:
+    config: Config | None = None
+    initial: World | None = None
+    all_steps_logged: bool = False
+    line: int = 0  # line number of the header, 0 when the log has none
+
+
+# ---- checking a record ------------------------------------------------------------------------
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {int: "integer", str: "string", bool: "boolean", dict: "object", list: "array",
+             type(None): "null"}
+    return " or ".join(names[t] for t in types)
+
+
+def _check_type(value: Any, types: tuple[type, ...], where: str) -> None:
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if not ok:
+        raise LogError(f"{where}: expected {_type_name(types)}, got {json.dumps(value)}")
+
+
+def _check_value(value: Any, allowed: frozenset[Any] | None, where: str) -> None:
+    """A misspelt state or folder must not read as an observation the model contradicts."""
+    if allowed is not None and value not in allowed:
+        raise LogError(f"{where}: unknown value {json.dumps(value)} (expected one of "
+                       f"{', '.join(json.dumps(v) for v in sorted(allowed))})")
+
+
+def check_record(data: Any, where: str) -> dict[str, Any]:
+    """The record, or LogError naming the field that is missing, unknown or of the wrong type
+    (or holds a value no call of the table has)."""
+    if not isinstance(data, dict):
+        raise LogError(f"{where}: expected a JSON object")
+    _check_fields(data, where)
+    _check_call(data, where)
+    observed = data.get("observed", {})
+    _check_observed(observed, where)
+    for number, recipient in enumerate(observed.get("recipients", [])):
+        _check_recipient(recipient, f"{where}: field observed/recipients/{number}")
+    return data
+
+
+def _check_fields(data: dict[str, Any], where: str) -> None:
+    for name in REQUIRED_FIELDS:
+        if name not in data:
+            raise LogError(f"{where}: field {name}: missing")
+    for name, value in data.items():
+        if name not in RECORD_FIELDS:
+            raise LogError(f"{where}: field {quoted_field(name)}: unknown field")
+        _check_type(value, RECORD_FIELDS[name], f"{where}: field {name}")
+
+
+def _check_call(data: dict[str, Any], where: str) -> None:
+    """The call the record names exists, and the record names what the call is about: a
+    message, or a transport session. Normalizes `flags` to the one flag that selects."""
+    if data["event"] not in ALL_EVENTS:
+        raise LogError(f"{where}: field event: unknown event {data['event']!r} (the events are "
+                       "listed in docs/log-format.md)")
+    if data["actor"] not in ACTORS:
+        raise LogError(f"{where}: field actor: unknown actor {data['actor']!r} "
+                       f"(expected one of {', '.join(sorted(ACTORS))})")
+    if "flags" in data:
+        data["flags"] = _selecting_flag(data["flags"], f"{where}: field flags")
+    if "lock" in data and data["lock"] not in KNOWN_LOCKS:
+        raise LogError(f"{where}: field lock: unknown lock state {data['lock']!r} (expected "
+                       f"{', '.join(sorted(KNOWN_LOCKS))})")
+    for name in ("transport", "recipient"):
+        if name in data and data[name] < 0:
+            raise LogError(f"{where}: field {name}: expected a non-negative index")
+    machines = MACHINES_BY_CALL.get((data["actor"], data["event"], data.get("flags", "0")))
+    if machines == frozenset({"message"}) and data["message"] is None:
+        raise LogError(f"{where}: field message: null, but {data['actor']} {data['event']} is "
+                       "about a message (give its id)")
+    if machines == frozenset({"transport"}) and data["message"] is not None:
+        raise LogError(f"{where}: field message: {data['actor']} {data['event']} with these "
+                       "flags is about a transport session, not a message (give null)")
+
+
+def _check_observed(observed: dict[str, Any], where: str) -> None:
+    for name, value in observed.items():
+        at = f"{where}: field observed/{quoted_field(name)}"
+        if name not in OBSERVED_FIELDS:
+            raise LogError(f"{at}: unknown property")
+        _check_type(value, OBSERVED_FIELDS[name], at)
+        _check_value(value, OBSERVED_VALUES.get(name), at)
+
+
+def _check_recipient(recipient: Any, where: str) -> None:
+    if not isinstance(recipient, dict):
+        raise LogError(f"{where}: expected an object")
+    for name, value in recipient.items():
+        at = f"{where}/{quoted_field(name)}"
+        if name not in RECIPIENT_FIELDS:
+            raise LogError(f"{at}: unknown property")
+        _check_type(value, RECIPIENT_FIELDS[name], at)
+        _check_value(value, RECIPIENT_VALUES.get(name), at)
+
+
+def _selecting_flag(flags: str, where: str) -> str:
+    """The one flag of `flags` (names joined by "|") that selects among the table's rows, or
+    "0"; flags the model does not distinguish (KEEP_OPEN_*, MAPI_DEFERRED_ERRORS) are
+    dropped."""
+    names = [name.strip() for name in flags.split("|")]
+    for name in names:
+        if not FLAG_NAME.fullmatch(name):
+            raise LogError(f"{where}: {flags!r} is not a flag name or names joined by '|'")
+    selecting = sorted({name for name in names if name in KNOWN_FLAGS and name != "0"})
+    if len(selecting) > 1:
+        raise LogError(f"{where}: {flags!r} combines {' and '.join(selecting)}, which select "
+                       "different calls")
+    return selecting[0] if selecting else "0"
+
+
+def parse_header(data: dict[str, Any], where: str) -> Header:
+    header = data["header"]
+    if not isinstance(header, dict):
+        raise LogError(f"{where}: field header: expected an object")
+    unknown = set(header) - set(HEADER_FIELDS)
+    if unknown:
+        raise LogError(f"{where}: field header/{quoted_field(sorted(unknown)[0])}: "
+                       "unknown field")
+    result = Header()
+    if "config" in header:
+        try:
+            result.config = Config.from_dict(header["config"], "header/config")
+        except (ConfigError, TypeError) as error:
+            raise LogError(f"{where}: field {error}") from None
+    if "initial" in header:
+        try:
+            result.initial = initial_from_json(header["initial"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise LogError(f"{where}: field header/initial: malformed "
+                           f"({type(error).__name__}: {error})") from None
+    if "all_steps_logged" in header:
+        _check_type(header["all_steps_logged"], (bool,), f"{where}: field header/all_steps_logged")
+        result.all_steps_logged = header["all_steps_logged"]
+    return result
+
+
+# ---- reading a log ------------------------------------------------------------------------------
+
+#: Larger logs are refused before reading: a log is parsed whole (366 MB of memory for the
+#: 33 MB, 100,000-record benchmark log), so this keeps a run under about 12 GB.
+MAX_LOG_BYTES = 1024 * 1024 * 1024
+
+
+def read_log(path: Path) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+    """Header (possibly empty) and (line number, record) pairs; LogError on malformed input."""
+    where = str(path)
+    text = read_text(path, "log", LogError, MAX_LOG_BYTES)
+    return parse_log(text, where)
+
+
+def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+    with collector_paused():
+        return _parse_log(text, where)
+
+
+def _parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+    header = Header()
+    has_header = False
+    records: list[tuple[int, dict[str, Any]]] = []
+    lines = text.split("\n")
+    last_seq: int | None = None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        at = f"{where}: line {number}"
+        data = _json_line(line, at, last=number == len(lines) and not text.endswith("\n"))
+        if isinstance(data, dict) and "header" in data:
+            if records or number != _first_line(lines):
+                raise LogError(f"{at}: field header: a header must be the first line")
+            header = parse_header(data, at)
+            header.line = number
+            has_header = True
+            continue
+        record = check_record(data, at)
+        if last_seq is not None and record["seq"] <= last_seq:
+            raise LogError(f"{at}: field seq: {record['seq']} does not follow {last_seq} "
+                           "(sequence numbers must increase)")
+        last_seq = record["seq"]
+        records.append((number, record))
+    if not records and not has_header:
+        raise LogError(f"{where}: no records (an empty log cannot be judged)")
+    return header, records
+
+
+def _json_line(line: str, at: str, last: bool) -> Any:
+    """The JSON value of one line; `last`: the line is the text's last and has no closing
+    newline, so a decoding error there means the log was cut off while being written."""
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise LogError(f"{at}: malformed JSON: nested too deeply") from None
+    except json.JSONDecodeError as error:
+        if last:
+            raise LogError(f"{at}: truncated record (no closing newline and not valid JSON: "
+                           f"{error.msg})") from None
+        raise LogError(f"{at}: malformed JSON: {error.msg} at column {error.colno}") from None
+    except ValueError as error:  # a number too long to convert
+        raise LogError(f"{at}: malformed JSON: {error}") from None
+
+
+def _first_line(lines: list[str]) -> int:
+    return next(i for i, line in enumerate(lines, start=1) if line.strip())
+
+
+# ---- writing records ----------------------------------------------------------------------------
+
+
+def message_id(index: int) -> str:
+    return f"msg-{index + 1}"
+
+
+def call_fields(row: Row, seq: int, message: int, arg: int, result: str) -> dict[str, Any]:
+    """The fields of a log record that say which call was made and what it returned
+    (docs/log-format.md): flags and lock as the row selects them, the recipient or transport
+    it ranges over, and the message's log id."""
+    record: dict[str, Any] = {"seq": seq, "actor": row.actor.value, "event": row.event,
+                              "message": None, "result": result}
+    flags, lock = logged_arguments(row)
+    # A row that states its flags argument states it even when it is "0": EndMessage's
+    # plain answer is one of the four a transport chooses from (R51).
+    if flags != "0" or "flags" in dict(row.call_arguments):
+        record["flags"] = flags
+    if lock is not None:
+        record["lock"] = lock
+    if row.ranges_over == "recipient":
+        record["recipient"] = arg
+    if row.ranges_over == "transport":
+        record["transport"] = arg
+    if row.machine == "message":
+        record["message"] = message_id(message)
+    return record
+
+
+def dump_records(header: dict[str, Any] | None, records: Iterable[dict[str, Any]]) -> str:
+    lines = [] if header is None else [json.dumps({"header": header}, sort_keys=True)]
+    lines += [json.dumps(r, sort_keys=True) for r in records]
+    return "\n".join(lines) + "\n"
