@@ -198,23 +198,24 @@ def _check_call(data: dict[str, Any], where: str) -> None:
 
 
 def _check_observed(observed: dict[str, Any], where: str) -> None:
-    for name, value in observed.items():
-        at = f"{where}: field observed/{quoted_field(name)}"
-        if name not in OBSERVED_FIELDS:
-            raise LogError(f"{at}: unknown property")
-        _check_type(value, OBSERVED_FIELDS[name], at)
-        _check_value(value, OBSERVED_VALUES.get(name), at)
+    _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, f"{where}: field observed")
 
 
 def _check_recipient(recipient: Any, where: str) -> None:
     if not isinstance(recipient, dict):
         raise LogError(f"{where}: expected an object")
-    for name, value in recipient.items():
+    _check_properties(recipient, RECIPIENT_FIELDS, RECIPIENT_VALUES, where)
+
+
+def _check_properties(properties: dict[str, Any], types: dict[str, tuple[type, ...]],
+                      values: dict[str, frozenset[Any]], where: str) -> None:
+    """Each observed property is known and holds a value of its type and range."""
+    for name, value in properties.items():
         at = f"{where}/{quoted_field(name)}"
-        if name not in RECIPIENT_FIELDS:
+        if name not in types:
             raise LogError(f"{at}: unknown property")
-        _check_type(value, RECIPIENT_FIELDS[name], at)
-        _check_value(value, RECIPIENT_VALUES.get(name), at)
+        _check_type(value, types[name], at)
+        _check_value(value, values.get(name), at)
 
 
 def _selecting_flag(flags: str, where: str) -> str:
