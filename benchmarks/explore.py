@@ -34,8 +34,8 @@ def _peak_mib() -> float:
 
 
 def measure_engine(spec: dict[str, Any]) -> dict[str, Any]:
-    """Explore one configuration with the compact engine (keep_edges=False, as `check` does
-    with --no-liveness)."""
+    """Explore one configuration as `check` does (on the checker's compact worlds), keeping no
+    edges, as `check --no-liveness` does."""
     config = Config.from_dict(spec["config"])
     model = Model(config)
     started = time.perf_counter()

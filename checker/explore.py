@@ -1,9 +1,12 @@
 """Breadth-first exploration of a bounded model over its pure successor function.
 
-States are the model's immutable worlds; with symmetry on, each world is replaced by a
-canonical representative under permutations of message identities (messages are
-interchangeable: nothing in the semantics depends on a message's index except the queue
-order, which is permuted along). Breadth-first order makes every parent path a shortest path.
+States are the model's immutable worlds; with symmetry on, each world is replaced by its
+canonical representative under permutations of message identities (symmetry.py).
+Breadth-first order makes every parent path a shortest path.
+
+The search itself runs on compact worlds (compact.py: tuples of interned ids, cheap to hash,
+with each message's successors cached); a World is built once per new state and for the
+callbacks that ask for one.
 """
 
 from __future__ import annotations
@@ -14,25 +17,15 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from mapi_submission.model.engine import CompactWorld, Model, Step
+from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
 
+from .compact import CompactWorld, CompactWorlds
+from .symmetry import CompactSymmetry, canonical
 
-def canonical(world: World) -> tuple[World, tuple[int, ...]]:
-    """The representative of `world` under message permutation, and the permutation:
-    position i of the representative holds message perm[i] of `world`."""
-    messages = world.messages
-    perm = tuple(sorted(range(len(messages)), key=messages.__getitem__))
-    if all(i == p for i, p in enumerate(perm)):
-        return world, perm
-    new_index = {old: new for new, old in enumerate(perm)}
-    return (
-        world._replace(
-            messages=tuple(messages[i] for i in perm),
-            queue=tuple(new_index[i] for i in world.queue),
-        ),
-        perm,
-    )
+#: What explore calls per transition when the caller asked for edges or transition callbacks:
+#: (source, source world, source compact world, step, concrete successor, target).
+_Record = Callable[[int, World, CompactWorld, Step, CompactWorld, int], None]
 
 
 class LimitReached(Exception):
@@ -105,6 +98,8 @@ class Exploration:
         return graph
 
 
+
+
 def explore(
     model: Model,
     *,
@@ -125,117 +120,140 @@ def explore(
     reduction: `after` is the concrete successor of `world`, in the same message numbering as
     `step` (what step properties need).
     Limits stop cleanly: the result has `stopped` set and holds what was explored.
-
-    The search runs on the model's compact worlds (tuples of interned ids, cheap to hash);
-    worlds are built only for new states and for the callbacks that ask for them.
     """
-    result = Exploration(model, symmetry)
-    states, parent, depth, edges = result.states, result.parent, result.depth, result.edges
-    compact_states: list[CompactWorld] = []
-    index: dict[CompactWorld, int] = {}
-    expand = model.expand
     started = time.monotonic()
-    deadline = started + timeout if timeout else None
-    canonicalise = _CompactSymmetry(model).canonical if symmetry else None
-    pairs = model.config.messages == 2
-    table = model.interned_messages()
-    swapped: dict[int, int] = {}  # context id -> its id with messages 0 and 1 exchanged
-
-    def add(state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
-        node = len(states)
-        world = expand(state)
-        compact_states.append(state)
-        states.append(world)
-        index[state] = node
-        parent.append(link)
-        depth.append(level)
-        if visit is not None:
-            visit(node, world)
-        return node
-
-    for world in model.initial_worlds():
-        if symmetry:
-            world = canonical(world)[0]
-        state = model.compact(world)
-        if state not in index:
-            result.initial.append(add(state, None, 0))
-
-    successors = model.compact_successors
-    transitions = 0
-    cursor = 0
-    while cursor < len(states):
-        if max_states is not None and len(states) >= max_states:
-            result.stopped = f"--max-states {max_states} reached"
-            break
-        if deadline is not None and cursor % 256 == 0 and time.monotonic() > deadline:
-            result.stopped = f"--timeout {timeout:g}s reached"
-            break
-        source = cursor
-        level = depth[source] + 1
-        state = compact_states[source]
-        world = states[source]
-        for step, concrete in successors(state):
-            after = concrete
-            if canonicalise is not None:
-                if pairs:
-                    # inline fast path for two messages: in order, or swap them
-                    first, second = concrete[1], concrete[2]
-                    if first != second and table[second] < table[first]:
-                        swapped_cid = swapped.get(concrete[0])
-                        if swapped_cid is None:
-                            swapped_cid = swapped[concrete[0]] = canonicalise(concrete)[0]
-                        after = (swapped_cid, second, first)
-                else:
-                    after = canonicalise(concrete)
-            target = index.get(after)
-            if target is None:
-                target = add(after, (source, step), level)
-            transitions += 1
-            if keep_edges:
-                edges.append((source, step, target))
-            if on_edge is not None:
-                on_edge(source, step, states[target], target)
-            if on_transition is not None:
-                # error rows lead back to the same world: no need to build it again
-                on_transition(source, world, step,
-                              world if concrete == state else expand(concrete), target)
-        cursor += 1
-        if on_progress is not None and cursor % 4096 == 0:
-            on_progress(len(states), transitions, depth[source])
-    result.expanded = cursor
-    result.transitions = transitions
+    result = Exploration(model, symmetry)
+    search = _Search(result, CompactWorlds(model), visit)
+    search.seed()
+    limits = _Limits(max_states, timeout, started)
+    search.run(limits, _recorder(search, keep_edges, on_edge, on_transition), on_progress)
     result.seconds = time.monotonic() - started
     return result
 
 
-class _CompactSymmetry:
-    """`canonical` on compact worlds: messages sorted by value (the same representative as
-    `canonical(world)`), the queue renumbered along; permutations cached per message-id
-    tuple."""
+class _Limits:
+    """--max-states and --timeout, asked before each state is expanded."""
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.permutations: dict[tuple[int, ...], tuple[int, ...] | None] = {}
-        self.contexts: dict[tuple[int, tuple[int, ...]], int] = {}
+    def __init__(self, max_states: int | None, timeout: float | None, started: float) -> None:
+        self.max_states = max_states
+        self.timeout = timeout
+        self.deadline = started + timeout if timeout else None
 
-    def canonical(self, state: CompactWorld) -> CompactWorld:
-        mids = state[1:]
-        perm = self.permutations.get(mids, _MISSING)
-        if perm is _MISSING:
-            message = self.model.message_of
-            order = tuple(sorted(range(len(mids)), key=lambda i: message(mids[i])))
-            perm = self.permutations[mids] = (
-                None if all(i == p for i, p in enumerate(order)) else order)
-        if perm is None:
-            return state
-        key = (state[0], perm)
-        cid = self.contexts.get(key)
-        if cid is None:
-            tight, transports, queue, setbacks = self.model.context_of(state[0])
-            new_index = {old: new for new, old in enumerate(perm)}
-            cid = self.contexts[key] = self.model.intern_context(
-                (tight, transports, tuple(new_index[i] for i in queue), setbacks))
-        return (cid, *[mids[i] for i in perm])
+    def reached(self, cursor: int, states: int) -> str | None:
+        """Why to stop before expanding state `cursor` of `states` found, or None."""
+        if self.max_states is not None and states >= self.max_states:
+            return f"--max-states {self.max_states} reached"
+        # reading the clock every 256 states is often enough for a limit given in seconds
+        if self.deadline is not None and cursor % 256 == 0 and time.monotonic() > self.deadline:
+            return f"--timeout {self.timeout:g}s reached"
+        return None
 
 
-_MISSING: tuple[int, ...] = (-1,)
+class _Search:
+    """One breadth-first search filling in an Exploration: the compact form of each state
+    found, in node order, and the node id of each."""
+
+    def __init__(self, result: Exploration, worlds: CompactWorlds,
+                 visit: Callable[[int, World], None] | None) -> None:
+        self.result = result
+        self.worlds = worlds
+        self.visit = visit
+        self.compact_states: list[CompactWorld] = []
+        self.index: dict[CompactWorld, int] = {}
+        self.symmetry = CompactSymmetry(worlds) if result.symmetry else None
+
+    def add(self, state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
+        """Number a new state, build its world and tell `visit`."""
+        result = self.result
+        node = len(result.states)
+        world = self.worlds.expand(state)
+        self.compact_states.append(state)
+        result.states.append(world)
+        self.index[state] = node
+        result.parent.append(link)
+        result.depth.append(level)
+        if self.visit is not None:
+            self.visit(node, world)
+        return node
+
+    def seed(self) -> None:
+        """The initial worlds (their representatives, with symmetry) as the first nodes."""
+        for world in self.result.model.initial_worlds():
+            state = self.worlds.compact(canonical(world)[0] if self.result.symmetry else world)
+            if state not in self.index:
+                self.result.initial.append(self.add(state, None, 0))
+
+    def run(self, limits: _Limits, record: _Record | None,
+            on_progress: Callable[[int, int, int], None] | None) -> None:
+        """Expand every state in node order (new states join the end) until none is left or
+        a limit stops the search. This loop runs once per transition: what it needs is bound
+        to locals, and two-message symmetry, the common case, is decided inline."""
+        result = self.result
+        states, depth = result.states, result.depth
+        compact_states, index, add = self.compact_states, self.index, self.add
+        successors = self.worlds.successors
+        by_id = self.worlds.messages  # grows in place as new messages are interned
+        symmetry = self.symmetry
+        canonicalise = symmetry.canonical if symmetry is not None else None
+        pairs = result.model.config.messages == 2
+        swapped: dict[int, int] = {}  # context id -> its id with messages 0 and 1 exchanged
+        transitions = 0
+        cursor = 0
+        while cursor < len(states):
+            stopped = limits.reached(cursor, len(states))
+            if stopped is not None:
+                result.stopped = stopped
+                break
+            source = cursor
+            level = depth[source] + 1
+            state = compact_states[source]
+            world = states[source]
+            for step, concrete in successors(state):
+                after = concrete
+                if canonicalise is not None:
+                    if pairs:
+                        # the representative of two messages is the pair sorted by value:
+                        # the successor as it is, or with its two messages exchanged
+                        first, second = concrete[1], concrete[2]
+                        if first != second and by_id[second] < by_id[first]:
+                            cid = swapped.get(concrete[0])
+                            if cid is None:
+                                cid = swapped[concrete[0]] = canonicalise(concrete)[0]
+                            after = (cid, second, first)
+                    else:
+                        after = canonicalise(concrete)
+                target = index.get(after)
+                if target is None:
+                    target = add(after, (source, step), level)
+                transitions += 1
+                if record is not None:
+                    record(source, world, state, step, concrete, target)
+            cursor += 1
+            if on_progress is not None and cursor % 4096 == 0:
+                on_progress(len(states), transitions, depth[source])
+        result.expanded = cursor
+        result.transitions = transitions
+
+
+def _recorder(search: _Search, keep_edges: bool,
+              on_edge: Callable[[int, Step, World, int], None] | None,
+              on_transition: Callable[[int, World, Step, World, int], None] | None,
+              ) -> _Record | None:
+    """What to do per transition beyond finding its target: keep the edge and call the
+    transition callbacks the caller passed; None when there is nothing to do."""
+    if not keep_edges and on_edge is None and on_transition is None:
+        return None
+    edges, states, expand = search.result.edges, search.result.states, search.worlds.expand
+
+    def record(source: int, world: World, state: CompactWorld, step: Step,
+               concrete: CompactWorld, target: int) -> None:
+        if keep_edges:
+            edges.append((source, step, target))
+        if on_edge is not None:
+            on_edge(source, step, states[target], target)
+        if on_transition is not None:
+            # error rows lead back to the same world: no need to build it again
+            on_transition(source, world, step,
+                          world if concrete == state else expand(concrete), target)
+
+    return record

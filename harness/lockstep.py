@@ -33,7 +33,6 @@ from .adapter_calls import (
 )
 from .observations import differences, model_observation, normalized, setup_for, shadow_world
 
-
 #: The pseudo-row of a divergence found before any call: the implementation's first
 #: observation already differs from the model's initial world.
 START = "(start)"

@@ -21,7 +21,7 @@ from mapi_submission.checker.cases import build_case, write_case
 from mapi_submission.checker.check import (
     CheckResult,
     Counterexample,
-    Verdict,
+    PropertyVerdict,
     case_id,
     check,
     counterexample_to_json,
@@ -123,7 +123,7 @@ def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
                  peak: float) -> dict[str, Any]:
     """The summary as JSON. Everything outside "timing" is deterministic for a given model."""
 
-    def verdict(v: Verdict) -> dict[str, Any]:
+    def verdict(v: PropertyVerdict) -> dict[str, Any]:
         example: Counterexample | None = v.counterexample
         return {
             "id": v.property.id,

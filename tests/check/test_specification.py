@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mapi_submission.checker import check as check_module
+from mapi_submission.checker import liveness
 from mapi_submission.checker.check import HOLDS, SKIPPED, check
+from mapi_submission.checker.compact import CompactWorlds
 from mapi_submission.checker.explore import explore
 from mapi_submission.model import VARIANTS, Config, Model
 from mapi_submission.properties import PROPERTIES
@@ -69,10 +70,11 @@ def test_compact_successors_equal_the_reference_successors() -> None:
     for variant in (None, *sorted(VARIANTS)):
         model = Model(config, variant)
         explored = explore(model, symmetry=True, keep_edges=False, max_states=1500)
+        worlds = CompactWorlds(model)
         for world in explored.states[::2]:
             reference = model.successors(world)
-            fast = [(step, model.expand(after))
-                    for step, after in model.compact_successors(model.compact(world))]
+            fast = [(step, worlds.expand(after))
+                    for step, after in worlds.successors(worlds.compact(world))]
             assert fast == reference
 
 
@@ -89,7 +91,7 @@ def test_stuck_message_is_reported_as_deadlock_and_unreachable_final_state() -> 
 
 
 def test_liveness_product_too_large_is_refused_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(check_module, "PRODUCT_EDGE_LIMIT", 1000)
+    monkeypatch.setattr(liveness, "PRODUCT_EDGE_LIMIT", 1000)
     result = check(Model(Config(messages=2, recipients=1, transports=1)))
     skipped = {v.property.id for v in result.verdicts if v.status == SKIPPED}
     assert skipped == {"L1", "L2", "L3"}

@@ -1,0 +1,214 @@
+"""The explorer's cache: worlds as short tuples of interned ids, and their successors
+computed once per distinct message and context.
+
+A world in compact form is a tuple of small integers: one interned *context* (the
+world-wide fields: coupling, transport states, queue, setbacks left) followed by one interned
+message per message slot. Such a tuple is cheap to hash and to store, and equal messages share
+one id and one object across every world of an exploration.
+
+The successors of one message depend only on that message, the context and the phases of the
+queued messages: each guard and effect reads the world-wide fields and its own message, and
+the one guard that reads others, first_waiting_in_queue, reads only the phases of messages
+queued before it. So the moves of a message slot are computed once per distinct (slot,
+message, context, queued phases) and reused for every world that repeats them. Two things are
+never reused, because the key would not capture them: a transition whose effect touched
+another message (detected when the moves are first computed), and every transition of a model
+whose guards or effects are not the registered ones (KNOWN_FUNCTIONS), whose reads are
+unknown.
+
+`Model.successors(world)` stays the reference semantics: `CompactWorlds.successors` yields the
+same steps in the same order (a test compares them on every variant).
+"""
+
+from __future__ import annotations
+
+from mapi_submission.model.effects import EFFECTS
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.guards import GUARDS
+from mapi_submission.model.variants import VARIANTS
+from mapi_submission.model.world import Message, World
+
+#: A world in compact form: (context id, message id per slot); see the module docstring.
+CompactWorld = tuple[int, ...]
+#: (coupling, transports, queue, setbacks_left): the world-wide fields of a World.
+Context = tuple[bool, tuple[str, ...], tuple[int, ...], int]
+#: The steps of one slot from one (message, context): (step, new message id, new context id);
+#: the message id is -1 for a transport slot, whose steps change no message.
+Moves = list[tuple[Step, int, int]]
+
+#: Guards and effects known to read only what the cache keys on (module docstring).
+KNOWN_FUNCTIONS: frozenset[object] = frozenset(
+    [*GUARDS.values(), *EFFECTS.values()]
+    + [f for v in VARIANTS.values() for f in (*v.guard_overrides.values(),
+                                              *v.effect_overrides.values())]
+)
+
+#: The one registered guard that reads other messages (the phases of those queued before its
+#: message, R14/R39); the cache keys on queued phases only where a row uses it.
+READS_QUEUED_PHASES: frozenset[object] = frozenset([GUARDS["first_waiting_in_queue"]])
+
+#: Marks a slot whose moves cannot be cached (an effect touched another message); compared
+#: by identity.
+_UNCACHEABLE: Moves = []
+
+
+class CompactWorlds:
+    """The compact form of one model's worlds and the successor function on it. One instance
+    serves one exploration; its tables grow as the exploration meets new messages and
+    contexts."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        message_rows = model.message_rows
+        every_row = [compiled for rows in (*message_rows.values(),
+                                           *model.transport_rows.values())
+                     for compiled in rows]
+        self._cacheable = all(function in KNOWN_FUNCTIONS for compiled in every_row
+                              for function in (*compiled.guards, compiled.effect))
+        #: per phase: whether a row from it reads the phases of queued messages
+        self._reads_queue: dict[str, bool] = {
+            phase: any(g in READS_QUEUED_PHASES for compiled in rows for g in compiled.guards)
+            for phase, rows in message_rows.items()
+        }
+        self._messages: list[Message] = []
+        self._message_ids: dict[Message, int] = {}
+        self._phases: list[str] = []  # per message id: its phase
+        self._queue_readers: list[bool] = []  # per message id: its rows read queued phases
+        self._contexts: list[Context] = []
+        self._context_ids: dict[Context, int] = {}
+        #: (slot, message id, context id, queued phases or ()) -> the slot's moves; slot m >= 0
+        #: is message m, slot -1 - t is transport t
+        self._moves: dict[tuple[int, int, int, tuple[str, ...]], Moves] = {}
+        #: one Step object per distinct step, shared by every cached move that takes it
+        self._steps: dict[Step, Step] = {}
+        #: per compact-world length: the slots in `Model.successors` order
+        self._slots: dict[int, tuple[int, ...]] = {}
+
+    # ---- interning ---------------------------------------------------------------------------
+
+    def intern_message(self, message: Message) -> int:
+        mid = self._message_ids.get(message)
+        if mid is None:
+            mid = self._message_ids[message] = len(self._messages)
+            self._messages.append(message)
+            self._phases.append(message.phase)
+            self._queue_readers.append(self._reads_queue.get(message.phase, False))
+        return mid
+
+    def intern_context(self, context: Context) -> int:
+        cid = self._context_ids.get(context)
+        if cid is None:
+            cid = self._context_ids[context] = len(self._contexts)
+            self._contexts.append(context)
+        return cid
+
+    def message_of(self, mid: int) -> Message:
+        """The interned message with id `mid` (equal messages share one id and one object)."""
+        return self._messages[mid]
+
+    @property
+    def messages(self) -> list[Message]:
+        """The interned messages by id; the list grows in place as exploration goes on, so a
+        caller may keep it and index it by the ids of later states."""
+        return self._messages
+
+    def context_of(self, cid: int) -> Context:
+        return self._contexts[cid]
+
+    # ---- conversion --------------------------------------------------------------------------
+
+    def compact(self, world: World) -> CompactWorld:
+        cid = self.intern_context((world.tight, world.transports, world.queue,
+                                   world.setbacks_left))
+        return (cid, *map(self.intern_message, world.messages))
+
+    def expand(self, state: CompactWorld) -> World:
+        tight, transports, queue, setbacks = self._contexts[state[0]]
+        messages = self._messages
+        return World(tight, transports, queue, setbacks, tuple([messages[i] for i in state[1:]]))
+
+    # ---- successors --------------------------------------------------------------------------
+
+    def successors(self, state: CompactWorld) -> list[tuple[Step, CompactWorld]]:
+        """`Model.successors` on compact worlds: the same steps in the same order, each with
+        the compact form of the world it leads to."""
+        if not self._cacheable:
+            return [(step, self.compact(after))
+                    for step, after in self.model.successors(self.expand(state))]
+        cid = state[0]
+        queue = self._contexts[cid][2]
+        phases = self._phases
+        queued = tuple([phases[state[1 + i]] for i in queue]) if queue else ()
+        moves_cache = self._moves
+        readers = self._queue_readers
+        world: World | None = None  # expanded only when some slot misses the cache
+        result: list[tuple[Step, CompactWorld]] = []
+        append = result.append
+        for slot in self._slots_of(state):
+            if slot >= 0:
+                mid = state[1 + slot]
+                key = (slot, mid, cid, queued if readers[mid] else ())
+            else:
+                key = (slot, -1, cid, ())
+            moves = moves_cache.get(key)
+            if moves is None:
+                if world is None:
+                    world = self.expand(state)
+                moves = moves_cache[key] = self._moves_of(world, slot)
+            if moves is _UNCACHEABLE:
+                if world is None:
+                    world = self.expand(state)
+                result += [(step, self.compact(after))
+                           for step, after in self._slot_successors(world, slot)]
+                continue
+            if slot >= 0:
+                head = state[1:1 + slot]
+                tail = state[2 + slot:]
+                for step, mid, ncid in moves:
+                    append((step, (ncid, *head, mid, *tail)))
+            else:
+                rest = state[1:]
+                for step, _, ncid in moves:
+                    append((step, (ncid, *rest)))
+        return result
+
+    def _slots_of(self, state: CompactWorld) -> tuple[int, ...]:
+        """The slots of `state` in `Model.successors` order: the messages, then the
+        transports (slot -1 - t is transport t)."""
+        slots = self._slots.get(len(state))
+        if slots is None:
+            transports = len(self._contexts[state[0]][1])
+            slots = self._slots[len(state)] = (
+                *range(len(state) - 1), *(-1 - t for t in range(transports)))
+        return slots
+
+    def _slot_successors(self, world: World, slot: int) -> list[tuple[Step, World]]:
+        if slot >= 0:
+            return self.model.message_successors(world, slot)
+        return self.model.transport_successors(world, -1 - slot)
+
+    def _moves_of(self, world: World, slot: int) -> Moves:
+        """The slot's steps as moves; _UNCACHEABLE when an effect touched another message
+        (the cache key would not capture that)."""
+        moves: Moves = []
+        before = world.messages
+        for step, after in self._slot_successors(world, slot):
+            others = after.messages
+            if slot >= 0:
+                if others[:slot] != before[:slot] or others[slot + 1:] != before[slot + 1:]:
+                    return _UNCACHEABLE
+                mid = self.intern_message(others[slot])
+            else:
+                if others != before:
+                    return _UNCACHEABLE
+                mid = -1
+            context = (after.tight, after.transports, after.queue, after.setbacks_left)
+            moves.append((self._shared(step), mid, self.intern_context(context)))
+        return moves
+
+    def _shared(self, step: Step) -> Step:
+        """The one Step object equal to `step` (cached moves hold many copies of few steps)."""
+        shared = self._steps.get(step)
+        if shared is None:
+            shared = self._steps[step] = step
+        return shared

@@ -1,0 +1,256 @@
+"""The safety properties (reference section 2.6): state invariants, judged on every reachable
+world, and step invariants, judged on every transition.
+
+Each restates its rules from the world's fields rather than calling the model's guards, so a
+wrong guard cannot make its own property pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mapi_submission.model.actors import Actor
+from mapi_submission.model.config import Config
+from mapi_submission.model.constants import (
+    EX,
+    GONE,
+    MSGFLAG_SUBMIT,
+    MSGFLAG_UNSENT,
+    S_OK,
+    SENT_ITEMS,
+)
+from mapi_submission.model.engine import Step
+from mapi_submission.model.states import (
+    CLIENT_STATES,
+    FINISHED,
+    IN_SUBMISSION,
+    SENT_DIRECTLY,
+    WITH_A_TRANSPORT,
+)
+from mapi_submission.model.table import Row
+from mapi_submission.model.world import Message, World
+
+from .registry import register
+
+
+def _spooler_needed(world: World, message: Message) -> bool:
+    """R17 restated: not tightly coupled, or preprocessing, or a recipient the pair cannot
+    serve (the tight transport registers EX)."""
+    profile = message.profile
+    return (
+        not world.tight
+        or profile.needs_preprocessing
+        or any(kind != EX for kind in profile.address_types)
+    )
+
+
+def _each(world: World, test: Callable[[int, Message], str | None]) -> str | None:
+    for index, message in enumerate(world.messages):
+        problem = test(index, message)
+        if problem:
+            return f"message {index}: {problem}"
+    return None
+
+
+# ---- state invariants ------------------------------------------------------------------------
+
+
+@register("I-ROUTE", "state", ("R17", "R19"),
+          "A message is in the spooler's hands only if R17 requires it, and the tight pair "
+          "sends only messages of a tightly coupled store that need no preprocessing.")
+def route(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        custody = m.in_queue or m.lock_holders > 0
+        if custody and not (m.flags & MSGFLAG_SUBMIT):
+            return f"in the spooler's hands in state {m.phase} without MSGFLAG_SUBMIT"
+        if custody and not _spooler_needed(world, m):
+            return (f"given to the spooler (state {m.phase}, folder {m.folder}) although the "
+                    "tightly coupled pair can send it alone")
+        if m.phase in SENT_DIRECTLY and not (world.tight and not m.profile.needs_preprocessing):
+            return "sent by a tight pair that may not send it"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-EXCL", "state", ("R20",),
+          "A message the tight transport is sending is never queued for or locked by the "
+          "spooler.")
+def exclusive(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.inflight and (m.in_queue or m.lock_holders > 0):
+            return "in flight on the tight transport and in the spooler's hands"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-ONCE", "state", ("R23", "R49", "R58"),
+          "No recipient is transmitted twice within one submission.")
+def once(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        for r, row in enumerate(m.recipients):
+            if row.transmissions > 1:
+                return f"recipient {r} transmitted {row.transmissions} times"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-LOCK1", "state", ("R31", "R81"), "At most one holder of a message's lock.")
+def lock_single(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        return f"{m.lock_holders} lock holders" if m.lock_holders > 1 else None
+
+    return _each(world, test)
+
+
+@register("I-LOCK2", "state", ("R62",),
+          "A locked message is queued and submitted.")
+def lock_queued(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.lock_holders and not (m.in_queue and m.flags & MSGFLAG_SUBMIT):
+            return f"locked in state {m.phase} but not queued and submitted"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-RO", "state", ("R28", "R29"),
+          "A message the client can open for writing is neither queued nor locked.")
+def read_only(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.phase in CLIENT_STATES and (m.in_queue or m.lock_holders):
+            return f"writable in state {m.phase} while queued or locked"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-FLAGS", "state", ("R12", "R13", "R68"),
+          "MSGFLAG_SUBMIT is set exactly while submitted; an unsubmitted message is UNSENT.")
+def flags(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        submitted = bool(m.flags & MSGFLAG_SUBMIT)
+        if m.phase in IN_SUBMISSION and not submitted:
+            return f"state {m.phase} without MSGFLAG_SUBMIT"
+        if m.phase in CLIENT_STATES and (submitted or not m.flags & MSGFLAG_UNSENT):
+            return f"state {m.phase} with flags {m.flags:#x}"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-DONE", "state", ("R27", "R63", "R65"),
+          "A finished message is not submitted, queued, locked or in flight.")
+def done(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.phase in FINISHED and (
+            m.flags & MSGFLAG_SUBMIT or m.in_queue or m.lock_holders or m.inflight
+            or i in world.queue
+        ):
+            return f"finished ({m.phase}) but still submitted, queued, locked or in flight"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-DISP", "state", ("R63",),
+          "A finished message is filed as PR_SENTMAIL_ENTRYID / PR_DELETE_AFTER_SUBMIT say.")
+def disposition(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.phase not in FINISHED:
+            return None
+        wanted = m.profile.disposition
+        if wanted == "move_and_delete":
+            wanted = "delete" if config.conflicts.sentmail_and_delete == "delete" else "move"
+        expected = {"move": SENT_ITEMS, "delete": GONE, "leave": m.profile.folder}[wanted]
+        if m.folder != expected:
+            return f"finished in folder {m.folder}, expected {expected}"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-PREPROC", "state", ("R34",),
+          "No transport sees a message that still needs preprocessing.")
+def preprocessed(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.phase in WITH_A_TRANSPORT and (
+            m.preprocess or (m.profile.needs_preprocessing and not m.preprocessed)
+        ):
+            return "handed to a transport before preprocessing finished"
+        return None
+
+    return _each(world, test)
+
+
+@register("I-P1", "state", ("R50", "R75"),
+          "A resend never transmits to recipients that already received the original.")
+def resend(config: Config, world: World) -> str | None:
+    def test(i: int, m: Message) -> str | None:
+        if m.profile.resend and m.recipients[0].transmissions:
+            return "recipient 0 already received the original but was transmitted again"
+        return None
+
+    return _each(world, test)
+
+
+# ---- step invariants -------------------------------------------------------------------------
+
+
+@register("I-ABORT", "step", ("R41", "R67", "R68"),
+          "AbortSubmit succeeds only on a queued, unlocked message and leaves it an unsent, "
+          "unqueued draft.")
+def abort(config: Config, before: World, row: Row, step: Step, after: World) -> str | None:
+    if row.event != "IMsgStore::AbortSubmit" or row.result != S_OK:
+        return None
+    was, now = before.messages[step.message], after.messages[step.message]
+    if was.lock_holders:
+        return f"message {step.message}: AbortSubmit succeeded while the spooler held the lock"
+    if not was.in_queue:
+        return f"message {step.message}: AbortSubmit succeeded on a message not in the queue"
+    if now.in_queue or now.flags & MSGFLAG_SUBMIT or not now.flags & MSGFLAG_UNSENT:
+        return f"message {step.message}: after AbortSubmit still queued or submitted"
+    return None
+
+
+@register("I-ERRSAVE", "step", ("R48",),
+          "A transport error keeps the recipient progress the transport saved.")
+def error_keeps_saved(config: Config, before: World, row: Row, step: Step,
+                      after: World) -> str | None:
+    if row.event != "IXPLogon::SubmitMessage" or row.result == S_OK:
+        return None
+    was, now = before.messages[step.message], after.messages[step.message]
+    for r, (old, new) in enumerate(zip(was.recipients, now.recipients, strict=True)):
+        if old.resp and not new.resp:
+            return (f"message {step.message}: {row.result} dropped the saved responsibility "
+                    f"of recipient {r}")
+    return None
+
+
+@register("I-RESP", "step", ("R49", "R58"),
+          "PR_RESPONSIBILITY only goes from FALSE to TRUE within a submission.")
+def responsibility(config: Config, before: World, row: Row, step: Step,
+                   after: World) -> str | None:
+    if step.message < 0 or row.event == "IMessage::SubmitMessage" and row.actor == Actor.CLIENT:
+        return None
+    was, now = before.messages[step.message], after.messages[step.message]
+    if was.phase not in IN_SUBMISSION:
+        return None
+    for r, (old, new) in enumerate(zip(was.recipients, now.recipients, strict=True)):
+        if old.resp and not new.resp:
+            return f"message {step.message}: recipient {r} responsibility went TRUE to FALSE"
+    return None
+
+
+#: Store methods that only the spooler may call (R31).
+SPOOLER_ONLY = frozenset({"IMsgStore::SetLockState", "IMsgStore::FinishedMsg",
+                          "IMsgStore::GetOutgoingQueue"})
+
+
+@register("I-ACTOR", "step", ("R31",), "Spooler-only store methods succeed only for the spooler.")
+def actor(config: Config, before: World, row: Row, step: Step, after: World) -> str | None:
+    if row.event in SPOOLER_ONLY and row.result == S_OK and row.actor != Actor.SPOOLER:
+        return f"{row.event} succeeded for {row.actor}"
+    return None
