@@ -10,9 +10,14 @@ from click.testing import CliRunner
 
 from mapi_submission.checker.cases import load_case, replay_case
 from mapi_submission.cli import main
+from mapi_submission.cli.common import build_config
 from mapi_submission.properties import PROPERTIES
 
+from .counts import CONFIGURATIONS, pinned
+
+#: the command-line form of the pinned "1-message-1-recipient" configuration
 SMALL = ["--messages", "1", "--recipients", "1"]
+SMALL_STATES: int = pinned("1-message-1-recipient")["states"]
 
 
 def _run(*args: str) -> Any:
@@ -24,7 +29,7 @@ def test_specification_exits_0_with_a_verdict_per_property() -> None:
     assert result.exit_code == 0, result.output
     for property_id in [*PROPERTIES, "DEADLOCK", "L-FINAL"]:
         assert f" {property_id} " in result.stdout
-    assert "states 1,270" in result.stdout
+    assert f"states {SMALL_STATES:,}" in result.stdout
     assert "every checked property holds" in result.stdout
 
 
@@ -34,7 +39,7 @@ def test_json_summary_shape_and_determinism_without_timing() -> None:
     assert first.exit_code == 0
     data = json.loads(first.stdout)
     assert set(data["timing"]) == {"wall_seconds", "states_per_second", "peak_memory_mib"}
-    assert data["states"] == 1270 and data["result"] == "holds" and data["complete"]
+    assert data["states"] == SMALL_STATES and data["result"] == "holds" and data["complete"]
     ids = [p["id"] for p in data["properties"]]
     assert sorted(ids) == sorted({*PROPERTIES, "DEADLOCK", "L-FINAL"})
     assert all(p["status"] == "holds" and p["rules"] for p in data["properties"])
@@ -84,3 +89,9 @@ def test_bad_options_exit_2_with_one_line() -> None:
         assert result.stdout == ""
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
         assert result.stderr.startswith("mapi-submission: error:"), result.stderr
+
+
+def test_the_small_options_are_the_pinned_configuration() -> None:
+    config, variant, symmetry = CONFIGURATIONS["1-message-1-recipient"]
+    assert build_config(messages=1, recipients=1) == config
+    assert variant is None and symmetry
