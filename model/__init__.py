@@ -1,13 +1,7 @@
-"""The executable model of MAPI outgoing-message submission.
+"""The executable model of MAPI outgoing-message submission: the transition table (data), its
+states, actors, guards and effects, and its two faces (pure successors, `transitions` runtime).
 
-Scope: one message store (tightly coupled with transport 0 or not), the MAPI spooler as a
-single actor, N transports that register EX or SMTP address types, and M messages with R
-recipients each, from composition (IMAPIProp::SaveChanges) through IMessage::SubmitMessage,
-routing (spooler or tight pair, R17/R19/R20), preprocessing, locking, transport calls,
-EndMessage and FinishedMsg, to delivery or non-delivery. Abstracted: time (deferral and
-retry delays are single events), message content, reports as messages, multiple stores,
-sessions without the spooler. Sources: reference `mapi-rules.md` (R1..R83); what is not
-encoded is listed with a reason in `catalogue.py`.
+Scope and abstractions: docs/model.md ("Scope"). Rules not encoded: `catalogue.py`.
 
 May import: nothing of the project (every other part builds on the model).
 """
