@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from .config import Config
 from .constants import ADDRESS_TYPES, EX, MSGFLAG_UNSENT, SMTP
+from .states import INITIAL_STATE
 
 
 class Profile(NamedTuple):
@@ -103,7 +104,7 @@ def profiles(config: Config) -> list[Profile]:
 def new_message(profile: Profile) -> Message:
     """A freshly created message: composed, unsaved, no recipient rows yet (R1, R2)."""
     return Message(
-        phase="draft",
+        phase=INITIAL_STATE,
         folder=profile.folder,
         in_queue=False,
         lock_holders=0,
