@@ -1,6 +1,7 @@
 """The call-log format (docs/log-format.md): which steps a log shows, the fields of a record
-and the values they may hold, reading a log into a header and checked records, and writing
-the fields of a record for a table row.
+and the values they may hold, reading a log (one line at a time, so a log of any length is
+judged in constant memory) into a header and checked records, and writing the fields of a
+record for a table row.
 
 A log records the steps that are MAPI calls (rows of kind CALL); the other steps (timers, the
 wire, spooler decisions, the store's routing inside SubmitMessage) happen silently between
@@ -9,15 +10,17 @@ records, unless the header says every step is logged.
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mapi_submission.checker.cases import initial_from_json
-from mapi_submission.checker.files import read_text
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.constants import FOLDERS
@@ -134,9 +137,12 @@ def _type_name(types: tuple[type, ...]) -> str:
     return " or ".join(names[t] for t in types)
 
 
+def _has_type(value: Any, types: tuple[type, ...]) -> bool:
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+
+
 def _check_type(value: Any, types: tuple[type, ...], where: str) -> None:
-    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-    if not ok:
+    if not _has_type(value, types):
         raise LogError(f"{where}: expected {_type_name(types)}, got {json.dumps(value)}")
 
 
@@ -157,7 +163,9 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
     observed = data.get("observed", {})
     _check_observed(observed, where)
     for number, recipient in enumerate(observed.get("recipients", [])):
-        _check_recipient(recipient, f"{where}: field observed/recipients/{number}")
+        if not (isinstance(recipient, dict)
+                and _properties_fit(recipient, RECIPIENT_FIELDS, RECIPIENT_VALUES)):
+            _check_recipient(recipient, f"{where}: field observed/recipients/{number}")
     return data
 
 
@@ -166,9 +174,11 @@ def _check_fields(data: dict[str, Any], where: str) -> None:
         if name not in data:
             raise LogError(f"{where}: field {name}: missing")
     for name, value in data.items():
-        if name not in RECORD_FIELDS:
+        types = RECORD_FIELDS.get(name)
+        if types is None:
             raise LogError(f"{where}: field {quoted_field(name)}: unknown field")
-        _check_type(value, RECORD_FIELDS[name], f"{where}: field {name}")
+        if not _has_type(value, types):  # the message is built only for a bad field
+            _check_type(value, types, f"{where}: field {name}")
 
 
 def _check_call(data: dict[str, Any], where: str) -> None:
@@ -198,13 +208,28 @@ def _check_call(data: dict[str, Any], where: str) -> None:
 
 
 def _check_observed(observed: dict[str, Any], where: str) -> None:
-    _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, f"{where}: field observed")
+    if not _properties_fit(observed, OBSERVED_FIELDS, OBSERVED_VALUES):
+        _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, f"{where}: field observed")
 
 
 def _check_recipient(recipient: Any, where: str) -> None:
     if not isinstance(recipient, dict):
         raise LogError(f"{where}: expected an object")
     _check_properties(recipient, RECIPIENT_FIELDS, RECIPIENT_VALUES, where)
+
+
+def _properties_fit(properties: dict[str, Any], types: dict[str, tuple[type, ...]],
+                    values: dict[str, frozenset[Any]]) -> bool:
+    """Whether every property is known and of its type and range: the check of every
+    record, so it builds no message (_check_properties names the first that is not)."""
+    for name, value in properties.items():
+        kind = types.get(name)
+        if kind is None or not _has_type(value, kind):
+            return False
+        allowed = values.get(name)
+        if allowed is not None and value not in allowed:
+            return False
+    return True
 
 
 def _check_properties(properties: dict[str, Any], types: dict[str, tuple[type, ...]],
@@ -261,50 +286,76 @@ def parse_header(data: dict[str, Any], where: str) -> Header:
 
 # ---- reading a log ------------------------------------------------------------------------------
 
-#: Larger logs are refused before reading: a log is parsed whole (366 MB of memory for the
-#: 33 MB, 100,000-record benchmark log), so this keeps a run under about 12 GB.
-MAX_LOG_BYTES = 1024 * 1024 * 1024
+#: Larger files are refused before reading. The log is read one line at a time, so memory does
+#: not grow with its length; the bound catches a wrong path (an image, an archive) before
+#: minutes are spent on it: 16 GiB is about 50 million records, hours of judging.
+MAX_LOG_BYTES = 16 * 1024 * 1024 * 1024
+
+#: A checked record with the number of its line in the file (the header counts).
+NumberedRecord = tuple[int, dict[str, Any]]
 
 
-def read_log(path: Path) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
-    """Header (possibly empty) and (line number, record) pairs; LogError on malformed input."""
+@contextmanager
+def open_log(path: Path) -> Iterator[tuple[Header, Iterator[NumberedRecord]]]:
+    """The log's header and an iterator over its checked records, read from the file as they
+    are asked for: a malformed line raises LogError only when the records before it have
+    been taken, so whoever judges record by record reports the first problem in line order."""
     where = str(path)
-    text = read_text(path, "log", LogError, MAX_LOG_BYTES)
-    return parse_log(text, where)
+    with _opened(path, where) as stream:
+        yield read_records(_decoded_lines(stream, where), where)
 
 
-def parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
+def read_log(path: Path) -> tuple[Header, list[NumberedRecord]]:
+    """The whole log in memory (small logs and tests; the command streams with open_log)."""
+    with collector_paused(), open_log(path) as (header, records):
+        return header, list(records)
+
+
+def parse_log(text: str, where: str) -> tuple[Header, list[NumberedRecord]]:
+    """A log given as text, read whole; LogError on malformed input."""
     with collector_paused():
-        return _parse_log(text, where)
+        header, records = read_records(io.StringIO(text, newline="\n"), where)
+        return header, list(records)
 
 
-def _parse_log(text: str, where: str) -> tuple[Header, list[tuple[int, dict[str, Any]]]]:
-    header = Header()
-    has_header = False
-    records: list[tuple[int, dict[str, Any]]] = []
-    lines = text.split("\n")
+def read_records(lines: Iterable[str], where: str
+                 ) -> tuple[Header, Iterator[NumberedRecord]]:
+    """The header (read now: judging needs its configuration) and an iterator over the
+    records that follow it. `lines` keep their newline: a last line without one that is not
+    valid JSON was cut off while being written."""
+    values = _json_values(lines, where)
+    first = next(values, None)
+    if first is None:
+        raise LogError(f"{where}: no records (an empty log cannot be judged)")
+    number, data = first
+    if isinstance(data, dict) and "header" in data:
+        header = parse_header(data, f"{where}: line {number}")
+        header.line = number
+        return header, _checked_records(values, where)
+    return Header(), _checked_records(itertools.chain([first], values), where)
+
+
+def _checked_records(values: Iterator[tuple[int, Any]], where: str
+                     ) -> Iterator[NumberedRecord]:
     last_seq: int | None = None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, data in values:
         at = f"{where}: line {number}"
-        data = _json_line(line, at, last=number == len(lines) and not text.endswith("\n"))
         if isinstance(data, dict) and "header" in data:
-            if records or number != _first_line(lines):
-                raise LogError(f"{at}: field header: a header must be the first line")
-            header = parse_header(data, at)
-            header.line = number
-            has_header = True
-            continue
+            raise LogError(f"{at}: field header: a header must be the first line")
         record = check_record(data, at)
         if last_seq is not None and record["seq"] <= last_seq:
             raise LogError(f"{at}: field seq: {record['seq']} does not follow {last_seq} "
                            "(sequence numbers must increase)")
         last_seq = record["seq"]
-        records.append((number, record))
-    if not records and not has_header:
-        raise LogError(f"{where}: no records (an empty log cannot be judged)")
-    return header, records
+        yield number, record
+
+
+def _json_values(lines: Iterable[str], where: str) -> Iterator[tuple[int, Any]]:
+    """(line number, JSON value) of each line that is not blank."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, _json_line(line, f"{where}: line {number}",
+                                     last=not line.endswith("\n"))
 
 
 def _json_line(line: str, at: str, last: bool) -> Any:
@@ -323,8 +374,38 @@ def _json_line(line: str, at: str, last: bool) -> Any:
         raise LogError(f"{at}: malformed JSON: {error}") from None
 
 
-def _first_line(lines: list[str]) -> int:
-    return next(i for i, line in enumerate(lines, start=1) if line.strip())
+@contextmanager
+def _opened(path: Path, where: str) -> Iterator[BinaryIO]:
+    """The log file opened for reading, every way opening can fail a one-line LogError (as
+    checker/files.read_text words them), the size bound checked first."""
+    try:
+        size = path.stat().st_size
+        if path.is_file() and size > MAX_LOG_BYTES:
+            raise LogError(f"{where}: {size} bytes; log files are limited to {MAX_LOG_BYTES} "
+                           "bytes")
+        stream = path.open("rb")
+    except IsADirectoryError:
+        raise LogError(f"{where}: is a directory, expected a log file") from None
+    except FileNotFoundError:
+        raise LogError(f"{where}: no such file") from None
+    except OSError as failure:
+        raise LogError(f"{where}: cannot read: {failure}") from None
+    with stream:
+        yield stream
+
+
+def _decoded_lines(stream: BinaryIO, where: str) -> Iterator[str]:
+    """The file's lines as text, split at "\\n" only (as the format says) and decoded one at
+    a time, so bytes that are not UTF-8 are reported with their line."""
+    number = 0
+    try:
+        for raw in stream:
+            number += 1
+            yield raw.decode("utf-8")
+    except UnicodeDecodeError as failure:
+        raise LogError(f"{where}: line {number}: cannot read: {failure}") from None
+    except OSError as failure:
+        raise LogError(f"{where}: line {number + 1}: cannot read: {failure}") from None
 
 
 # ---- writing records ----------------------------------------------------------------------------

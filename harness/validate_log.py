@@ -1,11 +1,13 @@
 """Validate an implementation's call log (JSON Lines, docs/log-format.md) against the model.
 
 The validator tracks the SET of model worlds consistent with the log so far. Each world carries
-its own binding of log message ids to model message indexes, because which model message a new
-id stands for is part of the nondeterminism. Before each record the set is closed under silent
-steps (table rows that are not MAPI calls, so a log does not show them); the record then keeps
-the successors that match it: same event, actor, call flags, result, message, argument, and the
-observed properties it states. What a record leaves out is unknown, never assumed.
+its own binding of log message ids to model message slots, because which model message a new
+id stands for is part of the nondeterminism; an id is released when its message is finished
+or gone, so the bound is on messages alive at once (log_bindings.py). Before each record the
+set is closed under silent steps (table rows that are not MAPI calls, so a log does not show
+them); the record then keeps the successors that match it: same event, actor, call flags,
+result, message, argument, and the observed properties it states. What a record leaves out
+is unknown, never assumed.
 
 When no world matches, the verdict explains why, naming the rules broken: the result is wrong
 (a guard of the row giving it is false), or the call fits but the observed properties differ,
@@ -14,8 +16,9 @@ or the call was made out of order (no consistent state is one its rows start fro
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,19 +27,24 @@ from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
-from mapi_submission.model.states import INITIAL_TRANSPORT_STATE
+from mapi_submission.model.states import INITIAL_TRANSPORT_STATE, TERMINAL
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import World, new_message, profiles
 
 from .gc_pause import collector_paused
+from .log_bindings import Binding, IdBinder, unbound
 from .log_format import (
     ROWS_BY_RECORD_CALL,
     Header,
     LogError,
+    NumberedRecord,
+    RecordCall,
     logged_arguments,
-    parse_log,
+    read_records,
     record_call,
 )
+from .message_steps import MessageSteps
+from .progress import ValidationProgress
 
 #: Rows a log does not show (they are not MAPI calls), by the machine they change.
 SILENT_ROWS: frozenset[str] = frozenset(
@@ -51,7 +59,6 @@ RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 #: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
 DEFAULT_MAX_WORLDS = 200_000
 
-Binding = tuple[str | None, ...]  # log id bound to each model message index, None if unbound
 Candidate = tuple[World, Binding]
 
 
@@ -146,15 +153,17 @@ class LogValidator:
         self.config = model.config
         self.all_steps_logged = all_steps_logged
         self.max_worlds = max_worlds
-        unbound: Binding = (None,) * model.config.messages
-        self.candidates: set[Candidate] = {(w, unbound) for w in initial}
+        self.binder = IdBinder(model.config)
+        nobody = unbound(model.config.messages)
+        self.candidates: set[Candidate] = {(w, nobody) for w in initial}
         self.peak = len(self.candidates)
         self._successors: dict[World, list[tuple[Step, World]]] = {}
-        self._message_steps: dict[tuple[World, int], list[tuple[Step, World]]] = {}
-        self._silent: dict[World, list[World]] = {}
+        self._message_steps = MessageSteps(model)
+        self._silent: dict[World, list[tuple[int, World]]] = {}
         # What a record of each row names of the call, looked up for every step of every
         # consistent world: computed once.
         self._record_calls = {name: record_call(row) for name, row in model.rows.items()}
+        self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
 
     def successors(self, world: World) -> list[tuple[Step, World]]:
         found = self._successors.get(world)
@@ -165,23 +174,24 @@ class LogValidator:
             self._successors[world] = found
         return found
 
-    def _steps_for(self, world: World, index: int) -> list[tuple[Step, World]]:
-        """The steps a record about message `index` (-1: a transport session) can match."""
+    def _steps_for(self, world: World, index: int,
+                   rows: Container[str] | None = None) -> list[tuple[Step, World]]:
+        """The steps a record about message `index` (-1: a transport session) can match:
+        those of `rows` when given."""
         if index < 0:
-            return [(s, w) for s, w in self.successors(world) if s.message < 0]
-        key = (world, index)
-        found = self._message_steps.get(key)
-        if found is None:
-            if len(self._message_steps) > 50_000:
-                self._message_steps.clear()
-            found = self.model.message_successors(world, index)
-            self._message_steps[key] = found
-        return found
+            return [(s, w) for s, w in self.successors(world)
+                    if s.message < 0 and (rows is None or s.row in rows)]
+        return self._message_steps.steps(world, index, rows)
 
-    def _silent_successors(self, world: World) -> list[World]:
-        """Worlds one silent step away. Only messages in a state some silent row starts from
-        are asked for their steps: most messages of a long log sit in states without one,
-        and computing their steps (SubmitMessage's effect, for a draft) is the main cost."""
+    def _silent_successors(self, world: World) -> list[tuple[int, World]]:
+        """Worlds one silent step away, with the message slot the step was of (-1: a
+        transport session). Only messages in a state some silent row starts from are asked
+        for their steps: most messages of a long log sit in states without one, and computing
+        their steps (SubmitMessage's effect, for a draft) is the main cost. A world with no
+        such message has no silent step: answered before hashing the world for the cache."""
+        if not SILENT_TRANSPORT_ROWS and not any(
+                message.phase in SILENT_MESSAGE_SOURCES for message in world.messages):
+            return []
         found = self._silent.get(world)
         if found is None:
             if len(self._silent) > 50_000:
@@ -189,10 +199,11 @@ class LogValidator:
             found = []
             for index, message in enumerate(world.messages):
                 if message.phase in SILENT_MESSAGE_SOURCES:
-                    found += [after for step, after in self._steps_for(world, index)
-                              if step.row in SILENT_ROWS and after is not world]
+                    found += [(index, after)
+                              for _, after in self._steps_for(world, index, SILENT_ROWS)
+                              if after is not world]
             if SILENT_TRANSPORT_ROWS:
-                found += [after for step, after in self.successors(world)
+                found += [(-1, after) for step, after in self.successors(world)
                           if step.row in SILENT_TRANSPORT_ROWS and after is not world]
             self._silent[world] = found
         return found
@@ -206,10 +217,13 @@ class LogValidator:
         while frontier:
             next_frontier: list[Candidate] = []
             for world, binding in frontier:
-                for after in self._silent_successors(world):
-                    candidate = (after, binding)
-                    if candidate not in seen:
-                        seen.add(candidate)
+                for index, after in self._silent_successors(world):
+                    candidate = (after, self.binder.after_step(binding, world, after, index))
+                    # One hash per candidate (a world hashes all its messages): add, and see
+                    # whether the set grew.
+                    size = len(seen)
+                    seen.add(candidate)
+                    if len(seen) != size:
                         next_frontier.append(candidate)
             if len(seen) > self.max_worlds:
                 raise WorldLimit(f"more than {self.max_worlds} model worlds are consistent with "
@@ -217,31 +231,11 @@ class LogValidator:
             frontier = next_frontier
         self.peak = max(self.peak, len(seen))
 
-    def _targets(self, world: World, binding: Binding,
-                 message: str | None) -> list[tuple[int, Binding]]:
-        """Model message indexes the log id may stand for, with the binding each implies."""
-        if message is None:
-            return [(-1, binding)]
-        if message in binding:
-            return [(binding.index(message), binding)]
-        targets: list[tuple[int, Binding]] = []
-        seen_values: set[Any] = set()
-        for index, bound in enumerate(binding):
-            if bound is not None:
-                continue
-            # Unbound messages with the same value are interchangeable (the log has said
-            # nothing that tells them apart): bind to the first only. A queued message is
-            # told apart by its queue position, so it is always tried.
-            value = world.messages[index]
-            if index not in world.queue:
-                if value in seen_values:
-                    continue
-                seen_values.add(value)
-            targets.append((index, binding[:index] + (message,) + binding[index + 1:]))
-        return targets
-
     def _matches(self, record: dict[str, Any], world: World, step: Step, after: World,
-                 index: int) -> bool:
+                 index: int, observed_fits: dict[Any, bool] | None = None) -> bool:
+        """Whether the step is the record's call with its result, arguments and observed
+        properties. `observed_fits` memoizes the observation check by the message after the
+        step, for the many worlds of one record that leave its message alike."""
         actor, event, flags, lock = self._record_calls[step.row]
         if event != record["event"] or actor != record["actor"]:
             return False
@@ -264,23 +258,48 @@ class LogValidator:
                 if current >= 0 and current != record["transport"]:
                     return False
         if "observed" in record and row.machine == "message":
-            actual = observe_message(self.config, after.messages[index])
-            if not _observed_matches(record["observed"], actual):
+            message = after.messages[index]
+            fits = None if observed_fits is None else observed_fits.get(message)
+            if fits is None:
+                actual = observe_message(self.config, message)
+                fits = _observed_matches(record["observed"], actual)
+                if observed_fits is not None:
+                    observed_fits[message] = fits
+            if not fits:
                 return False
         return True
+
+    def _rows_giving(self, record: dict[str, Any]) -> frozenset[str]:
+        """The rows of the record's call (actor, event, selecting flag or lock) that give
+        its result: the only steps worth building worlds for."""
+        call = (record["actor"], record["event"], record.get("flags", "0"), record.get("lock"))
+        key = (call, record["result"])
+        rows = self._rows_by_call_and_result.get(key)
+        if rows is None:
+            rows = self._rows_by_call_and_result[key] = frozenset(
+                row.name for row in ROWS_BY_RECORD_CALL.get(call, ())
+                if row.result == record["result"])
+        return rows
+
+    def live_messages(self) -> int:
+        """The most messages alive at once in a consistent world: bound to an id and not
+        finished or deleted (computed when asked: progress reports only)."""
+        return max((sum(1 for index, bound in enumerate(binding.ids)
+                        if bound is not None and world.messages[index].phase not in TERMINAL)
+                    for world, binding in self.candidates), default=0)
 
     def feed(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
         self.close_under_silent_steps()
         message = record["message"]
-        result = record["result"]
+        rows = self._rows_giving(record)
         matched: set[Candidate] = set()
+        after_step = self.binder.after_step
+        observed_fits: dict[Any, bool] = {}
         for world, binding in self.candidates:
-            for index, new_binding in self._targets(world, binding, message):
-                for step, after in self._steps_for(world, index):
-                    if self.model.rows[step.row].result != result:
-                        continue
-                    if self._matches(record, world, step, after, index):
-                        matched.add((after, new_binding))
+            for index, target, new_binding in self.binder.targets(world, binding, message):
+                for step, after in self._steps_for(target, index, rows):
+                    if self._matches(record, target, step, after, index, observed_fits):
+                        matched.add((after, after_step(new_binding, target, after, index)))
         if not matched:
             return self._divergence(line, record)
         self.candidates = matched
@@ -301,11 +320,13 @@ class LogValidator:
                 allowed.add(self._describe_step(world, binding, step))
         rules, reason = self._broken_rules(record)
         message = record["message"]
-        if message is not None and all(message not in b and None not in b
+        if message is not None and all(message not in b.ids and not self.binder.has_room(b)
                                        for _, b in self.candidates):
             reason = (f"message id {_shown(message)} is new but every one of the "
-                      f"configuration's {self.config.messages} model messages is already bound "
-                      "to another id (raise --messages)")
+                      f"configuration's {self.config.messages} model messages is alive (bound "
+                      "to an id, not finished or deleted): the configuration allows "
+                      f"{self.config.messages} message(s) alive at once (raise messages in "
+                      "the header's config, or --messages, up to 10)")
         return LogDivergence(line, record, shown, sorted(allowed), rules, reason)
 
     def _broken_rules(self, record: dict[str, Any]) -> tuple[list[str], str]:
@@ -338,8 +359,8 @@ class LogValidator:
         result = record["result"]
         wanted = [row for row in rows if row.result == result]
         survey = CallSurvey()
-        for world, binding in self.candidates:
-            for index, _ in self._targets(world, binding, record["message"]):
+        for candidate, binding in self.candidates:
+            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
                 for step, after in self.successors(world):
                     if not self._matches(without_observation, world, step, after, index):
                         continue
@@ -414,8 +435,8 @@ class LogValidator:
         one of `states` but were not enabled: row event -> its false guards. They name why the
         implementation could be where the model cannot (R19 for a store routing by folder)."""
         missed: dict[str, set[str]] = {}
-        for world, binding in self.candidates:
-            for index, _ in self._targets(world, binding, record["message"]):
+        for candidate, binding in self.candidates:
+            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
                 if index < 0:
                     continue
                 for compiled in self.model.message_rows.get(world.messages[index].phase, ()):
@@ -458,7 +479,7 @@ class LogValidator:
     def _describe_world(self, world: World, binding: Binding) -> str:
         parts = []
         for index, message in enumerate(world.messages):
-            bound = binding[index]
+            bound = binding.ids[index]
             name = _shown(bound) if bound is not None else f"(unbound #{index})"
             recipients = "".join(RECIPIENT_LETTERS.get(r.outcome, "?") for r in message.recipients)
             parts.append(f"{name}={message.phase}[{recipients}]")
@@ -474,7 +495,7 @@ class LogValidator:
                          f" lock={lock}" if lock else "",
                          f" {row.ranges_over}={step.arg}" if row.ranges_over else ""])
         if row.machine == "message":
-            bound = binding[step.message]
+            bound = binding.ids[step.message]
             target = _shown(bound) if bound is not None else f"(new id as #{step.message})"
         else:
             target = "-"
@@ -502,17 +523,24 @@ def _sorted_rules(rules: Iterable[str]) -> list[str]:
     return sorted(set(rules), key=lambda r: int(r[1:]))
 
 
-def validate_records(model: Model, initial: Iterable[World],
-                     records: Iterable[tuple[int, dict[str, Any]]], *,
-                     all_steps_logged: bool = False,
-                     max_worlds: int = DEFAULT_MAX_WORLDS) -> LogVerdict:
+def validate_records(model: Model, initial: Iterable[World], records: Iterable[NumberedRecord],
+                     *, all_steps_logged: bool = False, max_worlds: int = DEFAULT_MAX_WORLDS,
+                     progress: ValidationProgress | None = None) -> LogVerdict:
+    """Judge the records one at a time, as `records` yields them: the first divergence ends
+    the run, so a malformed line after it is never read (a LogError from `records` before it
+    propagates)."""
     with collector_paused():
-        return _validate_records(model, initial, records, all_steps_logged, max_worlds)
+        try:
+            return _validate_records(model, initial, records, all_steps_logged, max_worlds,
+                                     progress)
+        finally:
+            if progress is not None:
+                progress.close()
 
 
 def _validate_records(model: Model, initial: Iterable[World],
-                      records: Iterable[tuple[int, dict[str, Any]]], all_steps_logged: bool,
-                      max_worlds: int) -> LogVerdict:
+                      records: Iterable[NumberedRecord], all_steps_logged: bool,
+                      max_worlds: int, progress: ValidationProgress | None) -> LogVerdict:
     validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
                              max_worlds=max_worlds)
     count = 0
@@ -524,6 +552,8 @@ def _validate_records(model: Model, initial: Iterable[World],
             raise WorldLimit(f"line {line}: {error}") from None
         if divergence is not None:
             return LogVerdict(count, divergence, len(validator.candidates), validator.peak)
+        if progress is not None and progress.due():
+            progress.report(count, validator.live_messages(), len(validator.candidates))
     return LogVerdict(count, None, len(validator.candidates), validator.peak)
 
 
@@ -571,8 +601,9 @@ def _is_initial(config: Config, world: World) -> bool:
 def validate_log_text(text: str, where: str, config: Config | None = None,
                       variant: str | None = None,
                       max_worlds: int = DEFAULT_MAX_WORLDS) -> LogVerdict:
-    """Parse and validate; the header's configuration is used unless `config` is given."""
-    header, records = parse_log(text, where)
+    """Read and validate, record by record; the header's configuration is used unless
+    `config` is given."""
+    header, records = read_records(io.StringIO(text, newline="\n"), where)
     model = Model(config or header.config or Config(), variant)
     return validate_records(model, initial_worlds_for(model, header, where, max_worlds), records,
                             all_steps_logged=header.all_steps_logged, max_worlds=max_worlds)

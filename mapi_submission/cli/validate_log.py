@@ -8,6 +8,7 @@ events, rule ids), 2 on a malformed log or bad options (one line naming line and
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,12 @@ import click
 
 from mapi_submission.checker.cases import CaseError, load_case
 from mapi_submission.checker.files import write_atomic
-from mapi_submission.harness.log_format import LogError, read_log
+from mapi_submission.harness.log_files import validate_log_file
+from mapi_submission.harness.log_format import LogError
 from mapi_submission.harness.model_logs import case_to_log
-from mapi_submission.harness.validate_log import (
-    DEFAULT_MAX_WORLDS,
-    WorldLimit,
-    initial_worlds_for,
-    validate_records,
-)
-from mapi_submission.model.engine import Model, StepNotEnabled
+from mapi_submission.harness.progress import ValidationProgress
+from mapi_submission.harness.validate_log import DEFAULT_MAX_WORLDS, WorldLimit
+from mapi_submission.model.engine import StepNotEnabled
 
 from .common import (
     Failure,
@@ -58,18 +56,12 @@ def command(log: Path | None, variant: str | None, as_json: bool, max_worlds: in
         return
     if log is None:
         raise UsageProblem("validate-log: give a LOG file, or --from-case CASE -o LOG")
+    config = build_config(**options) if any(options.get(k) for k in _CONFIG_KEYS) else None
+    # Progress goes to stderr: stdout carries the verdict (and --json).
+    progress = ValidationProgress(sys.stderr, str(log))
     try:
-        header, records = read_log(log)
-    except LogError as error:
-        raise UsageProblem(str(error)) from None
-    explicit = any(options.get(k) for k in _CONFIG_KEYS)
-    config = build_config(**options) if explicit else header.config
-    model = Model(config, variant) if config is not None else Model(None, variant)
-    try:
-        verdict = validate_records(model, initial_worlds_for(model, header, str(log), max_worlds),
-                                   records,
-                                   all_steps_logged=header.all_steps_logged,
-                                   max_worlds=max_worlds)
+        verdict = validate_log_file(log, config=config, variant=variant, max_worlds=max_worlds,
+                                    progress=progress)
     except LogError as error:
         raise UsageProblem(str(error)) from None
     except WorldLimit as error:
