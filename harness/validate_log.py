@@ -421,6 +421,13 @@ class LogValidator:
         whose = "message" if rows[0].machine == "message" else "transport"
         reason = f"no consistent model state allows this call here (it needs the {whose} in " \
                  f"{', '.join(sources)}"
+        skipped = self._skipped_calls(set(sources), record)
+        if skipped:
+            rules |= {r for row in skipped for r in row.rules}
+            reason += "; before it the log must show " + ", then ".join(
+                f"{row.actor} {row.event}{_selecting(row)} -> {row.result} "
+                f"({', '.join(row.rules)})" for row in skipped
+            )
         missed = self._missed_silent_steps(set(sources), record)
         if missed:
             rules |= {r for guards in missed.values() for g in guards for r in GUARD_RULES[g]}
@@ -428,6 +435,23 @@ class LogValidator:
                 f"{event} ({', '.join(sorted(guards))} false)"
                 for event, guards in sorted(missed.items()))
         return _sorted_rules(rules), reason + ")"
+
+    def _skipped_calls(self, states: set[str], record: dict[str, Any]) -> list[Row]:
+        """The MAPI calls on the shortest way through the table from where the record's
+        message can be to a state allowing the call, when every such way takes a call the log
+        does not show (the spooler's lock before a transport sends, R38; the preprocessing
+        calls before a transport, R34): the behaviour broken is skipping them."""
+        ways: list[list[Row]] = []
+        for candidate, binding in self.candidates:
+            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
+                if index >= 0:
+                    way = _shortest_way(world.messages[index].phase, states)
+                    if way is not None:
+                        ways.append(way)
+        if not ways or any(not any(row.is_call for row in way) for way in ways):
+            return []
+        shortest = min(ways, key=len)
+        return [row for row in shortest if row.is_call]
 
     def _missed_silent_steps(self, states: set[str], record: dict[str, Any]
                              ) -> dict[str, set[str]]:
@@ -500,6 +524,45 @@ class LogValidator:
         else:
             target = "-"
         return f"{row.actor} {row.event}{extra} on {target} -> {row.result}"
+
+
+def _forward_rows() -> dict[str, tuple[Row, ...]]:
+    by_source: dict[str, list[Row]] = {}
+    for row in TABLE:
+        if row.machine == "message" and row.dest is not None and not row.is_error:
+            for source in row.sources:
+                if source != row.dest:
+                    by_source.setdefault(source, []).append(row)
+    return {source: tuple(rows) for source, rows in by_source.items()}
+
+
+#: Message state -> the rows that move a message out of it (the table's life-cycle graph).
+FORWARD_ROWS: dict[str, tuple[Row, ...]] = _forward_rows()
+
+
+def _shortest_way(start: str, targets: Container[str]) -> list[Row] | None:
+    """The rows of a shortest way through the life-cycle graph from `start` into one of
+    `targets` (guards ignored: which calls the way takes, not whether they were enabled);
+    None when there is none, [] when `start` is one of them."""
+    ways: dict[str, list[Row]] = {start: []}
+    frontier = [start]
+    while frontier:
+        following: list[str] = []
+        for state in frontier:
+            if state in targets:
+                return ways[state]
+            for row in FORWARD_ROWS.get(state, ()):
+                if row.dest is not None and row.dest not in ways:
+                    ways[row.dest] = [*ways[state], row]
+                    following.append(row.dest)
+        frontier = following
+    return None
+
+
+def _selecting(row: Row) -> str:
+    """A row's selecting arguments as a log writes them: `(MSG_LOCKED)`, or nothing."""
+    return f"({', '.join(value for _, value in row.call_arguments)})" if row.call_arguments \
+        else ""
 
 
 def _fitting_observed_state(rows: list[Row], state: Any) -> list[Row]:
