@@ -331,8 +331,9 @@ class LogValidator:
 
     def _broken_rules(self, record: dict[str, Any]) -> tuple[list[str], str]:
         """The rule ids the record breaks, and why, in order of precision: the observation
-        differs (`_differing_observations`), the result is wrong (`_wrong_result`), the call
-        was made out of order (`_out_of_order`); or the model has no such call."""
+        differs (`_differing_observations`), the result is wrong (`_wrong_result`), the result
+        is one no row of the call gives (`_undocumented_result`), the call was made out of
+        order (`_out_of_order`); or the model has no such call."""
         event, actor = record["event"], record["actor"]
         call = (actor, event, record.get("flags", "0"), record.get("lock"))
         rows = ROWS_BY_RECORD_CALL.get(call, ())
@@ -347,6 +348,8 @@ class LogValidator:
             return self._differing_observations(same_result, survey)
         if survey.failed_guards:
             return self._wrong_result(record["result"], survey)
+        if survey.enabled and not any(row.result == record["result"] for row in rows):
+            return self._undocumented_result(record["result"], survey)
         return self._out_of_order(record, rows, survey)
 
     def _survey(self, record: dict[str, Any], rows: tuple[Row, ...]) -> CallSurvey:
@@ -407,6 +410,15 @@ class LogValidator:
         return _sorted_rules(rules), (f"not allowed with result {result}: "
                                       f"{', '.join(sorted(survey.failed_guards))} false{answer}"
                                       f"{bound}")
+
+    def _undocumented_result(self, result: str, survey: CallSurvey) -> tuple[list[str], str]:
+        """The call is allowed where it was made, but no row of it returns the logged result
+        anywhere: the message is where it should be, the answer is one the documents do not
+        give for this call (the rules of the rows that answer it here)."""
+        instead = sorted({self.model.rows[name].result for name in survey.enabled})
+        return (_sorted_rules(self._answered_rules(survey)),
+                f"no row returns {result} for this call here; the model answers "
+                f"{' or '.join(instead)}")
 
     def _out_of_order(self, record: dict[str, Any], rows: tuple[Row, ...],
                       survey: CallSurvey) -> tuple[list[str], str]:

@@ -197,3 +197,33 @@ def test_an_internal_step_may_be_logged_without_logging_them_all() -> None:
     silent = [i for i, line in enumerate(every) if i > 0 and line["event"] in SILENT_EVENTS]
     kept = [line for i, line in enumerate(every) if i not in silent[1:]]
     assert validate_log_text(_text(kept), "log").conforms
+
+
+def test_a_result_no_row_gives_is_named_as_such_not_as_a_missing_state() -> None:
+    # the message is saved, where SubmitMessage is allowed; only its answer is undocumented
+    lines = _records(CONFORMING.read_text())[:3]
+    assert lines[2]["observed"]["state"] == "saved"
+    lines.append({"seq": 3, "actor": "client", "event": "IMessage::SubmitMessage",
+                  "message": lines[2]["message"], "result": "MAPI_E_CALL_FAILED"})
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 4
+    assert verdict.divergence.reason == (
+        "no row returns MAPI_E_CALL_FAILED for this call here; the model answers S_OK")
+    assert "needs the message in" not in verdict.divergence.reason
+    assert "R8" in verdict.divergence.rules
+
+
+def test_an_out_of_order_call_names_the_calls_the_log_skipped() -> None:
+    # a transport sends a message the spooler never locked (R38)
+    lines = _records(CONFORMING.read_text())
+    submit = next(i for i, line in enumerate(lines)
+                  if line.get("event") == "IMessage::SubmitMessage")
+    message = lines[submit]["message"]
+    skipped = {"seq": lines[submit]["seq"] + 1, "actor": "transport",
+               "event": "IXPLogon::SubmitMessage", "message": message, "transport": 0,
+               "result": "S_OK"}
+    verdict = validate_log_text(_text([*lines[:submit + 1], skipped]), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == submit + 2
+    assert ("before it the log must show spooler IMsgStore::SetLockState(MSG_LOCKED) -> S_OK"
+            in verdict.divergence.reason)
+    assert "R38" in verdict.divergence.rules
