@@ -21,7 +21,7 @@ from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.errors import MapiSubmissionError, quoted_field
 from mapi_submission.model.observe import observe
 from mapi_submission.model.states import MESSAGE_STATES
-from mapi_submission.model.table import ROWS_BY_NAME, rows_fingerprint
+from mapi_submission.model.table import ROWS_BY_NAME, Kind, inside_row, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Profile, World, new_message
 
@@ -94,6 +94,10 @@ def step_to_json(model: Model, step: Step, after: World) -> dict[str, Any]:
     }
     if row.call_arguments:
         entry["args"] = dict(row.call_arguments)
+    inside = inside_row(row, after.messages[step.message].phase) if step.message >= 0 else None
+    if inside is not None:
+        entry["inside"] = {"row": inside.name, "event": inside.event,
+                           "rules": list(inside.rules)}
     return entry
 
 
@@ -109,7 +113,8 @@ def build_case(
     seed: int | None = None,
     expect_violation: str | None = None,
 ) -> dict[str, Any]:
-    rules = sorted({r for step, _ in steps for r in ROWS_BY_NAME[step.row].rules},
+    entries = [step_to_json(model, step, after) for step, after in steps]
+    rules = sorted({r for entry in entries for r in _taken_rules(entry)},
                    key=lambda r: int(r[1:]))
     case: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -118,13 +123,14 @@ def build_case(
         "config": model.config.to_dict(),
         "variant": model.variant_name,
         "initial": initial_to_json(start),
-        "steps": [step_to_json(model, step, after) for step, after in steps],
+        "steps": entries,
         "provenance": {
             "criterion": criterion,
             "target": target,
             "rules": rules,
             "seed": seed,
-            "table_hash": rows_fingerprint(step.row for step, _ in steps),
+            "table_hash": rows_fingerprint(name for entry in entries
+                                           for name in _taken_rows(entry)),
             "generator": f"mapi-submission {__version__}",
         },
     }
@@ -137,7 +143,18 @@ def taken_rows_fingerprint(case: dict[str, Any]) -> str:
     """The fingerprint of the table rows the case's steps take (refusal steps included): what
     its provenance records, so a table change touches only the cases that take a changed
     row."""
-    return rows_fingerprint(entry["row"] for entry in case["steps"])
+    return rows_fingerprint(name for entry in case["steps"] for name in _taken_rows(entry))
+
+
+def _taken_rows(entry: dict[str, Any]) -> list[str]:
+    """A case step's row and the row taken inside its call, if any."""
+    inside = entry.get("inside")
+    return [entry["row"]] if inside is None else [entry["row"], inside["row"]]
+
+
+def _taken_rules(entry: dict[str, Any]) -> list[str]:
+    inside = entry.get("inside")
+    return [*entry["rules"], *(inside["rules"] if inside is not None else ())]
 
 
 def dump_case(case: dict[str, Any]) -> str:
@@ -180,6 +197,7 @@ def validate_case(data: Any, where: str) -> None:
             if step[name] != expected:
                 raise CaseError(f"{where}: field steps/{number}/{name}: {step[name]!r} does not "
                                 f"match row {row.name!r} ({expected!r})")
+        _check_inside(step.get("inside"), f"{where}: field steps/{number}/inside")
         for index, message in enumerate(step["expect"]["messages"]):
             if message["state"] not in MESSAGE_STATE_NAMES:
                 raise CaseError(f"{where}: field steps/{number}/expect/messages/{index}/state: "
@@ -189,6 +207,20 @@ def validate_case(data: Any, where: str) -> None:
     except (ConfigError, TypeError) as error:
         raise CaseError(f"{where}: field config: {error}") from None
     _check_consistent(data, config, where)
+
+
+def _check_inside(inside: dict[str, Any] | None, where: str) -> None:
+    """The row a step names as taken inside its call exists, is such a row, and the entry
+    says what it says."""
+    if inside is None:
+        return
+    row = ROWS_BY_NAME.get(inside["row"])
+    if row is None or row.kind is not Kind.INSIDE_CALL:
+        raise CaseError(f"{where}/row: {inside['row']!r} is no row taken inside a call")
+    for name, expected in (("event", row.event), ("rules", list(row.rules))):
+        if inside[name] != expected:
+            raise CaseError(f"{where}/{name}: {inside[name]!r} does not match row "
+                            f"{row.name!r} ({expected!r})")
 
 
 def _check_consistent(data: dict[str, Any], config: Config, where: str) -> None:

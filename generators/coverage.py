@@ -47,7 +47,7 @@ from mapi_submission.model.states import (
     TRANSPORT_STATE_NAMES,
     TRANSPORT_STATES,
 )
-from mapi_submission.model.table import ROWS_BY_NAME, TABLE
+from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Row, inside_row
 from mapi_submission.model.world import World
 
 from .negative import Refusal, negative_universe, refusals_at
@@ -106,6 +106,30 @@ def source_state(world: World, step: Step) -> str:
 
 def transition_label(world: World, step: Step) -> str:
     return f"{step.row}@{source_state(world, step)}"
+
+
+def folded_row(step: Step, after: World) -> Row | None:
+    """The Kind.INSIDE_CALL row a message step took inside its call (the store's routing
+    inside SubmitMessage, R26), or None."""
+    if step.message < 0:
+        return None
+    return inside_row(ROWS_BY_NAME[step.row], after.messages[step.message].phase)
+
+
+def step_labels(world: World, step: Step, after: World) -> list[str]:
+    """The transitions a step takes: its row from its source state, then the row taken
+    inside the same call from the state the row left the message in."""
+    labels = [transition_label(world, step)]
+    inside = folded_row(step, after)
+    if inside is not None:
+        labels.append(f"{inside.name}@{ROWS_BY_NAME[step.row].dest}")
+    return labels
+
+
+def step_row_names(step: Step, after: World) -> list[str]:
+    """The rows a step takes: its own and the one inside its call, if any."""
+    inside = folded_row(step, after)
+    return [step.row] if inside is None else [step.row, inside.name]
 
 
 def machine_of(step: Step) -> tuple[str, int]:
@@ -232,9 +256,9 @@ class TransitionCriterion(Criterion):
 
     def transition(self, source: int, world: World, step: Step, after: World,
                    target: int) -> None:
-        label = transition_label(world, step)
-        if label not in self.witnesses:
-            self.witnesses[label] = Witness(source, (step,))
+        for label in step_labels(world, step, after):
+            if label not in self.witnesses:
+                self.witnesses[label] = Witness(source, (step,))
 
     def universe(self) -> list[str]:
         return sorted(f"{row.name}@{state}" for row in TABLE for state in row.sources)
@@ -247,7 +271,7 @@ class TransitionCriterion(Criterion):
         found: set[str] = set()
         world = start
         for step, after in steps:
-            found.add(transition_label(world, step))
+            found.update(step_labels(world, step, after))
             world = after
         return found
 
@@ -374,8 +398,9 @@ class GuardCriterion(Criterion):
 
     def transition(self, source: int, world: World, step: Step, after: World,
                    target: int) -> None:
-        for name in ROWS_BY_NAME[step.row].guards:
-            self._note(guard_target(step.row, name, True), Witness(source, (step,)))
+        for row in step_row_names(step, after):
+            for name in ROWS_BY_NAME[row].guards:
+                self._note(guard_target(row, name, True), Witness(source, (step,)))
 
     def finish(self, exploration: Exploration) -> Coverage:
         for target, witness in self.any_false.items():
@@ -395,8 +420,8 @@ class GuardCriterion(Criterion):
 
     def covered_by(self, run: Run) -> set[str]:
         _, steps, refusals = run
-        found = {guard_target(step.row, g, True) for step, _ in steps
-                 for g in ROWS_BY_NAME[step.row].guards}
+        found = {guard_target(row, g, True) for step, after in steps
+                 for row in step_row_names(step, after) for g in ROWS_BY_NAME[row].guards}
         found.update(r.target for r in refusals if r.kind == "not_enabled")
         return found
 
@@ -412,7 +437,8 @@ class RuleCriterion(Criterion):
             self._note(rule, Witness(source, (step,)))
 
     def step_rules(self, world: World, step: Step, after: World) -> set[str]:
-        return set(row_rules(step.row)) | observation_rules(self.model.config, world, after)
+        return {rule for row in step_row_names(step, after) for rule in row_rules(row)} | \
+            observation_rules(self.model.config, world, after)
 
     def universe(self) -> list[str]:
         return sorted_rules(encoded_rules())

@@ -2,8 +2,9 @@
 
 The model is emitted from the transition table, not rewritten by hand: one `enabled_<row>`
 macro and one `fire_<row>` inline per row of `model.table.TABLE`, and one `d_step` option
-per row, message and recipient/transport instance in a single `do` loop. The guards,
-effects, variant replacements and properties come translated from
+per row, message and recipient/transport instance in a single `do` loop, except for the rows
+taken inside a call (Kind.INSIDE_CALL: the store's routing decision), which have no option
+of their own. The guards, effects, variant replacements and properties come translated from
 generators/promela_translations.py; `to_promela` refuses to export while one is missing.
 
 Encoding, chosen so SPIN's reachable states correspond one to one to the explorer's worlds
@@ -19,6 +20,14 @@ without symmetry reduction:
   not count them as progress), so they are listed as comments only. No step invariant can
   fail on them: I-ABORT and I-ACTOR judge S_OK rows only, I-ERRSAVE and I-RESP compare the
   recipients before and after, which a self-loop leaves equal;
+- a row taken inside a call (Kind.INSIDE_CALL) happens within the step that led the message
+  into its source state (`Model.successors`): the `fire_<row>` of every row leading into
+  such a state calls `inside_call_<state>(m)` after setting the destination, which fires the
+  enabled inside row (table order) in the same `d_step`, or leaves the message there when
+  none is. A `d_step` takes the first enabled option, so `inside_call_<state>` asserts that
+  at most one is enabled (`INSIDE_CALL_AMBIGUOUS`, a limit of the export rather than a
+  property). The step invariants judge the whole step as the row that led there, as the
+  checker does: that row's assertions come after the inside row, which has none of its own;
 - DEADLOCK (R62) is SPIN's "invalid end state": the loop blocks exactly where no
   world-changing row is enabled, and a final world keeps one always-enabled option;
 - state invariants are assertions of a watcher process that can step only where one is
@@ -47,7 +56,7 @@ from mapi_submission.model.states import (
     TERMINAL,
     TRANSPORT_STATE_NAMES,
 )
-from mapi_submission.model.table import TABLE, Row
+from mapi_submission.model.table import INSIDE_CALL_SOURCES, TABLE, Kind, Row
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import SATURATION, World, initial_worlds
 from mapi_submission.properties import PROPERTIES
@@ -129,6 +138,7 @@ def to_promela(config: Config, variant: str | None = None) -> str:
         _guard_macros(export),
         _effect_inlines(export),
         _row_definitions(export),
+        _inside_calls(config),
         _state_invariants(config),
         _watcher(config),
         _system(export),
@@ -250,6 +260,13 @@ def _property_flags() -> list[str]:
     return [property_flag(pid) for pid in (*STATE_PROPERTY_PROMELA, *STEP_PROPERTY_PROMELA)]
 
 
+#: The scratch flag of the check that at most one row inside a call is enabled (a d_step takes
+#: the first enabled option, so it could not offer the others as separate successors); pan
+#: names it in an error line (`assertion violated !(INSIDE_CALL_AMBIGUOUS)`), a problem of
+#: the export rather than a property.
+AMBIGUOUS = "INSIDE_CALL_AMBIGUOUS"
+
+
 def _scratch(config: Config) -> list[str]:
     flags = _property_flags()
     return [
@@ -264,9 +281,10 @@ def _scratch(config: Config) -> list[str]:
         "SCRATCH i, j;",
         "SCRATCH was_in_submission;",
         "SCRATCH resp_before[RECIPIENTS];",
+        f"SCRATCH {AMBIGUOUS};  /* more than one row inside a call enabled (an export limit) */",
         f"SCRATCH {', '.join(flags)};  /* one per property: pan names the failing one */",
         "inline forget_scratch() {",
-        "    i = 0; j = 0; was_in_submission = 0;",
+        f"    i = 0; j = 0; was_in_submission = 0; {AMBIGUOUS} = 0;",
         "    " + " ".join(f"resp_before[{r}] = 0;" for r in range(config.recipients)),
         _block(textwrap.fill(" ".join(f"{flag} = 0;" for flag in flags), 88), "    "),
         "}",
@@ -337,8 +355,12 @@ def _row_definitions(export: Export) -> list[str]:
         "   effect, the destination and the step invariants judging the row ---- */",
     ]
     for row in TABLE:
-        lines += (_self_loop_comment(row) if export.is_self_loop(row)
-                  else _row_macro_and_inline(row, export.config))
+        if export.is_self_loop(row):
+            lines += _self_loop_comment(row)
+        elif row.kind is Kind.INSIDE_CALL:
+            lines += _inside_row_macro_and_inline(row)
+        else:
+            lines += _row_macro_and_inline(row, export.config)
     lines.append("")
     return lines
 
@@ -359,23 +381,112 @@ def _row_macro_and_inline(row: Row, config: Config) -> list[str]:
     """`enabled_<row>` (source state and guards) and `fire_<row>` (the step invariants
     judging the row around its effect and destination)."""
     ident = _identifier(row.name)
-    variable = "transport_state[a]" if row.machine == "transport" else "msg[m].phase"
-    source = " || ".join(f"{variable} == {s}" for s in row.sources)
-    condition = [f"({source})"] + [f"{g}(m, a)" for g in row.guards]
     checks = [(pid, c) for pid, c in STEP_PROPERTY_PROMELA.items() if c.applies(row)]
     body = [f"/* {pid} */ {text}" for pid, check in checks if (text := check.before(config))]
     body.append(f"{row.effect}(m, a)")
     if row.dest is not None and row.machine == "message":
         body.append(f"msg[m].phase = {row.dest}")
+    body += _inside_call_after(row)
     body += [f"/* {pid} */ {text}" for pid, check in checks if (text := check.after(config))]
     body.append("forget_scratch()")
     return [
         f"{_row_heading(row)} */",
-        f"#define enabled_{ident}(m, a) ({' && '.join(condition)})",
+        _enabled_macro(row),
         f"inline fire_{ident}(m, a) {{",
         _block(";\n".join(body), "    "),
         "}",
     ]
+
+
+def _enabled_macro(row: Row) -> str:
+    variable = "transport_state[a]" if row.machine == "transport" else "msg[m].phase"
+    source = " || ".join(f"{variable} == {s}" for s in row.sources)
+    condition = [f"({source})"] + [f"{g}(m, a)" for g in row.guards]
+    return f"#define enabled_{_identifier(row.name)}(m, a) ({' && '.join(condition)})"
+
+
+def _inside_row_macro_and_inline(row: Row) -> list[str]:
+    """A row taken inside a call: `enabled_<row>` and a `fire_<row>` of effect and
+    destination only, fired by `inside_call_<state>` within the step that led there."""
+    ident = _identifier(row.name)
+    body = [f"{row.effect}(m, a)", f"msg[m].phase = {row.dest}"]
+    states = ", ".join(_inside_call_name(s) for s in _inside_states(row.sources))
+    return [
+        f"{_row_heading(row)}.",
+        f"   Inside the call: taken by {states} in the step that led the message here,",
+        "   whose step invariants judge it; no option of its own. */",
+        _enabled_macro(row),
+        f"inline fire_{ident}(m, a) {{",
+        _block(";\n".join(body), "    "),
+        "}",
+    ]
+
+
+def _inside_states(states: Iterable[str]) -> list[str]:
+    """The states among `states` that are sources of Kind.INSIDE_CALL rows, in state order."""
+    chosen = set(states) & INSIDE_CALL_SOURCES
+    return [state for state in STATE_NAMES if state in chosen]
+
+
+def _inside_call_name(state: str) -> str:
+    return f"inside_call_{state}"
+
+
+def _inside_call_after(row: Row) -> list[str]:
+    """What a message row does after its destination when it may leave the message in a
+    source of Kind.INSIDE_CALL rows (`Model.successors` routes it in the same step)."""
+    if row.machine != "message" or row.kind is Kind.INSIDE_CALL:
+        return []
+    if row.dest is not None:
+        return [f"{_inside_call_name(row.dest)}(m)"] if row.dest in INSIDE_CALL_SOURCES else []
+    states = _inside_states(row.sources)  # no destination: the message stays where it was
+    if not states:
+        return []
+    options = "".join(f":: msg[m].phase == {s} -> {_inside_call_name(s)}(m)\n" for s in states)
+    return [f"if\n{options}:: else -> skip\nfi"]
+
+
+def _inside_calls(config: Config) -> list[str]:
+    """Per source state of Kind.INSIDE_CALL rows, the inline firing the enabled one."""
+    lines = [
+        "/* ---- inside calls (Kind.INSIDE_CALL): what the callee decides before the call "
+        "returns,",
+        "   taken in the same d_step as the row that led the message into the state. A d_step",
+        "   takes the first enabled option, so the choice is asserted to be unique; none "
+        "enabled",
+        "   leaves the message where it is ---- */",
+    ]
+    for state in _inside_states(STATE_NAMES):
+        instances = [(row, a) for row in TABLE
+                     if row.kind is Kind.INSIDE_CALL and state in row.sources
+                     for a in _arguments(row, config)]
+        calls = [f"enabled_{_identifier(row.name)}(m, {a})" for row, a in instances]
+        lines += [
+            f"inline {_inside_call_name(state)}(m) {{",
+            *_sum_lines(f"    {AMBIGUOUS} = ", calls, " > 1;"),
+            f"    assert(!{AMBIGUOUS});",
+            "    if",
+            *(f"    :: {call} -> fire_{_identifier(row.name)}(m, {a})"
+              for call, (row, a) in zip(calls, instances, strict=True)),
+            "    :: else -> skip",
+            "    fi",
+            "}",
+        ]
+    lines.append("")
+    return lines
+
+
+def _sum_lines(start: str, terms: list[str], end: str, width: int = 88) -> list[str]:
+    """`start` + the terms joined by `+` + `end`, wrapped after a `+` (a line ending after
+    a complete expression would end the statement in Promela)."""
+    lines, line = [], start
+    for number, term in enumerate(terms):
+        text = term + (" +" if number < len(terms) - 1 else end)
+        if line.strip() and len(line) + len(text) > width:
+            lines.append(line.rstrip())
+            line = "        "
+        line += text + " "
+    return [*lines, line.rstrip()]
 
 
 def _state_invariants(config: Config) -> list[str]:
@@ -437,11 +548,12 @@ def _system(export: Export) -> list[str]:
 
 
 def _row_options(export: Export) -> list[str]:
-    """One `d_step` option per emitted row and instance (message, recipient or transport)."""
+    """One `d_step` option per emitted row and instance (message, recipient or transport);
+    none for the rows taken inside a call."""
     config = export.config
     options: list[str] = []
     for row in TABLE:
-        if export.is_self_loop(row):
+        if export.is_self_loop(row) or row.kind is Kind.INSIDE_CALL:
             continue
         ident = _identifier(row.name)
         options += [f"    :: d_step {{ enabled_{ident}({m}, {a}) -> fire_{ident}({m}, {a}) }}"
@@ -453,9 +565,13 @@ def _instances(row: Row, config: Config) -> list[tuple[int, int]]:
     """(message, argument) per instance of `row`; -1 where the row has no such index."""
     if row.machine == "transport":
         return [(-1, t) for t in range(config.transports)]
-    arguments = (range(config.recipients) if row.ranges_over == "recipient"
-                 else range(config.transports) if row.ranges_over == "transport" else (-1,))
-    return [(m, a) for m in range(config.messages) for a in arguments]
+    return [(m, a) for m in range(config.messages) for a in _arguments(row, config)]
+
+
+def _arguments(row: Row, config: Config) -> list[int]:
+    """The recipient or transport indices a message row ranges over; [-1] for none."""
+    return list(range(config.recipients) if row.ranges_over == "recipient"
+                else range(config.transports) if row.ranges_over == "transport" else (-1,))
 
 
 # ---- text helpers ---------------------------------------------------------------------------

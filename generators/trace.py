@@ -40,6 +40,8 @@ def case_rules(case: dict[str, Any]) -> set[str]:
             rules.update(entry["rules"])
             continue
         rules |= row_rules(entry["row"])
+        if "inside" in entry:  # the row taken inside the same call (routing, R26)
+            rules |= row_rules(entry["inside"]["row"])
         rules |= _observation_changes(before, entry["expect"])
         before = entry["expect"]
     return rules

@@ -16,7 +16,7 @@ from mapi_submission.checker.explore import Exploration
 from mapi_submission.model.engine import Step
 from mapi_submission.model.world import World
 
-from .coverage import transition_label
+from .coverage import step_labels
 
 
 @dataclass
@@ -45,7 +45,7 @@ def random_walks(exploration: Exploration, goal: set[str], *, seed: int, walks: 
         steps: list[tuple[Step, World]] = []
         while len(steps) < length and out[node]:
             step, target = chooser.choice(out[node])
-            covered.add(transition_label(states[node], step))
+            covered.update(step_labels(states[node], step, states[target]))
             steps.append((step, states[target]))
             node = target
             if goal and goal <= covered:

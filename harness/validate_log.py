@@ -28,7 +28,7 @@ from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
 from mapi_submission.model.states import INITIAL_TRANSPORT_STATE, TERMINAL
-from mapi_submission.model.table import TABLE, Row
+from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Kind, Row
 from mapi_submission.model.world import World, new_message, profiles
 
 from .gc_pause import collector_paused
@@ -389,7 +389,7 @@ class LogValidator:
         """The call and result fit but the observed properties do not: the rules of the rows
         that fit and of the properties observed (OBSERVATION_RULES). The properties that
         differ after every fitting step are named, else those that differ after some."""
-        rules = {r for name in same_result for r in self.model.rows[name].rules}
+        rules = {r for name in same_result for r in _rules_with_inside_call(name)}
         named = sorted(survey.differ_everywhere or survey.differ_somewhere)
         for name in named:
             rules.update(OBSERVATION_RULES.get(name, ()))
@@ -536,6 +536,19 @@ class LogValidator:
         else:
             target = "-"
         return f"{row.actor} {row.event}{extra} on {target} -> {row.result}"
+
+
+def _rules_with_inside_call(row_name: str) -> set[str]:
+    """A row's rules and, when its call also routes the message before it returns (R26),
+    the rules of the routing rows and their guards: what the call did includes the
+    routing, so a wrong routing seen on the call's record breaks those rules."""
+    row = ROWS_BY_NAME[row_name]
+    rules = set(row.rules)
+    for inside in TABLE:
+        if inside.kind is Kind.INSIDE_CALL and row.dest in inside.sources:
+            rules.update(inside.rules)
+            rules.update(r for guard in inside.guards for r in GUARD_RULES.get(guard, ()))
+    return rules
 
 
 def _forward_rows() -> dict[str, tuple[Row, ...]]:

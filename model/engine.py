@@ -25,7 +25,7 @@ from .errors import MapiSubmissionError
 from .guards import GUARDS, Guard
 from .integrity import check_table
 from .states import TERMINAL
-from .table import TABLE, Row
+from .table import INSIDE_CALL_SOURCES, TABLE, Kind, Row
 from .variants import VARIANTS, Variant
 from .world import Message, World, initial_worlds, replace_message
 
@@ -126,12 +126,37 @@ class Model:
     def _message_successors(self, world: World, m: int) -> Iterator[tuple[Step, World]]:
         config = self.config
         for compiled in self.message_rows.get(world.messages[m].phase, ()):
+            if compiled.row.kind is Kind.INSIDE_CALL:
+                continue  # taken inside the step that led to its source state
             for a in compiled.targets:
                 for check in compiled.guards:
                     if not check(config, world, m, a):
                         break
                 else:
-                    yield Step(compiled.row.name, m, a), take_row(config, compiled, world, m, a)
+                    step = Step(compiled.row.name, m, a)
+                    after = take_row(config, compiled, world, m, a)
+                    if after.messages[m].phase in INSIDE_CALL_SOURCES:
+                        for routed in self._inside_call(after, m):
+                            yield step, routed
+                    else:
+                        yield step, after
+
+    def _inside_call(self, world: World, m: int) -> Iterator[World]:
+        """What the callee does synchronously before the call returns (R26: the store queues
+        or hands the message on before SubmitMessage returns): every enabled Kind.INSIDE_CALL
+        row from the message's state (the routing is one decision; none enabled leaves the
+        message where it is)."""
+        config = self.config
+        taken = False
+        for compiled in self.message_rows.get(world.messages[m].phase, ()):
+            if compiled.row.kind is not Kind.INSIDE_CALL:
+                continue
+            for a in compiled.targets:
+                if all(check(config, world, m, a) for check in compiled.guards):
+                    taken = True
+                    yield take_row(config, compiled, world, m, a)
+        if not taken:
+            yield world
 
     def _transport_successors(self, world: World, t: int) -> Iterator[tuple[Step, World]]:
         config = self.config

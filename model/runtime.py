@@ -24,7 +24,7 @@ from .config import Config
 from .engine import CompiledRow, Model, Step, StepNotEnabled, take_row
 from .errors import MapiSubmissionError
 from .states import MESSAGE_STATES, TRANSPORT_STATES
-from .table import CALLS, TABLE, CallKey, Row
+from .table import CALLS, INSIDE_CALL_SOURCES, ROWS_BY_NAME, TABLE, CallKey, Kind, Row
 from .world import Message, World
 
 
@@ -99,6 +99,8 @@ class Submission:
                 dest=row.dest,  # None: an internal transition (the state does not change)
                 conditions=[self._condition(row, i) for i in range(len(row.guards))],
                 before=self._effect(row),
+                # what the callee does before the call returns happens in the same step
+                after=self._finish_inside_call if row.dest in INSIDE_CALL_SOURCES else None,
             )
         for actor, state in zip(actors, initial, strict=True):
             machine.add_model(actor, initial=state)
@@ -124,6 +126,15 @@ class Submission:
                 self.world = take_row(self.config, compiled, self.world, actor.index, arg)
         return apply
 
+    def _finish_inside_call(self, event: EventData) -> None:
+        """Take the Kind.INSIDE_CALL row whose guards hold (the store's routing decision
+        inside SubmitMessage, R26), as `Model.successors` folds it into the same step."""
+        actor = cast(_Actor, event.model)
+        for name in self._message_machine.get_triggers(actor.state):
+            if ROWS_BY_NAME[name].kind is Kind.INSIDE_CALL and actor.may_trigger(name, arg=-1):
+                actor.trigger(name, arg=-1)
+                return
+
     # ---- asking and driving ---------------------------------------------------------------
 
     def enabled(self) -> list[Step]:
@@ -131,6 +142,8 @@ class Submission:
         steps: list[Step] = []
         for actor in self._messages:
             for name in self._message_machine.get_triggers(actor.state):
+                if ROWS_BY_NAME[name].kind is Kind.INSIDE_CALL:
+                    continue  # taken inside the step that led here
                 for arg in self._compiled[name].targets:
                     if actor.may_trigger(name, arg=arg):
                         steps.append(Step(name, actor.index, arg))

@@ -37,7 +37,9 @@ MESSAGE_STATES: tuple[State, ...] = (
           "Committed, not submitted. Also where a successful AbortSubmit leaves a message."),
     State("submitted", "submission", ("R8", "R12", "R17"),
           "Inside IMessage::SubmitMessage: saved and marked (MSGFLAG_SUBMIT, all "
-          "PR_RESPONSIBILITY FALSE); the store has not yet routed it."),
+          "PR_RESPONSIBILITY FALSE); the store has not yet routed it. A message never rests "
+          "here: the routing row (kind `inside call`) is taken in the same step, before the "
+          "call returns (R26)."),
     State("preprocess_queued", "spooler", ("R26", "R34"),
           "In the outgoing queue with SUBMITFLAG_PREPROCESS, waiting for the spooler.",
           in_queue=True, waits_for_lock=True),

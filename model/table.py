@@ -313,6 +313,21 @@ def _calls() -> dict[CallKey, tuple[Row, ...]]:
 #: table order (its documented outcomes; which one happens is up to the guards). The runtime,
 #: the negative cases, the harness and the log validator all look calls up here.
 CALLS: dict[CallKey, tuple[Row, ...]] = _calls()
+#: States a message never rests in: the store leaves them inside the step that led there
+#: (the sources of Kind.INSIDE_CALL rows: "submitted", routed inside SubmitMessage, R26).
+INSIDE_CALL_SOURCES: frozenset[str] = frozenset(
+    state for row in TABLE if row.kind is Kind.INSIDE_CALL for state in row.sources)
+
+
+def inside_row(row: Row, phase_after: str) -> Row | None:
+    """The step inside `row`'s call that left the message in `phase_after` (the store's
+    routing decision after SubmitMessage or the send time), or None when `row` takes none."""
+    if row.dest not in INSIDE_CALL_SOURCES:
+        return None
+    return next((inside for inside in TABLE if inside.kind is Kind.INSIDE_CALL
+                 and row.dest in inside.sources and inside.dest == phase_after), None)
+
+
 #: Rows no MAPI call marks (Kind.INTERNAL and Kind.INSIDE_CALL), by name.
 INTERNAL_ROWS: frozenset[str] = frozenset(row.name for row in TABLE if not row.is_call)
 

@@ -55,7 +55,7 @@ def conforming_one_message() -> str:
     start, steps = random_run(model, seed=3, steps=0)
     steps = follow(model, start, [
         ("add-recipients", 0, -1), ("save", 0, -1), ("submit", 0, -1),
-        ("route-spooler", 0, -1), ("lock", 0, -1), ("present", 0, 0),
+        ("lock", 0, -1), ("present", 0, 0),
         ("transmit", 0, 0), ("transmit", 0, 1), ("xp-ok", 0, -1), ("end", 0, -1),
         ("finished-delivered", 0, -1),
     ])
@@ -98,7 +98,7 @@ def duplicate_send() -> str:
                          address_mixes=("servable",), features=_no_extras()), variant)
     start = model.initial_worlds()[0]
     steps = follow(model, start, [
-        ("add-recipients", 0, -1), ("submit", 0, -1), ("route-spooler", 0, -1),
+        ("add-recipients", 0, -1), ("submit", 0, -1),
         ("lock", 0, -1), ("present", 0, 0), ("transmit", 0, 0), ("xp-network-error", 0, -1),
         ("retry-held", 0, -1), ("present", 0, 0), ("transmit", 0, 0), ("transmit", 0, 1),
         ("xp-ok", 0, -1), ("end", 0, -1), ("finished-delivered", 0, -1),

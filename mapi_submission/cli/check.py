@@ -40,7 +40,7 @@ from .common import (
 )
 
 #: Memory grows with the states kept (about 1 KB each with liveness edges: 409 MiB peak for the
-#: default configuration's 413,494 states); this default keeps a run under about 5 GiB.
+#: default configuration's 403,848 states); this default keeps a run under about 5 GiB.
 DEFAULT_MAX_STATES = 5_000_000
 
 

@@ -194,7 +194,7 @@ def test_world_graph_is_the_exploration(figures: dict[str, diagrams.Figure]) -> 
     exploration = explore(Model(diagrams.WORLD_GRAPH_CONFIG), symmetry=False)
     figure = figures["world-graph"]
     worlds = [node for node in figure.nodes if node.id.startswith("w")]
-    assert len(worlds) == len(exploration.states) == 25
+    assert len(worlds) == len(exploration.states) == 23
     changing = [(s, t) for s, _, t in exploration.edges if s != t]
     assert len(figure.edges) == len(changing)
     assert {node.cluster for node in worlds} == {"tight", "loose"}
@@ -205,7 +205,7 @@ def test_counterexample_highlights_the_location_only_path(
     example = diagrams.lifecycle_counterexample()
     assert example.property == "I-ROUTE"
     rows = [step.row for step, _ in example.steps]
-    assert rows == ["add-recipients", "submit", "route-spooler"]
+    assert rows == ["add-recipients", "submit"]  # the store routes inside SubmitMessage
     figure = figures["counterexample-location-only"]
     highlighted = [e for e in figure.edges if e.colour == diagrams.HIGHLIGHT and e.label]
     assert [e.text.split(". ", 1)[0] for e in highlighted] == ["1", "2", "3"]

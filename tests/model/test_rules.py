@@ -10,6 +10,7 @@ from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.constants import MSGFLAG_SUBMIT, MSGFLAG_UNSENT, S_OK
 from mapi_submission.model.engine import Step, StepNotEnabled
 from mapi_submission.model.runtime import CallNotAllowed, Submission
+from mapi_submission.model.table import ROWS_BY_NAME
 
 from .scenarios import drive, rows_enabled, submission
 
@@ -22,7 +23,7 @@ PLAIN = {"folder": "outbox", "needs_preprocessing": False, "deferred_send": Fals
 
 def spooled() -> Submission:
     runtime = submission(ONE, tight=False, **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-spooler")
+    drive(runtime, "add-recipients", "submit")
     return runtime
 
 
@@ -75,8 +76,8 @@ def test_R12_submit_marks_the_message_and_clears_every_responsibility() -> None:
 
 def test_R14_spooler_locks_messages_in_submission_order() -> None:
     runtime = submission(TWO, tight=False, **PLAIN)
-    drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1), ("route-spooler", 1, -1),
-          ("add-recipients", 0, -1), ("submit", 0, -1), ("route-spooler", 0, -1))
+    drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1),
+          ("add-recipients", 0, -1), ("submit", 0, -1))
     assert runtime.world.queue == (1, 0)
     locks = {s.message for s in runtime.enabled() if s.row == "lock"}
     assert locks == {1}
@@ -92,14 +93,14 @@ def test_R17_spooler_involvement(tight: bool, mix: str, preprocessing: bool,
     config = Config(messages=1, recipients=2, transports=2, address_mixes=(mix,))
     runtime = submission(config, tight=tight, **{**PLAIN, "needs_preprocessing": preprocessing})
     drive(runtime, "add-recipients", "submit")
-    routes = {row for row in rows_enabled(runtime) if row.startswith("route-")}
-    assert routes == {expected}
+    # the store routes inside SubmitMessage (R26): the call returns with the message routed
+    assert runtime.message(0).phase == ROWS_BY_NAME[expected].dest
 
 
 def test_R17_R23_tight_pair_queues_what_it_cannot_serve() -> None:
     config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",))
     runtime = submission(config, tight=True, **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-direct")
+    drive(runtime, "add-recipients", "submit")
     tight_recipients = {s.arg for s in runtime.enabled() if s.row == "tight-transmit"}
     assert len(tight_recipients) == 1
     (served,) = tight_recipients
@@ -116,18 +117,18 @@ def test_R19_routing_ignores_the_folder() -> None:
     for folder in ("outbox", "inbox"):
         runtime = submission(ONE, tight=True, **{**PLAIN, "folder": folder})
         drive(runtime, "add-recipients", "submit")
-        assert "route-direct" in rows_enabled(runtime), folder
+        assert runtime.message(0).phase == ROWS_BY_NAME["route-direct"].dest, folder
 
 
 def test_R19_location_only_variant_routes_an_inbox_message_to_the_spooler() -> None:
     runtime = submission(ONE, tight=True, variant="location-only", **{**PLAIN, "folder": "inbox"})
     drive(runtime, "add-recipients", "submit")
-    assert "route-spooler" in rows_enabled(runtime)
+    assert runtime.message(0).phase == ROWS_BY_NAME["route-spooler"].dest
 
 
 def test_R20_tight_transport_never_asks_to_download_a_message_it_is_sending() -> None:
     runtime = submission(ONE, tight=True, **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-direct")
+    drive(runtime, "add-recipients", "submit")
     assert runtime.message(0).inflight
     assert "tight-request-download" not in rows_enabled(runtime)
     with pytest.raises(StepNotEnabled, match="tight-request-download"):
@@ -144,13 +145,13 @@ def test_R25_R26_spooler_path_queues_without_the_preprocess_bit() -> None:
 def test_R26_R34_preprocessing_path_queues_with_the_preprocess_bit() -> None:
     config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",))
     runtime = submission(config, tight=False, **{**PLAIN, "needs_preprocessing": True})
-    drive(runtime, "add-recipients", "submit", "route-preprocess")
+    drive(runtime, "add-recipients", "submit")
     assert runtime.message(0).preprocess and runtime.message(0).in_queue
 
 
 def test_R27_queue_membership_and_folder_are_independent() -> None:
     runtime = submission(ONE, tight=False, **{**PLAIN, "folder": "inbox"})
-    drive(runtime, "add-recipients", "submit", "route-spooler")
+    drive(runtime, "add-recipients", "submit")
     message = runtime.message(0)
     assert message.folder == "inbox" and message.in_queue
 
@@ -171,7 +172,7 @@ def test_R29_locked_message_cannot_be_opened() -> None:
 def test_R34_preprocessing_round_trip_keeps_one_queue_entry_and_the_lock() -> None:
     config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",))
     runtime = submission(config, tight=False, **{**PLAIN, "needs_preprocessing": True})
-    drive(runtime, "add-recipients", "submit", "route-preprocess", "lock-preprocess",
+    drive(runtime, "add-recipients", "submit", "lock-preprocess",
           "preprocess", "preprocess-done")
     message = runtime.message(0)
     assert message.phase == "locked" and message.lock_holders == 1
@@ -190,8 +191,8 @@ def test_R39_a_later_message_may_be_locked_once_the_oldest_is_no_longer_waiting(
     # The model lets the spooler lock a later message as soon as every earlier one holds the
     # lock (for example while it waits on a busy transport, R39's documented case).
     runtime = submission(TWO, tight=False, **PLAIN)
-    drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1), ("route-spooler", 1, -1),
-          ("add-recipients", 0, -1), ("submit", 0, -1), ("route-spooler", 0, -1))
+    drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1),
+          ("add-recipients", 0, -1), ("submit", 0, -1))
     assert {s.message for s in runtime.enabled() if s.row == "lock"} == {1}
     drive(runtime, ("lock", 1, -1))
     present = [s for s in runtime.enabled() if s.row == "present" and s.message == 1][0]
@@ -220,7 +221,7 @@ def test_R41_locked_message_cannot_be_aborted() -> None:
 
 def test_R41_abort_ignores_lock_variant_aborts_a_locked_message() -> None:
     runtime = submission(ONE, tight=False, variant="abort-ignores-lock", **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-spooler", "lock")
+    drive(runtime, "add-recipients", "submit", "lock")
     assert drive(runtime, "abort") == [S_OK]
     assert runtime.message(0).phase == "saved"
 
@@ -287,7 +288,7 @@ def test_R51_end_message_flags_choose_the_next_state() -> None:
 def test_R58_spooler_ndrs_a_recipient_no_transport_takes() -> None:
     config = Config(messages=1, recipients=2, transports=1, address_mixes=("mixed",))
     runtime = submission(config, tight=False, **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-spooler", "lock")
+    drive(runtime, "add-recipients", "submit", "lock")
     orphans = [s.arg for s in runtime.enabled() if s.row == "spooler-ndr"]
     assert len(orphans) == 1
     drive(runtime, ("spooler-ndr", 0, orphans[0]))
@@ -324,7 +325,7 @@ def test_R62_client_cannot_call_finished_msg() -> None:
 def test_R63_disposition_of_the_sent_message(disposition: str, folder: str) -> None:
     config = Config(messages=1, recipients=2, transports=2, dispositions=(disposition,))
     runtime = submission(config, tight=False, **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-spooler")
+    drive(runtime, "add-recipients", "submit")
     _deliver(runtime)
     drive(runtime, "finished-delivered")
     assert runtime.message(0).folder == folder
@@ -356,15 +357,15 @@ def test_R67_abort_during_a_direct_send_follows_the_named_parameter(reading: str
     config = Config(messages=1, recipients=2, transports=2,
                     conflicts=Conflicts(abort_during_direct_send=reading))
     runtime = submission(config, tight=True, **PLAIN)
-    drive(runtime, "add-recipients", "submit", "route-direct")
+    drive(runtime, "add-recipients", "submit")
     assert runtime.call("IMsgStore::AbortSubmit", 0).result == code
 
 
 def test_R72_deferred_message_waits_for_its_send_time() -> None:
     runtime = submission(ONE, tight=False, **{**PLAIN, "deferred_send": True})
     drive(runtime, "add-recipients", "submit")
-    assert rows_enabled(runtime) & {"route-spooler", "route-direct"} == set()
-    drive(runtime, "route-defer")
+    # queued inside SubmitMessage, but held until its send time (R72)
+    assert runtime.message(0).phase == "deferred" and runtime.message(0).in_queue
     assert "lock" not in rows_enabled(runtime)
-    drive(runtime, "send-time-reached", "route-spooler")
+    drive(runtime, "send-time-reached")
     assert runtime.message(0).phase == "spooled"

@@ -79,7 +79,6 @@ def test_several_documented_outcomes_must_be_chosen_explicitly() -> None:
     runtime = Submission(Config(messages=1, recipients=1, transports=1, coupling=("loose",)))
     for event in ("IMessage::ModifyRecipients", "IMessage::SubmitMessage"):
         runtime.call(event, 0)
-    runtime.fire("route-spooler", 0)
     with pytest.raises(AmbiguousCall, match="abort.*abort-refused"):
         runtime.call("IMsgStore::AbortSubmit", 0)
 

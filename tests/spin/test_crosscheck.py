@@ -8,6 +8,7 @@ not installed (scripts/install-system-deps.sh installs them)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,17 @@ def test_a_wrong_translation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     assert python_violated == set()
     assert "I-LOCK1" in spin.violated
     assert spin.states != python.states + EXTRA_SPIN_STATES
+
+
+def test_an_ambiguous_choice_inside_a_call_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A d_step takes the first enabled option, so where two rows inside a call (the store's
+    routing) are enabled at once the export could not offer both as successors, as the
+    checker does: pan reports it, as an assertion naming no property."""
+    monkeypatch.setitem(GUARD_PROMELA, "store_routes_to_spooler", lambda config: "1")
+    result = verify_with_spin(to_promela(Config(messages=1, recipients=1)), optimise="-O0")
+    assert result.complete, result.output
+    assert [re.sub(r"\s+", " ", error) for error in result.other_errors] == [
+        "assertion violated !(INSIDE_CALL_AMBIGUOUS)"]
 
 
 def test_the_multicore_form_keeps_scratch_out_of_the_state_count() -> None:

@@ -27,6 +27,7 @@ from mapi_submission.model.states import (
     WAITING_FOR_LOCK,
     WITH_A_TRANSPORT,
 )
+from mapi_submission.model.table import INSIDE_CALL_SOURCES, Kind
 from mapi_submission.model.world import (
     World,
     initial_worlds,
@@ -103,6 +104,40 @@ def test_export_is_deterministic_and_names_every_row_and_its_rules() -> None:
     # one option per row instance that changes the world: message 1 has its own copies
     assert "fire_submit(1, -1)" in text and "fire_transmit(0, 0)" in text
     assert "/* abort-refused:" in text and "a self-loop, not emitted" in text
+
+
+def _fire_body(text: str, row_name: str) -> list[str]:
+    found = re.search(rf"^inline fire_{row_name.replace('-', '_')}\(m, a\) {{\n(.*?)\n}}$",
+                      text, re.MULTILINE | re.DOTALL)
+    assert found is not None, row_name
+    return [line.strip() for line in found.group(1).splitlines()]
+
+
+def test_rows_inside_a_call_are_taken_in_the_step_that_leads_to_their_source() -> None:
+    """Kind.INSIDE_CALL rows (the store's routing) are no option of their own: every row
+    leading a message into their source state fires the enabled one in the same d_step
+    (as Model.successors does), before the step invariants judging that row."""
+    text = to_promela(SMALL)
+    inside = [row for row in TABLE if row.kind is Kind.INSIDE_CALL]
+    assert inside and INSIDE_CALL_SOURCES == {"submitted"}
+    for row in inside:
+        ident = row.name.replace("-", "_")
+        assert f"d_step {{ enabled_{ident}(" not in text, row.name
+        assert f":: enabled_{ident}(m, -1) -> fire_{ident}(m, -1)" in text, row.name
+        assert not any("forget_scratch" in line or "assert" in line
+                       for line in _fire_body(text, row.name)), row.name
+    leading = [row for row in TABLE
+               if row.kind is not Kind.INSIDE_CALL and row.dest in INSIDE_CALL_SOURCES]
+    assert {row.name for row in leading} == {"submit", "send-time-reached"}
+    for row in leading:
+        body = _fire_body(text, row.name)
+        call = body.index("inside_call_submitted(m);")
+        assert body[call - 1] == "msg[m].phase = submitted;"
+        assert body[-1] == "forget_scratch()"
+    # I-RESP judges send-time-reached over the whole step, routing included
+    body = _fire_body(text, "send-time-reached")
+    assert body.index("inside_call_submitted(m);") < max(
+        i for i, line in enumerate(body) if "assert(!I_RESP)" in line)
 
 
 def test_a_variant_replaces_exactly_its_guards_and_effects() -> None:
