@@ -98,8 +98,6 @@ class Exploration:
         return graph
 
 
-
-
 def explore(
     model: Model,
     *,
