@@ -95,3 +95,11 @@ def test_the_small_options_are_the_pinned_configuration() -> None:
     config, variant, symmetry = CONFIGURATIONS["1-message-1-recipient"]
     assert build_config(messages=1, recipients=1) == config
     assert variant is None and symmetry
+
+
+def test_a_counterexample_names_the_routing_the_store_did_inside_submit() -> None:
+    result = _run("--messages", "1", "--variant", "location-only", "--no-liveness")
+    assert result.exit_code == 1
+    submit = result.stdout.index("IMessage::SubmitMessage [submit]")
+    assert result.stdout.index(
+        "inside the call: queue for spooler [route-spooler]  rules R17, R19, R26") > submit
