@@ -389,27 +389,26 @@ class LogValidator:
         """The call and result fit but the observed properties do not: the rules of the rows
         that fit and of the properties observed (OBSERVATION_RULES). The properties that
         differ after every fitting step are named, else those that differ after some."""
-        rules = {r for name in same_result for r in _rules_with_inside_call(name)}
         named = sorted(survey.differ_everywhere or survey.differ_somewhere)
-        for name in named:
-            rules.update(OBSERVATION_RULES.get(name, ()))
-        return _sorted_rules(rules), ("the call is allowed but the observed "
-                                      f"{', '.join(named)} differ")
+        broken = {r for name in named for r in OBSERVATION_RULES.get(name, ())}
+        broken |= {r for name in same_result for r in _inside_call_rules(name)}
+        consulted = {r for name in same_result for r in self.model.rows[name].rules}
+        return _broken_first(broken, consulted), ("the call is allowed but the observed "
+                                                  f"{', '.join(named)} differ")
 
     def _wrong_result(self, result: str, survey: CallSurvey) -> tuple[list[str], str]:
         """The message was in a state where a row giving the logged result starts, but some of
         that row's guards are false: the rules of those guards (GUARD_RULES), with the rules
         of the rows that answer this call instead."""
-        rules = self._answered_rules(survey) | {
-            r for g in survey.failed_guards for r in GUARD_RULES.get(g, ())}
+        broken = {r for g in survey.failed_guards for r in GUARD_RULES.get(g, ())}
         instead = sorted({self.model.rows[name].result for name in survey.enabled})
         answer = f"; the model answers {' or '.join(instead)}" if instead else ""
         bound = ("; the configuration's bound on transport setbacks is used up (raise "
                  "setbacks if the implementation may have more)"
                  if "setback_available" in survey.failed_guards else "")
-        return _sorted_rules(rules), (f"not allowed with result {result}: "
-                                      f"{', '.join(sorted(survey.failed_guards))} false{answer}"
-                                      f"{bound}")
+        return _broken_first(broken, self._answered_rules(survey)), (
+            f"not allowed with result {result}: "
+            f"{', '.join(sorted(survey.failed_guards))} false{answer}{bound}")
 
     def _undocumented_result(self, result: str, survey: CallSurvey) -> tuple[list[str], str]:
         """The call is allowed where it was made, but no row of it returns the logged result
@@ -429,7 +428,7 @@ class LogValidator:
         observed: dict[str, Any] = record.get("observed", {})
         claimed = _fitting_observed_state(wanted or list(rows), observed.get("state"))
         sources = sorted({s for row in claimed for s in row.sources})
-        rules = self._answered_rules(survey) | {r for row in claimed for r in row.rules}
+        rules = {r for row in claimed for r in row.rules}
         whose = "message" if rows[0].machine == "message" else "transport"
         reason = f"no consistent model state allows this call here (it needs the {whose} in " \
                  f"{', '.join(sources)}"
@@ -446,7 +445,7 @@ class LogValidator:
             reason += "; not taken to get there: " + "; ".join(
                 f"{event} ({', '.join(sorted(guards))} false)"
                 for event, guards in sorted(missed.items()))
-        return _sorted_rules(rules), reason + ")"
+        return _broken_first(rules, self._answered_rules(survey)), reason + ")"
 
     def _skipped_calls(self, states: set[str], record: dict[str, Any]) -> list[Row]:
         """The MAPI calls on the shortest way through the table from where the record's
@@ -538,12 +537,17 @@ class LogValidator:
         return f"{row.actor} {row.event}{extra} on {target} -> {row.result}"
 
 
-def _rules_with_inside_call(row_name: str) -> set[str]:
-    """A row's rules and, when its call also routes the message before it returns (R26),
-    the rules of the routing rows and their guards: what the call did includes the
-    routing, so a wrong routing seen on the call's record breaks those rules."""
+def _broken_first(broken: set[str], consulted: set[str]) -> list[str]:
+    """The rules of the behaviour broken, then those of the rows consulted to judge it."""
+    return [*_sorted_rules(broken), *_sorted_rules(consulted - broken)]
+
+
+def _inside_call_rules(row_name: str) -> set[str]:
+    """When a row's call also routes the message before it returns (R26), the rules of the
+    routing rows and their guards: what the call did includes the routing, so a wrong
+    routing seen on the call's record breaks those rules."""
     row = ROWS_BY_NAME[row_name]
-    rules = set(row.rules)
+    rules: set[str] = set()
     for inside in TABLE:
         if inside.kind is Kind.INSIDE_CALL and row.dest in inside.sources:
             rules.update(inside.rules)
