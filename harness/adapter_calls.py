@@ -5,7 +5,7 @@ A MAPI call (Kind.CALL) is made as the method of the caller's side; a step no ca
 (Kind.INTERNAL: a timer, the wire, a spooler decision) is asked of the component that takes
 it. A step inside a call (Kind.INSIDE_CALL: the store's routing decision) has no adapter call:
 the implementation takes it inside the call that put the message in its source state, and the
-harness applies it to the model right after that call (`finish_inside_call`).
+model's step for that call already includes it (`Model.successors`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Any, NamedTuple
 
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.constants import S_OK
-from mapi_submission.model.engine import Model, Step
-from mapi_submission.model.table import CALLS, ROWS_BY_NAME, TABLE, CallKey, Kind, Row
-from mapi_submission.model.world import World
+from mapi_submission.model.engine import Step
+from mapi_submission.model.table import TABLE, Kind, Row
 
 from .adapter import SystemUnderTest
 
@@ -118,14 +117,6 @@ def _rows_by_adapter_call() -> dict[tuple[str, str | bool | None], tuple[Row, ..
 #: (method, extra argument) -> the rows one adapter call may perform, in table order.
 ROWS_BY_ADAPTER_CALL: dict[tuple[str, str | bool | None], tuple[Row, ...]] = (
     _rows_by_adapter_call())
-#: Message states the store leaves inside the call that put the message there: the sources of
-#: the steps inside a call (the routing decision after SubmitMessage or the send time).
-INSIDE_CALL_SOURCES: frozenset[str] = frozenset(
-    state for row in TABLE if row.kind is Kind.INSIDE_CALL for state in row.sources)
-#: MAPI calls after which the store routes the message inside the same call (SubmitMessage):
-#: when the implementation answers, routing has already happened.
-CALLS_FOLLOWED_BY_ROUTING: frozenset[CallKey] = frozenset(
-    key for key, rows in CALLS.items() if any(row.dest in INSIDE_CALL_SOURCES for row in rows))
 
 
 def call_for(step: Step) -> AdapterCall | None:
@@ -159,21 +150,6 @@ def expected_answer(row: Row) -> str:
     implementation answers, S_OK for a step the harness asks a component to take."""
     shape = CALL_SHAPES[row.name]
     return row.result if shape is not None and shape.answers else S_OK
-
-
-def finish_inside_call(model: Model, world: World) -> list[tuple[Step, World]]:
-    """The steps the store takes inside the call that led to `world` (its routing decision
-    for each message left in a state it leaves inside a call), in message order."""
-    path: list[tuple[Step, World]] = []
-    for index in range(len(world.messages)):
-        while world.messages[index].phase in INSIDE_CALL_SOURCES:
-            inside = [(s, w) for s, w in model.message_successors(world, index)
-                      if ROWS_BY_NAME[s.row].kind is Kind.INSIDE_CALL]
-            if not inside:
-                break
-            step, world = inside[0]
-            path.append((step, world))
-    return path
 
 
 def invoke(system: SystemUnderTest, call: AdapterCall) -> str:

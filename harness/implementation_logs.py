@@ -16,7 +16,6 @@ from mapi_submission.model.table import ROWS_BY_NAME
 from .adapter import Observation, SystemUnderTest
 from .adapter_calls import (
     CALL_SHAPES,
-    CALLS_FOLLOWED_BY_ROUTING,
     AdapterCall,
     call_for,
     expected_answer,
@@ -48,10 +47,6 @@ def call_record(seq: int, call: AdapterCall, result: str,
             "locked": seen.locked,
             "recipients": [dataclasses.asdict(r) for r in seen.recipients],
         }
-        if row.call in CALLS_FOLLOWED_BY_ROUTING:
-            # A log shows SubmitMessage before the store's routing, which the implementation
-            # has already done when it answers: leave out what routing changes (R17, R26).
-            del record["observed"]["in_queue"], record["observed"]["submit_flags"]
     return record
 
 

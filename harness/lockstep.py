@@ -27,7 +27,6 @@ from .adapter_calls import (
     acting_row,
     call_for,
     expected_answer,
-    finish_inside_call,
     first_row_of,
     invoke,
 )
@@ -112,27 +111,20 @@ class Lockstep:
         actual = normalized(self.system.observe())
         candidates = [(s, w) for s, w in self.model.successors(before) if call_for(s) == call]
         candidates.sort(key=lambda sw: sw[0] != step)
-        matched: tuple[Step, list[tuple[Step, World]]] | None = None
-        for candidate, after in candidates:
-            path = [(candidate, after), *finish_inside_call(self.model, after)]
-            final = path[-1][1]
-            if (expected_answer(ROWS_BY_NAME[candidate.row]) == result
-                    and model_observation(self.config, final) == actual):
-                matched = (candidate, path)
-                break
-        chosen, chosen_path = matched if matched else (
-            step, [(step, dict(candidates)[step]),
-                   *finish_inside_call(self.model, dict(candidates)[step])])
-        judged = self._judge(before, chosen_path[-1][1], call, step, result, actual, chosen)
-        self.steps.extend(chosen_path)
+        matched = next(((candidate, after) for candidate, after in candidates
+                        if expected_answer(ROWS_BY_NAME[candidate.row]) == result
+                        and model_observation(self.config, after) == actual), None)
+        chosen, chosen_after = matched if matched else (step, dict(candidates)[step])
+        judged = self._judge(before, chosen_after, call, step, result, actual, chosen)
+        self.steps.append((chosen, chosen_after))
         if matched is None or judged:
-            expected = model_observation(self.config, chosen_path[-1][1])
+            expected = model_observation(self.config, chosen_after)
             row = ROWS_BY_NAME[step.row]
             self.failure = LockstepDivergence(
-                len(self.steps) - len(chosen_path), step, call, expected_answer(row), result,
+                len(self.steps) - 1, step, call, expected_answer(row), result,
                 differences(expected, actual) if matched is None else [], judged, row.rules)
             return self.failure
-        self.world = chosen_path[-1][1]
+        self.world = chosen_after
         return None
 
     def _judge(self, before: World, after: World, call: AdapterCall, step: Step, result: str,
