@@ -23,8 +23,9 @@ same steps in the same order (a test compares them on every variant).
 from __future__ import annotations
 
 from mapi_submission.model.effects import EFFECTS
-from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.guards import GUARDS
+from mapi_submission.model.table import INSIDE_CALL_SOURCES
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Message, World
 
@@ -47,6 +48,35 @@ KNOWN_FUNCTIONS: frozenset[object] = frozenset(
 #: message, R14/R39); the cache keys on queued phases only where a row uses it.
 READS_QUEUED_PHASES: frozenset[object] = frozenset([GUARDS["first_waiting_in_queue"]])
 
+def world_context(world: World) -> Context:
+    """The world-wide fields of a world, the part of the cache key every slot shares."""
+    return (world.tight, world.transports, world.queue, world.setbacks_left)
+
+
+def caching_is_sound(model: Model) -> bool:
+    """Whether every guard and effect of the model is one known to read only what the cache
+    keys on (a variant's replacements included); otherwise nothing is cached."""
+    every_row = [compiled for rows in (*model.message_rows.values(),
+                                       *model.transport_rows.values()) for compiled in rows]
+    return all(function in KNOWN_FUNCTIONS for compiled in every_row
+               for function in (*compiled.guards, compiled.effect))
+
+
+def phases_reading_queue(model: Model) -> dict[str, bool]:
+    """Per message state: whether a step from it reads the phases of queued messages, the
+    rows taken inside the same call (routing from the state a row leads to) included."""
+    rows = model.message_rows
+
+    def reachable_rows(phase: str) -> list[CompiledRow]:
+        found = list(rows.get(phase, ()))
+        return found + [inside for compiled in found if compiled.row.dest in INSIDE_CALL_SOURCES
+                        for inside in rows.get(compiled.row.dest, ())]
+
+    return {phase: any(g in READS_QUEUED_PHASES for compiled in reachable_rows(phase)
+                       for g in compiled.guards)
+            for phase in rows}
+
+
 #: Marks a slot whose moves cannot be cached (an effect touched another message); compared
 #: by identity.
 _UNCACHEABLE: Moves = []
@@ -59,17 +89,9 @@ class CompactWorlds:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        message_rows = model.message_rows
-        every_row = [compiled for rows in (*message_rows.values(),
-                                           *model.transport_rows.values())
-                     for compiled in rows]
-        self._cacheable = all(function in KNOWN_FUNCTIONS for compiled in every_row
-                              for function in (*compiled.guards, compiled.effect))
-        #: per phase: whether a row from it reads the phases of queued messages
-        self._reads_queue: dict[str, bool] = {
-            phase: any(g in READS_QUEUED_PHASES for compiled in rows for g in compiled.guards)
-            for phase, rows in message_rows.items()
-        }
+        self._cacheable = caching_is_sound(model)
+        #: per phase: whether a step from it reads the phases of queued messages
+        self._reads_queue = phases_reading_queue(model)
         self._messages: list[Message] = []
         self._message_ids: dict[Message, int] = {}
         self._phases: list[str] = []  # per message id: its phase
@@ -118,8 +140,7 @@ class CompactWorlds:
     # ---- conversion --------------------------------------------------------------------------
 
     def compact(self, world: World) -> CompactWorld:
-        cid = self.intern_context((world.tight, world.transports, world.queue,
-                                   world.setbacks_left))
+        cid = self.intern_context(world_context(world))
         return (cid, *map(self.intern_message, world.messages))
 
     def expand(self, state: CompactWorld) -> World:
@@ -202,7 +223,7 @@ class CompactWorlds:
                 if others != before:
                     return _UNCACHEABLE
                 mid = -1
-            context = (after.tight, after.transports, after.queue, after.setbacks_left)
+            context = world_context(after)
             moves.append((self._shared(step), mid, self.intern_context(context)))
         return moves
 

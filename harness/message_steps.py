@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from mapi_submission.checker.compact import KNOWN_FUNCTIONS, READS_QUEUED_PHASES
+from mapi_submission.checker.compact import (
+    Context,
+    caching_is_sound,
+    phases_reading_queue,
+    world_context,
+)
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import Message, World
 
-#: (coupling, transports, queue, setbacks_left): the world-wide fields of a World.
-Context = tuple[bool, tuple[str, ...], tuple[int, ...], int]
 #: A step of one message: the step, the message after it and the world-wide fields after it;
 #: None for both when the step leads back to the same world (a refused call).
 Move = tuple[Step, Message | None, Context | None]
@@ -33,15 +36,9 @@ class MessageSteps:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        every_row = [compiled for rows in (*model.message_rows.values(),
-                                           *model.transport_rows.values())
-                     for compiled in rows]
-        self._cacheable = all(function in KNOWN_FUNCTIONS for compiled in every_row
-                              for function in (*compiled.guards, compiled.effect))
-        #: per phase: whether a row from it reads the phases of queued messages
-        self._reads_queue: dict[str, bool] = {
-            phase: any(g in READS_QUEUED_PHASES for compiled in rows for g in compiled.guards)
-            for phase, rows in model.message_rows.items()}
+        self._cacheable = caching_is_sound(model)
+        #: per phase: whether a step from it reads the phases of queued messages
+        self._reads_queue = phases_reading_queue(model)
         #: (slot, message, context, queued phases or ()) -> its moves; None: not cacheable
         self._moves: dict[tuple[int, Message, Context, tuple[str, ...]], list[Move] | None] = {}
 
@@ -52,7 +49,7 @@ class MessageSteps:
         if not self._cacheable:
             return _of_rows(self.model.message_successors(world, index), rows)
         message = world.messages[index]
-        context: Context = (world.tight, world.transports, world.queue, world.setbacks_left)
+        context = world_context(world)
         queued = (tuple([world.messages[i].phase for i in world.queue])
                   if world.queue and self._reads_queue.get(message.phase, False) else ())
         key = (index, message, context, queued)
@@ -82,8 +79,7 @@ class MessageSteps:
             others = after.messages
             if others[:index] != before[:index] or others[index + 1:] != before[index + 1:]:
                 return None
-            moves.append((step, others[index],
-                          (after.tight, after.transports, after.queue, after.setbacks_left)))
+            moves.append((step, others[index], world_context(after)))
         return moves
 
 
