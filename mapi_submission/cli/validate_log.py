@@ -50,7 +50,11 @@ _CONFIG_KEYS = ("config_file", "messages", "recipients", "transports", "setbacks
 def command(log: Path | None, variant: str | None, as_json: bool, max_worlds: int,
             from_case: Path | None, output: Path | None, **options: Any) -> None:
     """Validate a JSON Lines call LOG (docs/log-format.md) against the specification or a
-    variant. Configuration: the options given, else the log's header, else the default."""
+    variant. Configuration: the options given, else the log's header, else the default.
+
+    The log is judged as it is read; long logs report progress on stderr. --messages bounds
+    the messages alive at once: an id is released when its message finishes, so a log may
+    name any number of messages over time."""
     if from_case is not None:
         convert_case(from_case, output)
         return
