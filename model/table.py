@@ -319,13 +319,18 @@ INSIDE_CALL_SOURCES: frozenset[str] = frozenset(
     state for row in TABLE if row.kind is Kind.INSIDE_CALL for state in row.sources)
 
 
+#: (source state, destination state) -> the Kind.INSIDE_CALL row between them.
+_INSIDE_ROWS: dict[tuple[str, str | None], Row] = {
+    (source, row.dest): row for row in TABLE if row.kind is Kind.INSIDE_CALL
+    for source in row.sources}
+
+
 def inside_row(row: Row, phase_after: str) -> Row | None:
     """The step inside `row`'s call that left the message in `phase_after` (the store's
     routing decision after SubmitMessage or the send time), or None when `row` takes none."""
-    if row.dest not in INSIDE_CALL_SOURCES:
+    if row.dest is None:
         return None
-    return next((inside for inside in TABLE if inside.kind is Kind.INSIDE_CALL
-                 and row.dest in inside.sources and inside.dest == phase_after), None)
+    return _INSIDE_ROWS.get((row.dest, phase_after))
 
 
 #: Rows no MAPI call marks (Kind.INTERNAL and Kind.INSIDE_CALL), by name.
