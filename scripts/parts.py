@@ -26,8 +26,8 @@ def package_dirs(root: Path = ROOT) -> dict[str, str]:
 
 
 def packages(root: Path = ROOT) -> list[str]:
-    """Every package of the import root: each mapped folder and the packages inside it that
-    are not themselves mapped elsewhere."""
+    """Every package of the import root: each mapped folder and every package inside it
+    (the mapped folders sit side by side at the root, none inside another)."""
     mapped = package_dirs(root)
     found: set[str] = set()
     for name, folder in mapped.items():
