@@ -13,7 +13,7 @@ from mapi_submission.model.engine import Model
 
 from .log_format import open_log
 from .progress import ValidationProgress
-from .validate_log import DEFAULT_MAX_WORLDS, LogVerdict, initial_worlds_for, validate_records
+from .validate_log import DEFAULT_MAX_WORLDS, LogVerdict, starting_point, validate_records
 
 
 def validate_log_file(path: Path, *, config: Config | None = None, variant: str | None = None,
@@ -23,6 +23,6 @@ def validate_log_file(path: Path, *, config: Config | None = None, variant: str 
     line before a divergence, WorldLimit when too many worlds are consistent at once."""
     with open_log(path) as (header, records):
         model = Model(config if config is not None else header.config, variant)
-        initial = initial_worlds_for(model, header, str(path), max_worlds)
-        return validate_records(model, initial, records, all_steps_logged=header.all_steps_logged,
-                                max_worlds=max_worlds, progress=progress)
+        started = starting_point(model, header, str(path), max_worlds)
+        return validate_records(model, (), records, all_steps_logged=header.all_steps_logged,
+                                max_worlds=max_worlds, progress=progress, started=started)

@@ -16,20 +16,29 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from mapi_submission.checker.cases import initial_from_json
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config, ConfigError
-from mapi_submission.model.constants import FOLDERS
+from mapi_submission.model.constants import (
+    FOLDERS,
+    MSGFLAG_SUBMIT,
+    MSGFLAG_UNSENT,
+    SUBMITFLAG_LOCKED,
+    SUBMITFLAG_PREPROCESS,
+)
 from mapi_submission.model.errors import MapiSubmissionError, quoted_field
+from mapi_submission.model.observe import OBSERVATION_RULES
 from mapi_submission.model.states import RECIPIENT_STATE_NAMES, STATE_NAMES
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import SATURATION, World
 
 from .gc_pause import collector_paused
+from .log_observations import OBSERVATION_EVENTS, observation_call
 
 # ---- which steps a log shows ----------------------------------------------------------------
 
@@ -37,8 +46,12 @@ from .gc_pause import collector_paused
 #: store's routing decisions, the transport putting a recipient on the wire, timers,
 #: spooler-internal bookkeeping).
 SILENT_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE if not row.is_call)
-LOGGED_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE if row.is_call)
-ALL_EVENTS: frozenset[str] = frozenset(row.event for row in TABLE)
+#: Events of the steps a log shows: the MAPI calls of the table, the calls a component marks
+#: an internal step with (`Row.logged_as`), and the calls that only observe.
+LOGGED_EVENTS: frozenset[str] = frozenset(
+    {row.event for row in TABLE if row.is_call}
+    | {row.logged_as for row in TABLE if row.logged_as} | OBSERVATION_EVENTS)
+ALL_EVENTS: frozenset[str] = frozenset({row.event for row in TABLE} | LOGGED_EVENTS)
 #: The actors a record may name.
 ACTORS: frozenset[str] = frozenset(actor.value for actor in Actor)
 
@@ -58,10 +71,20 @@ def record_call(row: Row) -> RecordCall:
     return row.actor.value, row.event, flags, lock
 
 
+def record_calls(row: Row) -> frozenset[RecordCall]:
+    """Every way a record names the row's step: its own event, and the call a component marks
+    it with (`Row.logged_as`)."""
+    own = record_call(row)
+    if row.logged_as is None:
+        return frozenset({own})
+    return frozenset({own, (own[0], row.logged_as, own[2], own[3])})
+
+
 def _rows_by_record_call() -> dict[RecordCall, tuple[Row, ...]]:
     grouped: dict[RecordCall, list[Row]] = {}
     for row in TABLE:
-        grouped.setdefault(record_call(row), []).append(row)
+        for call in sorted(record_calls(row), key=str):
+            grouped.setdefault(call, []).append(row)
     return {key: tuple(rows) for key, rows in grouped.items()}
 
 
@@ -78,7 +101,8 @@ KNOWN_LOCKS: frozenset[str] = frozenset(
 def _machines_by_call() -> dict[tuple[str, str, str], frozenset[str]]:
     found: dict[tuple[str, str, str], set[str]] = {}
     for row in TABLE:
-        found.setdefault((row.actor.value, row.event, row.flags), set()).add(row.machine)
+        for actor, event, flags, _ in record_calls(row):
+            found.setdefault((actor, event, flags), set()).add(row.machine)
     return {key: frozenset(machines) for key, machines in found.items()}
 
 
@@ -95,12 +119,41 @@ FLAG_NAME = re.compile(r"[A-Z][A-Z0-9_]*|0")
 RECORD_FIELDS: dict[str, tuple[type, ...]] = {
     "seq": (int,), "actor": (str,), "event": (str,), "message": (str, type(None)),
     "flags": (str,), "lock": (str,), "transport": (int,), "recipient": (int,),
-    "result": (str,), "observed": (dict,),
+    "result": (str,), "observed": (dict,), "entry": (bool,), "time": (str,),
+    "return_parm": (int,), "queue": (list,),
 }
 REQUIRED_FIELDS = ("seq", "actor", "event", "message", "result")
+#: An entry record (`"entry": true`) marks where a call began; it has no result yet.
+ENTRY_FIELDS = frozenset({"seq", "actor", "event", "message", "flags", "lock", "transport",
+                          "recipient", "entry", "time"})
+#: Single bits of PR_MESSAGE_FLAGS and PR_SUBMIT_FLAGS a record may observe one by one
+#: (property -> bit), for a component that tests a bit rather than reading the whole value.
+FLAG_BITS: dict[str, tuple[str, int]] = {
+    "MSGFLAG_SUBMIT": ("message_flags", MSGFLAG_SUBMIT),
+    "MSGFLAG_UNSENT": ("message_flags", MSGFLAG_UNSENT),
+    "SUBMITFLAG_LOCKED": ("submit_flags", SUBMITFLAG_LOCKED),
+    "SUBMITFLAG_PREPROCESS": ("submit_flags", SUBMITFLAG_PREPROCESS),
+}
+#: The bits of each flags property the model tracks: a whole value read from a real store
+#: carries others too (MSGFLAG_READ, MSGFLAG_HASATTACH, ...), which are not judged.
+TRACKED_BITS: dict[str, int] = {
+    "message_flags": MSGFLAG_SUBMIT | MSGFLAG_UNSENT,
+    "submit_flags": SUBMITFLAG_LOCKED | SUBMITFLAG_PREPROCESS,
+}
+
+
+def observation_rules(name: str) -> tuple[str, ...]:
+    """The rules deciding an observed property (a single flag bit: those of its property;
+    PR_DEFERRED_SEND_TIME: R72)."""
+    if name == "deferred_send_time":
+        return ("R72",)
+    return OBSERVATION_RULES.get(FLAG_BITS[name][0] if name in FLAG_BITS else name, ())
+
+
 OBSERVED_FIELDS: dict[str, tuple[type, ...]] = {
     "state": (str,), "folder": (str,), "message_flags": (int,), "submit_flags": (int,),
     "in_queue": (bool,), "locked": (bool,), "recipients": (list,),
+    "deferred_send_time": (str,), **dict.fromkeys(FLAG_BITS, (bool,)),
 }
 RECIPIENT_FIELDS: dict[str, tuple[type, ...]] = {
     "responsibility": (bool,), "state": (str,), "transmissions": (int,),
@@ -113,7 +166,9 @@ RECIPIENT_VALUES: dict[str, frozenset[Any]] = {
     "state": frozenset(RECIPIENT_STATE_NAMES),
     "transmissions": frozenset(range(SATURATION + 1)),
 }
-HEADER_FIELDS = ("config", "initial", "all_steps_logged", "source")
+HEADER_FIELDS = ("config", "initial", "all_steps_logged", "source", "messages")
+#: Fields of the end-of-run line (`{"end": {...}}`).
+END_FIELDS: dict[str, tuple[type, ...]] = {"time": (str,), "source": (str,)}
 
 
 class LogError(MapiSubmissionError, ValueError):
@@ -126,6 +181,9 @@ class Header:
     initial: World | None = None
     all_steps_logged: bool = False
     line: int = 0  # line number of the header, 0 when the log has none
+    #: messages already under way when logging started: id -> what is known of each
+    #: (observed properties), in the order given
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # ---- checking a record ------------------------------------------------------------------------
@@ -166,12 +224,17 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
         if not (isinstance(recipient, dict)
                 and _properties_fit(recipient, RECIPIENT_FIELDS, RECIPIENT_VALUES)):
             _check_recipient(recipient, f"{where}: field observed/recipients/{number}")
+    if "time" in data:
+        parse_time(data["time"], f"{where}: field time")
+    if "deferred_send_time" in observed:
+        parse_time(observed["deferred_send_time"], f"{where}: field observed/deferred_send_time")
     return data
 
 
 def _check_fields(data: dict[str, Any], where: str) -> None:
+    entry = data.get("entry") is True
     for name in REQUIRED_FIELDS:
-        if name not in data:
+        if name not in data and not (entry and name == "result"):
             raise LogError(f"{where}: field {name}: missing")
     for name, value in data.items():
         types = RECORD_FIELDS.get(name)
@@ -179,6 +242,15 @@ def _check_fields(data: dict[str, Any], where: str) -> None:
             raise LogError(f"{where}: field {quoted_field(name)}: unknown field")
         if not _has_type(value, types):  # the message is built only for a bad field
             _check_type(value, types, f"{where}: field {name}")
+    if entry:
+        extra = sorted(set(data) - ENTRY_FIELDS)
+        if extra:
+            raise LogError(f"{where}: field {extra[0]}: an entry record (\"entry\": true) marks "
+                           "where a call began; its result and what it observed belong on the "
+                           "record logged when the call returns")
+    elif data.get("entry") is False:
+        raise LogError(f"{where}: field entry: false; leave the field out on a record of a "
+                       "call's return")
 
 
 def _check_call(data: dict[str, Any], where: str) -> None:
@@ -195,9 +267,19 @@ def _check_call(data: dict[str, Any], where: str) -> None:
     if "lock" in data and data["lock"] not in KNOWN_LOCKS:
         raise LogError(f"{where}: field lock: unknown lock state {data['lock']!r} (expected "
                        f"{', '.join(sorted(KNOWN_LOCKS))})")
-    for name in ("transport", "recipient"):
+    for name in ("transport", "recipient", "return_parm"):
         if name in data and data[name] < 0:
-            raise LogError(f"{where}: field {name}: expected a non-negative index")
+            raise LogError(f"{where}: field {name}: expected a non-negative integer")
+    if "return_parm" in data and data["event"] != "IXPLogon::SubmitMessage":
+        raise LogError(f"{where}: field return_parm: only IXPLogon::SubmitMessage returns a "
+                       "retry delay in lpulReturnParm (R47)")
+    observation = observation_call(data)
+    if observation is not None:
+        _check_observation_call(data, observation.about, where)
+        return
+    if "queue" in data:
+        raise LogError(f"{where}: field queue: only IMsgStore::GetOutgoingQueue returns the "
+                       "queue's rows")
     machines = MACHINES_BY_CALL.get((data["actor"], data["event"], data.get("flags", "0")))
     if machines == frozenset({"message"}) and data["message"] is None:
         raise LogError(f"{where}: field message: null, but {data['actor']} {data['event']} is "
@@ -205,6 +287,31 @@ def _check_call(data: dict[str, Any], where: str) -> None:
     if machines == frozenset({"transport"}) and data["message"] is not None:
         raise LogError(f"{where}: field message: {data['actor']} {data['event']} with these "
                        "flags is about a transport session, not a message (give null)")
+
+
+def _check_observation_call(data: dict[str, Any], about: str, where: str) -> None:
+    """A record of a call that only observes: GetOutgoingQueue lists its rows in `queue` and
+    is about no single message; the others are about one message."""
+    if about == "queue":
+        if data["message"] is not None:
+            raise LogError(f"{where}: field message: IMsgStore::GetOutgoingQueue reads the whole "
+                           "queue, not a message (give null and list the rows in queue)")
+        if "queue" not in data and data.get("entry") is not True and data["result"] == "S_OK":
+            raise LogError(f"{where}: field queue: missing (the message ids of the rows read, "
+                           "in the table's order)")
+        for number, item in enumerate(data.get("queue", [])):
+            if not isinstance(item, str):
+                raise LogError(f"{where}: field queue/{number}: expected a message id (string)")
+        if "observed" in data:
+            raise LogError(f"{where}: field observed: GetOutgoingQueue observes the queue; log "
+                           "a message's properties with IMAPIProp::GetProps")
+    else:
+        if data["message"] is None:
+            raise LogError(f"{where}: field message: null, but {data['actor']} {data['event']} "
+                           "is about a message (give its id)")
+        if "queue" in data:
+            raise LogError(f"{where}: field queue: only IMsgStore::GetOutgoingQueue returns the "
+                           "queue's rows")
 
 
 def _check_observed(observed: dict[str, Any], where: str) -> None:
@@ -241,6 +348,20 @@ def _check_properties(properties: dict[str, Any], types: dict[str, tuple[type, .
             raise LogError(f"{at}: unknown property")
         _check_type(value, types[name], at)
         _check_value(value, values.get(name), at)
+
+
+def parse_time(text: str, where: str) -> float:
+    """An RFC 3339 timestamp with its UTC offset (`2026-12-02T09:30:00Z`, fractions of a
+    second allowed) as seconds since the epoch; LogError otherwise. The offset is required:
+    a time without one cannot be compared with another component's."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in text.upper():
+        raise LogError(f"{where}: {json.dumps(text)} is not an RFC 3339 time with a UTC offset "
+                       "(such as \"2026-12-02T09:30:00Z\")")
+    return moment.timestamp()
 
 
 def _selecting_flag(flags: str, where: str) -> str:
@@ -281,7 +402,22 @@ def parse_header(data: dict[str, Any], where: str) -> Header:
     if "all_steps_logged" in header:
         _check_type(header["all_steps_logged"], (bool,), f"{where}: field header/all_steps_logged")
         result.all_steps_logged = header["all_steps_logged"]
+    if "messages" in header:
+        result.messages = _started_messages(header["messages"], f"{where}: field header/messages")
     return result
+
+
+def _started_messages(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    """The header's messages under way: an object of message id -> observed properties (the
+    vocabulary of a record's `observed`)."""
+    _check_type(value, (dict,), where)
+    for message, observed in value.items():
+        at = f"{where}/{quoted_field(message)}"
+        _check_type(observed, (dict,), at)
+        _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, at)
+        for number, recipient in enumerate(observed.get("recipients", [])):
+            _check_recipient(recipient, f"{at}/recipients/{number}")
+    return dict(value)
 
 
 # ---- reading a log ------------------------------------------------------------------------------
@@ -338,16 +474,78 @@ def read_records(lines: Iterable[str], where: str
 def _checked_records(values: Iterator[tuple[int, Any]], where: str
                      ) -> Iterator[NumberedRecord]:
     last_seq: int | None = None
+    calls = OpenCalls()
     for number, data in values:
         at = f"{where}: line {number}"
         if isinstance(data, dict) and "header" in data:
             raise LogError(f"{at}: field header: a header must be the first line")
+        if isinstance(data, dict) and "end" in data:
+            yield number, check_end(data, at, calls)
+            for extra, _ in values:
+                raise LogError(f"{where}: line {extra}: a record after the end-of-run line")
+            return
         record = check_record(data, at)
         if last_seq is not None and record["seq"] <= last_seq:
             raise LogError(f"{at}: field seq: {record['seq']} does not follow {last_seq} "
                            "(sequence numbers must increase)")
         last_seq = record["seq"]
+        calls.follow(record, number, at)
         yield number, record
+
+
+def _call_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    return (record["actor"], record["event"], record["message"], record.get("flags", "0"),
+            record.get("lock"), record.get("transport"), record.get("recipient"))
+
+
+@dataclass
+class OpenCalls:
+    """The calls whose entry record has been read and whose return has not: a return record
+    closes the innermost open call it matches, and only that one (calls nest)."""
+
+    #: (call key, line of the entry record), innermost last
+    stack: list[tuple[tuple[Any, ...], int]] = field(default_factory=list)
+
+    def follow(self, record: dict[str, Any], line: int, at: str) -> None:
+        key = _call_key(record)
+        if record.get("entry") is True:
+            self.stack.append((key, line))
+            return
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth][0] == key:
+                if depth != len(self.stack) - 1:
+                    inner_key, inner_line = self.stack[-1]
+                    raise LogError(
+                        f"{at}: {record['actor']} {record['event']} returns (entered at line "
+                        f"{self.stack[depth][1]}) while {inner_key[0]} {inner_key[1]}, entered "
+                        f"inside it at line {inner_line}, has not returned (calls made inside "
+                        "a call return before it)")
+                del self.stack[depth]
+                return
+
+    def innermost(self) -> tuple[tuple[Any, ...], int] | None:
+        return self.stack[-1] if self.stack else None
+
+
+def check_end(data: dict[str, Any], at: str, calls: OpenCalls) -> dict[str, Any]:
+    """The end-of-run line: the log is complete and every component is idle. A call entered
+    and never returned contradicts that."""
+    end = data["end"]
+    if len(data) != 1 or not isinstance(end, dict):
+        raise LogError(f"{at}: field end: expected {{\"end\": {{...}}}} alone on its line")
+    for name, value in end.items():
+        types = END_FIELDS.get(name)
+        if types is None:
+            raise LogError(f"{at}: field end/{quoted_field(name)}: unknown field")
+        _check_type(value, types, f"{at}: field end/{name}")
+    if "time" in end:
+        parse_time(end["time"], f"{at}: field end/time")
+    open_call = calls.innermost()
+    if open_call is not None:
+        key, line = open_call
+        raise LogError(f"{at}: field end: the run ends while {key[0]} {key[1]} (entered at "
+                       f"line {line}) has not returned")
+    return {"end": end}
 
 
 def _json_values(lines: Iterable[str], where: str) -> Iterator[tuple[int, Any]]:

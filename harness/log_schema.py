@@ -25,6 +25,8 @@ from mapi_submission.model.world import SATURATION
 from .log_format import (
     ACTORS,
     ALL_EVENTS,
+    END_FIELDS,
+    FLAG_BITS,
     FLAG_NAME,
     HEADER_FIELDS,
     KNOWN_FLAGS,
@@ -93,6 +95,12 @@ def _observed() -> dict[str, Any]:
             list(STATE_NAMES),
             "The model's life-cycle state name, if the implementation tracks it."),
         "submit_flags": _typed(OBSERVED_FIELDS, "submit_flags", "PR_SUBMIT_FLAGS."),
+        "deferred_send_time": _typed(
+            OBSERVED_FIELDS, "deferred_send_time",
+            "PR_DEFERRED_SEND_TIME as an RFC 3339 time with its UTC offset (R72).",
+            format="date-time"),
+        **{bit: _typed(OBSERVED_FIELDS, bit, f"Whether {whole.upper()} has the bit {bit} set.")
+           for bit, (whole, _) in FLAG_BITS.items()},
     }
     return {"additionalProperties": False,
             "description": "Properties of the message read right after the call; each is "
@@ -129,9 +137,24 @@ def _record() -> dict[str, Any]:
         "transport": _typed(
             RECORD_FIELDS, "transport",
             "Index of the transport (order of the profile's transport providers).", minimum=0),
+        "entry": {"const": True, "description": "Marks where a call began (an entry record): "
+                  "no result or observations; the calls made inside it follow, then the "
+                  "record of its return."},
+        "time": _typed(RECORD_FIELDS, "time",
+                       "When the call returned (an entry record: began), RFC 3339 with the "
+                       "UTC offset.", format="date-time"),
+        "return_parm": _typed(RECORD_FIELDS, "return_parm",
+                              "IXPLogon::SubmitMessage's lpulReturnParm: the retry delay in "
+                              "seconds (R47).", minimum=0),
+        "queue": _typed(RECORD_FIELDS, "queue",
+                        "IMsgStore::GetOutgoingQueue: the message ids of the rows read, in "
+                        "the table's order.", items={"type": "string"}),
     }
+    returned = [name for name in REQUIRED_FIELDS if name != "result"]
     return {"additionalProperties": False, "properties": properties,
-            "required": list(REQUIRED_FIELDS), "type": "object"}
+            "required": returned,
+            "anyOf": [{"required": ["result"]}, {"required": ["entry"]}],
+            "type": "object"}
 
 
 def _header_line() -> dict[str, Any]:
@@ -149,6 +172,11 @@ def _header_line() -> dict[str, Any]:
                            "out: every initial world of the configuration is possible.",
             "required": INITIAL_WORLD_FIELDS, "type": "object"},
         "source": {"description": "Free text: where the log comes from.", "type": "string"},
+        "messages": {
+            "additionalProperties": {"$ref": "#/$defs/observed"},
+            "description": "Messages already under way when logging started: message id -> "
+                           "what is known of each (observed properties).",
+            "type": "object"},
     }
     header = {"additionalProperties": False,
               "properties": {name: fields[name] for name in HEADER_FIELDS}, "type": "object"}
@@ -156,16 +184,30 @@ def _header_line() -> dict[str, Any]:
             "required": ["header"], "type": "object"}
 
 
+def _end_line() -> dict[str, Any]:
+    descriptions = {"time": "When the run ended (RFC 3339 with the UTC offset).",
+                    "source": "Free text."}
+    end = {"additionalProperties": False, "type": "object",
+           "description": "The log is complete and every component idle: the liveness "
+                          "verdicts are judged here.",
+           "properties": {name: _typed(END_FIELDS, name, descriptions[name])
+                          for name in END_FIELDS}}
+    return {"additionalProperties": False, "properties": {"end": end},
+            "required": ["end"], "type": "object"}
+
+
 def log_record_schema() -> dict[str, Any]:
     return {
-        "$defs": {"header_line": _header_line(), "observed": _observed(), "record": _record()},
+        "$defs": {"header_line": _header_line(), "observed": _observed(), "record": _record(),
+                  "end_line": _end_line()},
         "$id": SCHEMA_ID,
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "description": "One line of a JSON Lines call log (docs/log-format.md): an optional "
                        "header on the first line, then one record per observed call or event. "
                        "Sequence numbers must strictly increase from line to line (not "
                        "expressible in a schema; the validator checks it).",
-        "oneOf": [{"$ref": "#/$defs/header_line"}, {"$ref": "#/$defs/record"}],
+        "oneOf": [{"$ref": "#/$defs/header_line"}, {"$ref": "#/$defs/record"},
+                  {"$ref": "#/$defs/end_line"}],
         "title": "mapi-submission call log line",
     }
 

@@ -26,7 +26,7 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
-from mapi_submission.model.observe import OBSERVATION_RULES, observe_message
+from mapi_submission.model.observe import observe_message
 from mapi_submission.model.states import INITIAL_TRANSPORT_STATE, TERMINAL
 from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Kind, Row
 from mapi_submission.model.world import World, new_message, profiles
@@ -34,15 +34,22 @@ from mapi_submission.model.world import World, new_message, profiles
 from .gc_pause import collector_paused
 from .log_bindings import Binding, IdBinder, unbound
 from .log_format import (
+    FLAG_BITS,
     ROWS_BY_RECORD_CALL,
+    TRACKED_BITS,
     Header,
     LogError,
     NumberedRecord,
     RecordCall,
     logged_arguments,
+    observation_rules,
     read_records,
-    record_call,
+    record_calls,
 )
+from .log_observations import observation_call
+from .log_records import Judged, call_may_begin, judge_end, judge_observation
+from .log_start import started_candidates
+from .log_time import Clock
 from .message_steps import MessageSteps
 from .progress import ValidationProgress
 
@@ -139,8 +146,16 @@ def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
             for want, have in zip(value, rows, strict=False):
                 if any(have[key] != v for key, v in want.items()):
                     return False
-        elif actual[name] != value:
-            return False
+        elif name in actual:
+            have = actual[name]
+            if have != value and (name not in TRACKED_BITS
+                                  or value & TRACKED_BITS[name] != have):
+                return False
+        elif name in FLAG_BITS:
+            whole, bit = FLAG_BITS[name]
+            if bool(actual[whole] & bit) != value:
+                return False
+        # deferred_send_time: judged on the times (log_time.py), not a model observation
     return True
 
 
@@ -148,21 +163,24 @@ class LogValidator:
     """The world-set tracker: `feed` it one record at a time (validate_records feeds a log)."""
 
     def __init__(self, model: Model, initial: Iterable[World], *, all_steps_logged: bool = False,
-                 max_worlds: int = DEFAULT_MAX_WORLDS) -> None:
+                 max_worlds: int = DEFAULT_MAX_WORLDS,
+                 started: Iterable[Candidate] | None = None) -> None:
         self.model = model
         self.config = model.config
         self.all_steps_logged = all_steps_logged
         self.max_worlds = max_worlds
         self.binder = IdBinder(model.config)
         nobody = unbound(model.config.messages)
-        self.candidates: set[Candidate] = {(w, nobody) for w in initial}
+        self.candidates: set[Candidate] = (
+            {(w, nobody) for w in initial} if started is None else set(started))
         self.peak = len(self.candidates)
         self._successors: dict[World, list[tuple[Step, World]]] = {}
         self._message_steps = MessageSteps(model)
         self._silent: dict[World, list[tuple[int, World]]] = {}
         # What a record of each row names of the call, looked up for every step of every
         # consistent world: computed once.
-        self._record_calls = {name: record_call(row) for name, row in model.rows.items()}
+        self._record_calls = {name: record_calls(row) for name, row in model.rows.items()}
+        self.clock = Clock()
         self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
 
     def successors(self, world: World) -> list[tuple[Step, World]]:
@@ -236,13 +254,11 @@ class LogValidator:
         """Whether the step is the record's call with its result, arguments and observed
         properties. `observed_fits` memoizes the observation check by the message after the
         step, for the many worlds of one record that leave its message alike."""
-        actor, event, flags, lock = self._record_calls[step.row]
-        if event != record["event"] or actor != record["actor"]:
+        call = (record["actor"], record["event"], record.get("flags", "0"), record.get("lock"))
+        if call not in self._record_calls[step.row]:
             return False
         row = self.model.rows[step.row]
         if row.machine == "message" and step.message != index:
-            return False
-        if record.get("flags", "0") != flags or record.get("lock") != lock:
             return False
         if (row.ranges_over == "recipient" and "recipient" in record
                 and record["recipient"] != step.arg):
@@ -290,6 +306,19 @@ class LogValidator:
 
     def feed(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
         self.close_under_silent_steps()
+        if "end" in record:
+            return self._judged(line, record, judge_end(self.candidates, self.config,
+                                                        self._describe_slot))
+        timing = self.clock.judge(line, record)
+        if timing is not None:
+            return self._divergence(line, record, timing)
+        if record.get("entry"):
+            return self._entry(line, record)
+        observation = observation_call(record)
+        if observation is not None:
+            return self._judged(line, record, judge_observation(
+                observation, record, self.candidates, self.binder, self.config,
+                _observed_matches))
         message = record["message"]
         rows = self._rows_giving(record)
         matched: set[Candidate] = set()
@@ -306,9 +335,36 @@ class LogValidator:
         self.peak = max(self.peak, len(matched))
         return None
 
+    def _judged(self, line: int, record: dict[str, Any], judged: Judged) -> LogDivergence | None:
+        """Keep what a line that is not a model step kept, or diverge for its reason."""
+        if not judged.kept:
+            return self._divergence(line, record, (judged.reason, judged.rules))
+        self.candidates = judged.kept
+        return None
+
+    def _entry(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
+        """An entry record: the call must be one some consistent world lets begin here (with
+        some result); nothing moves until it returns. A call the model has no row for is
+        judged where it returns, with the reason that goes with it."""
+        call = (record["actor"], record["event"], record.get("flags", "0"), record.get("lock"))
+        rows = frozenset(row.name for row in ROWS_BY_RECORD_CALL.get(call, ()))
+        if not rows:
+            return None
+
+        def allows(world: World, index: int, entry: dict[str, Any]) -> bool:
+            return any(self._matches(entry, world, step, after, index)
+                       for step, after in self._steps_for(world, index, rows))
+
+        if call_may_begin(record, self.candidates, self.binder, allows):
+            return None
+        rules, reason = self._broken_rules(dict(record, result=""))
+        return self._divergence(line, record, (
+            f"{record['actor']} {record['event']} cannot begin here: {reason}", tuple(rules)))
+
     # ---- explaining a divergence ---------------------------------------------------------------
 
-    def _divergence(self, line: int, record: dict[str, Any]) -> LogDivergence:
+    def _divergence(self, line: int, record: dict[str, Any],
+                    given: tuple[str, tuple[str, ...]] | None = None) -> LogDivergence:
         states = sorted({self._describe_world(w, b) for w, b in self.candidates})
         shown = states[:12] + ([f"... ({len(states) - 12} more)"] if len(states) > 12 else [])
         allowed: set[str] = set()
@@ -318,6 +374,8 @@ class LogValidator:
                 if not row.is_call and not self.all_steps_logged:
                     continue
                 allowed.add(self._describe_step(world, binding, step))
+        if given is not None:
+            return LogDivergence(line, record, shown, sorted(allowed), list(given[1]), given[0])
         rules, reason = self._broken_rules(record)
         message = record["message"]
         if message is not None and all(message not in b.ids and not self.binder.has_room(b)
@@ -390,7 +448,7 @@ class LogValidator:
         that fit and of the properties observed (OBSERVATION_RULES). The properties that
         differ after every fitting step are named, else those that differ after some."""
         named = sorted(survey.differ_everywhere or survey.differ_somewhere)
-        broken = {r for name in named for r in OBSERVATION_RULES.get(name, ())}
+        broken = {r for name in named for r in observation_rules(name)}
         broken |= {r for name in same_result for r in _inside_call_rules(name)}
         consulted = {r for name in same_result for r in self.model.rows[name].rules}
         return _broken_first(broken, consulted), ("the call is allowed but the observed "
@@ -511,6 +569,12 @@ class LogValidator:
             failed |= false
         return failed
 
+    def _describe_slot(self, world: World, binding: Binding, index: int) -> str:
+        bound = binding.ids[index]
+        name = _shown(bound) if bound is not None else f"(unbound #{index})"
+        message = world.messages[index]
+        return f"{name} in {message.phase}"
+
     def _describe_world(self, world: World, binding: Binding) -> str:
         parts = []
         for index, message in enumerate(world.messages):
@@ -617,14 +681,15 @@ def _sorted_rules(rules: Iterable[str]) -> list[str]:
 
 def validate_records(model: Model, initial: Iterable[World], records: Iterable[NumberedRecord],
                      *, all_steps_logged: bool = False, max_worlds: int = DEFAULT_MAX_WORLDS,
-                     progress: ValidationProgress | None = None) -> LogVerdict:
+                     progress: ValidationProgress | None = None,
+                     started: Iterable[Candidate] | None = None) -> LogVerdict:
     """Judge the records one at a time, as `records` yields them: the first divergence ends
     the run, so a malformed line after it is never read (a LogError from `records` before it
     propagates)."""
     with collector_paused():
         try:
             return _validate_records(model, initial, records, all_steps_logged, max_worlds,
-                                     progress)
+                                     progress, started)
         finally:
             if progress is not None:
                 progress.close()
@@ -632,12 +697,13 @@ def validate_records(model: Model, initial: Iterable[World], records: Iterable[N
 
 def _validate_records(model: Model, initial: Iterable[World],
                       records: Iterable[NumberedRecord], all_steps_logged: bool,
-                      max_worlds: int, progress: ValidationProgress | None) -> LogVerdict:
+                      max_worlds: int, progress: ValidationProgress | None,
+                      started: Iterable[Candidate] | None) -> LogVerdict:
     validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
-                             max_worlds=max_worlds)
+                             max_worlds=max_worlds, started=started)
     count = 0
     for line, record in records:
-        count += 1
+        count += "end" not in record  # the end-of-run line is not a record of a call
         try:
             divergence = validator.feed(line, record)
         except WorldLimit as error:
@@ -675,6 +741,20 @@ def initial_worlds_for(model: Model, header: Header, where: str,
     return [initial]
 
 
+def starting_point(model: Model, header: Header, where: str,
+                   max_worlds: int = DEFAULT_MAX_WORLDS) -> list[Candidate]:
+    """The worlds the log's first record is judged in, each with its binding of the log's ids:
+    the initial worlds (initial_worlds_for), or, when the header names messages already under
+    way, the worlds they may be in (log_start.py)."""
+    initial = initial_worlds_for(model, header, where, max_worlds)
+    if not header.messages:
+        nobody = unbound(model.config.messages)
+        return [(world, nobody) for world in initial]
+    return started_candidates(model, initial, header.messages,
+                              f"{where}: line {header.line}: field header/messages", max_worlds,
+                              _observed_matches)
+
+
 def _is_initial(config: Config, world: World) -> bool:
     """Whether `world` is one of initial_worlds(config), without enumerating them."""
     allowed = profiles(config)
@@ -697,5 +777,6 @@ def validate_log_text(text: str, where: str, config: Config | None = None,
     `config` is given."""
     header, records = read_records(io.StringIO(text, newline="\n"), where)
     model = Model(config or header.config or Config(), variant)
-    return validate_records(model, initial_worlds_for(model, header, where, max_worlds), records,
-                            all_steps_logged=header.all_steps_logged, max_worlds=max_worlds)
+    return validate_records(model, (), records, all_steps_logged=header.all_steps_logged,
+                            max_worlds=max_worlds,
+                            started=starting_point(model, header, where, max_worlds))

@@ -74,6 +74,10 @@ class Row:
     #: the recipient state change the row causes (from, to), if any
     recipient_change: tuple[str, str] | None = None
     kind: Kind = Kind.CALL
+    #: for an internal step a component marks with a MAPI call of its own: that call's
+    #: method, as its log names it (the transport's IMessage::ModifyRecipients setting
+    #: PR_RESPONSIBILITY TRUE for the recipient it has handled, R49)
+    logged_as: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -94,6 +98,8 @@ class Row:
         return dict(self.call_arguments).get("flags", "0")
 
     def fingerprint_data(self) -> list[Any]:
+        """What the row does (`logged_as` left out: it names the step in a log, and a case
+        replays the same whatever the log calls it)."""
         return [self.name, self.event, str(self.actor), list(self.sources), self.dest,
                 list(self.guards), self.effect, self.result, list(self.rules), self.ranges_over,
                 self.machine, [list(a) for a in self.call_arguments], str(self.kind)]
@@ -198,7 +204,8 @@ TABLE: tuple[Row, ...] = (
         kind=INTERNAL),
     Row("transmit", "transmit recipient", TRANSPORT, ("in_transport",), "in_transport",
         ("recipient_for_this_transport",), "transport_transmit", S_OK, ("R49", "R57"),
-        ranges_over="recipient", recipient_change=("pending", "sent"), kind=INTERNAL),
+        ranges_over="recipient", recipient_change=("pending", "sent"), kind=INTERNAL,
+        logged_as="IMessage::ModifyRecipients"),
     Row("fail-recipient", "IMAPISupport::StatusRecips", TRANSPORT, ("in_transport",),
         "in_transport", ("transport_failures_enabled", "recipient_for_this_transport"),
         "transport_fails_recipient", S_OK, ("R58", "R59", "R60"), ranges_over="recipient",

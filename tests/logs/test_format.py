@@ -26,6 +26,8 @@ from mapi_submission.harness.log_format import (
     SILENT_EVENTS,
     logged_arguments,
 )
+from mapi_submission.harness.log_observations import OBSERVATION_CALLS
+from mapi_submission.harness.validate_log import validate_log_text
 from mapi_submission.model.states import MESSAGE_STATES, RECIPIENT_STATES
 from mapi_submission.model.table import TABLE, Kind
 
@@ -34,7 +36,7 @@ from .logs_support import EXAMPLES, ROOT, run
 DOC = (ROOT / "docs" / "log-format.md").read_text()
 SCHEMA: dict[str, Any] = json.loads(
     (ROOT / "mapi_submission" / "schemas" / "log-record.schema.json").read_text())
-HEADER_FIELDS = {"config", "initial", "all_steps_logged", "source"}
+HEADER_FIELDS = {"config", "initial", "all_steps_logged", "source", "messages"}
 
 
 def _section(title: str) -> str:
@@ -54,6 +56,7 @@ def _table_rows(text: str) -> list[list[str]]:
 
 def test_the_page_lists_every_event_of_the_table_where_it_belongs() -> None:
     logged = _table_rows(_section("Calls an implementation logs"))
+    observing = _table_rows(_section("Calls that only observe"))
     internal_section = _section("Internal steps (not logged)")
     silent = _table_rows(internal_section)
     inside_call = {row.event for row in TABLE if row.kind is Kind.INSIDE_CALL}
@@ -73,7 +76,13 @@ def test_the_page_lists_every_event_of_the_table_where_it_belongs() -> None:
             if len(line) == 5:
                 assert f"`{row.result}`" in line[3], f"row {row.name}: result {row.result}"
             assert set(row.rules) <= set(line[-1].split(", ")), f"row {row.name}: rules"
-    assert {r[1].strip("`") for r in logged} == set(LOGGED_EVENTS)
+    for row in TABLE:
+        if row.logged_as:
+            assert [r for r in logged if r[0] == row.actor and r[1] == f"`{row.logged_as}`"
+                    and set(row.rules) <= set(r[-1].split(", "))], row.name
+    for actor, event in OBSERVATION_CALLS:
+        assert [r for r in observing if r[1] == f"`{event}`" and r[0] in (actor, "any actor")]
+    assert {r[1].strip("`") for r in logged + observing} == set(LOGGED_EVENTS)
     assert {r[1].strip("`") for r in silent} == set(SILENT_EVENTS) - inside_call
     assert LOGGED_EVENTS | SILENT_EVENTS == ALL_EVENTS
 
@@ -96,7 +105,8 @@ def test_the_page_names_every_actor_field_value_and_result() -> None:
 def test_the_schema_says_what_the_validator_and_the_table_say() -> None:
     record = SCHEMA["$defs"]["record"]
     assert set(record["properties"]) == set(RECORD_FIELDS)
-    assert record["required"] == list(REQUIRED_FIELDS)
+    assert record["required"] + ["result"] == list(REQUIRED_FIELDS)
+    assert {"required": ["result"]} in record["anyOf"]
     assert set(record["properties"]["actor"]["enum"]) == set(ACTORS)
     assert set(record["properties"]["event"]["enum"]) == set(ALL_EVENTS)
     assert set(record["properties"]["lock"]["enum"]) == set(KNOWN_LOCKS)
@@ -154,3 +164,41 @@ def test_the_pages_example_gives_the_verdicts_it_shows(tmp_path: Path) -> None:
     assert code == 1
     assert out.replace(str(tmp_path) + "/", "") == diverging_output
     assert "diverges from the specification at line 7" in err
+
+
+def _worked_examples() -> list[tuple[str, str]]:
+    """The worked examples of the new format elements: (verdict, log)."""
+    return re.findall(r"```jsonl (conforms|diverges)\n(.*?)```", DOC, flags=re.S)
+
+
+def _judge(text: str) -> dict[str, Any]:
+    return validate_log_text(text, "example").to_json()
+
+
+def _with_line(text: str, line: int, **changes: Any) -> str:
+    lines = text.splitlines()
+    record = json.loads(lines[line - 1])
+    record.update(changes)
+    lines[line - 1] = json.dumps(record)
+    return "\n".join(lines) + "\n"
+
+
+def test_the_worked_examples_give_the_verdicts_the_page_states() -> None:
+    examples = _worked_examples()
+    assert [verdict for verdict, _ in examples] == ["conforms"] * 4 + ["diverges"]
+    bits, nested, timed, started, ended = (text for _, text in examples)
+    for text in (bits, nested, timed, started):
+        assert _judge(text)["verdict"] == "conforms"
+    wrong_bit = _judge(_with_line(bits, 4, observed={"MSGFLAG_SUBMIT": False}))
+    assert wrong_bit["line"] == 4 and {"R2", "R13", "R65"} <= set(wrong_bit["rules"])
+    twice = _judge(_with_line(nested, 8, recipient=0))
+    assert (twice["line"], twice["rules"]) == (8, ["R49"])
+    early = _judge(_with_line(timed, 5, time="2026-12-02T17:59:00Z"))
+    assert (early["line"], early["rules"]) == (5, ["R72"])
+    retried = _judge(_with_line(timed, 7, time="2026-12-02T18:01:00Z"))
+    assert (retried["line"], retried["rules"]) == (7, ["R47"])
+    reversed_queue = _judge(_with_line(started, 3, queue=["0000A2", "0000A1"]))
+    assert (reversed_queue["line"], reversed_queue["rules"]) == (3, ["R14", "R25"])
+    end = _judge(ended)
+    assert (end["line"], end["rules"]) == (8, ["R38", "R62", "R67", "R80"])
+    assert "L1" in end["reason"] and "L2" in end["reason"]

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from mapi_submission.harness.log_format import SILENT_EVENTS, dump_records, parse_log
+from mapi_submission.harness.log_format import (
+    FLAG_BITS,
+    SILENT_EVENTS,
+    TRACKED_BITS,
+    dump_records,
+    parse_log,
+)
 from mapi_submission.harness.log_paths import random_run
 from mapi_submission.harness.model_logs import path_to_log, step_record
 from mapi_submission.harness.validate_log import validate_log_text
@@ -81,11 +87,34 @@ def test_a_wrong_observation_diverges_naming_its_rules(name: str) -> None:
     if name == "recipients":
         observed[name] = [{"responsibility": True}]
     else:
-        observed[name] = observed[name] ^ 0x10
+        observed[name] = observed[name] ^ TRACKED_BITS[name]
     verdict = validate_log_text(_text(lines), "log")
     assert verdict.divergence is not None and verdict.divergence.line == 4
     assert name in verdict.divergence.reason
     assert set(OBSERVATION_RULES[name]) <= set(verdict.divergence.rules)
+
+
+@pytest.mark.parametrize("name", sorted(TRACKED_BITS))
+def test_bits_the_model_does_not_track_are_not_judged(name: str) -> None:
+    # A real store's PR_MESSAGE_FLAGS carries MSGFLAG_READ (0x1), MSGFLAG_HASATTACH (0x10)...
+    lines = _records(CONFORMING.read_text())
+    observed = lines[3]["observed"]
+    observed[name] = observed[name] | 0x10 | 0x100
+    assert validate_log_text(_text(lines), "log").conforms
+
+
+@pytest.mark.parametrize("bit", sorted(FLAG_BITS))
+def test_a_single_bit_is_judged_alone(bit: str) -> None:
+    lines = _records(CONFORMING.read_text())
+    observed = lines[3]["observed"]
+    whole, value = FLAG_BITS[bit]
+    is_set = bool(observed.pop(whole) & value)
+    observed[bit] = is_set
+    assert validate_log_text(_text(lines), "log").conforms
+    observed[bit] = not is_set
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 4
+    assert bit in verdict.divergence.reason
 
 
 def test_message_ids_bind_on_first_sight_whatever_they_are() -> None:

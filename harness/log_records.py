@@ -1,0 +1,140 @@
+"""Judging the log lines that are not a step of the model: records of calls that only observe
+(log_observations.py), entry records marking where a call began, and the end-of-run line
+that asks for the liveness verdicts.
+
+- An **observation** keeps the consistent worlds in which what it read holds (binding a new
+  id like any record) and moves none of them.
+- An **entry record** moves nothing either: it is judged only for whether the call may begin
+  there, that is whether some consistent world allows the call with some result (its own
+  result is judged where it returns, after the calls made inside it).
+- The **end of the run** says the log is complete and every component idle, so whatever a
+  component still owes (properties/liveness.py: a submission not ended, a lock not released,
+  a recipient not settled) will never be done: the log conforms only if some consistent
+  world, after the silent steps, owes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mapi_submission.model.config import Config
+from mapi_submission.model.observe import observe_message
+from mapi_submission.model.world import World
+from mapi_submission.properties import Property, liveness_properties
+
+from .log_bindings import Binding, IdBinder
+from .log_format import observation_rules
+from .log_observations import ObservationCall, holds_for_message, queue_read
+
+Candidate = tuple[World, Binding]
+ObservedMatches = Callable[[dict[str, Any], dict[str, Any]], bool]
+
+
+@dataclass
+class Judged:
+    """What a non-step line leaves: the candidates kept, or why it diverges (reason and the
+    rules it breaks, broken first)."""
+
+    kept: set[Candidate]
+    reason: str = ""
+    rules: tuple[str, ...] = ()
+
+
+def judge_observation(call: ObservationCall, record: dict[str, Any],
+                      candidates: Iterable[Candidate], binder: IdBinder, config: Config,
+                      observed_matches: ObservedMatches) -> Judged:
+    """Keep the worlds in which the observation holds."""
+    kept: set[Candidate] = set()
+    if call.about == "queue":
+        if record["result"] != "S_OK":
+            return Judged(set(candidates))
+        wanted = record["queue"]
+        seen: set[tuple[str | None, ...]] = set()
+        for world, binding in candidates:
+            read = queue_read(world, binding)
+            seen.add(tuple(read))
+            if read == wanted:
+                kept.add((world, binding))
+        if kept:
+            return Judged(kept)
+        shown = "; ".join(sorted(_queue_text(q) for q in seen)[:6])
+        return Judged(kept, f"IMsgStore::GetOutgoingQueue read {_queue_text(wanted)}, but the "
+                      f"queue is {shown} in every consistent model world (the queue lists the "
+                      "submitted messages not yet taken out, ascending by submission time)",
+                      _ordered(call.rules))
+    differing: set[str] = set()
+    for world, binding in candidates:
+        for slot, target, new_binding in binder.targets(world, binding, record["message"]):
+            if slot < 0:
+                continue
+            if holds_for_message(call, config, target, slot, record, observed_matches):
+                kept.add((target, new_binding))
+            else:
+                differing |= _differing(record, config, target, slot, observed_matches)
+    if kept:
+        return Judged(kept)
+    if differing:
+        rules = {r for name in differing for r in observation_rules(name)}
+        return Judged(kept, f"{record['actor']} {record['event']} read properties the message "
+                      f"cannot have here: the observed {', '.join(sorted(differing))} differ",
+                      _ordered(rules) + _ordered(set(call.rules) - rules))
+    return Judged(kept, f"{record['actor']} {record['event']} here: {call.meaning}, and no "
+                  "consistent model world has the message there", _ordered(call.rules))
+
+
+def _differing(record: dict[str, Any], config: Config, world: World, slot: int,
+               observed_matches: ObservedMatches) -> set[str]:
+    observed: dict[str, Any] = record.get("observed", {})
+    actual = observe_message(config, world.messages[slot])
+    return {name for name, value in observed.items()
+            if not observed_matches({name: value}, actual)}
+
+
+def call_may_begin(record: dict[str, Any], candidates: Iterable[Candidate], binder: IdBinder,
+                   allows: Callable[[World, int, dict[str, Any]], bool]) -> bool:
+    """Whether some consistent world allows the entry record's call with some result:
+    `allows(world, slot, record)` asks the model."""
+    return any(allows(target, slot, record)
+               for world, binding in candidates
+               for slot, target, _ in binder.targets(world, binding, record["message"]))
+
+
+def owed(config: Config, world: World, binding: Binding) -> list[tuple[Property, int]]:
+    """The liveness obligations `world` still owes: (property, message slot)."""
+    return [(prop, slot) for prop in liveness_properties()
+            for slot in range(len(world.messages)) if prop.check(config, world, slot)]
+
+
+def judge_end(candidates: Iterable[Candidate], config: Config,
+              describe_slot: Callable[[World, Binding, int], str]) -> Judged:
+    """The end of the run: some consistent world must owe nothing. Otherwise the verdict names
+    what the world owing least still owes, with the rules of those properties."""
+    least: list[tuple[Property, int]] | None = None
+    least_world: Candidate | None = None
+    for world, binding in sorted(candidates, key=repr):
+        pending = owed(config, world, binding)
+        if not pending:
+            return Judged({(world, binding)})
+        if least is None or len(pending) < len(least):
+            least, least_world = pending, (world, binding)
+    if least is None or least_world is None:
+        return Judged(set())
+    world, binding = least_world
+    owing = "; ".join(f"{describe_slot(world, binding, slot)} breaks {prop.id} "
+                      f"({prop.description.rstrip('.')})" for prop, slot in least)
+    rules = {rule for prop, _ in least for rule in prop.rules}
+    return Judged(set(), "the run ends with every component idle but work left undone in "
+                  f"every consistent model world; where least is left: {owing}",
+                  _ordered(rules))
+
+
+def _queue_text(queue: Iterable[str | None]) -> str:
+    return "[" + ", ".join("(a message the log never named)" if item is None
+                           else json.dumps(item) for item in queue) + "]"
+
+
+def _ordered(rules: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(rules), key=lambda r: int(r[1:])))
