@@ -21,7 +21,7 @@ from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.errors import MapiSubmissionError, quoted_field
 from mapi_submission.model.observe import observe
 from mapi_submission.model.states import MESSAGE_STATES
-from mapi_submission.model.table import ROWS_BY_NAME, Kind, inside_row, rows_fingerprint
+from mapi_submission.model.table import ROWS_BY_NAME, Kind, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Profile, World, new_message
 
@@ -80,7 +80,7 @@ def initial_from_json(data: dict[str, Any]) -> World:
     )
 
 
-def step_to_json(model: Model, step: Step, after: World) -> dict[str, Any]:
+def step_to_json(model: Model, step: Step, before: World, after: World) -> dict[str, Any]:
     row = ROWS_BY_NAME[step.row]
     entry: dict[str, Any] = {
         "row": row.name,
@@ -94,7 +94,7 @@ def step_to_json(model: Model, step: Step, after: World) -> dict[str, Any]:
     }
     if row.call_arguments:
         entry["args"] = dict(row.call_arguments)
-    inside = inside_row(row, after.messages[step.message].phase) if step.message >= 0 else None
+    inside = model.inside_row(before, step)
     if inside is not None:
         entry["inside"] = {"row": inside.name, "event": inside.event,
                            "rules": list(inside.rules)}
@@ -113,7 +113,9 @@ def build_case(
     seed: int | None = None,
     expect_violation: str | None = None,
 ) -> dict[str, Any]:
-    entries = [step_to_json(model, step, after) for step, after in steps]
+    befores = [start, *(after for _, after in steps)][:len(steps)]
+    entries = [step_to_json(model, step, before, after)
+               for before, (step, after) in zip(befores, steps, strict=True)]
     rules = sorted({r for entry in entries for r in _taken_rules(entry)},
                    key=lambda r: int(r[1:]))
     case: dict[str, Any] = {

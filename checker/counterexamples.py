@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from mapi_submission.model.engine import Model, Step
-from mapi_submission.model.table import inside_row
 from mapi_submission.model.world import World
 from mapi_submission.properties import Property
 
@@ -69,17 +68,16 @@ def stuck_counterexample(exploration: Exploration, prop: Property, node: int,
 # ---- presentation ----------------------------------------------------------------------------
 
 
-def describe_step(model: Model, number: int, step: Step, after: World | None = None) -> str:
+def describe_step(model: Model, number: int, step: Step, before: World | None = None) -> str:
     """One numbered line: actor, event, message, argument, result and rule ids; with the
-    world after the step, also the row the callee took inside the same call (the store's
+    world before the step, also the row the callee took inside the same call (the store's
     routing inside SubmitMessage, R26)."""
     row = model.rows[step.row]
     where = f"message {step.message}" if step.message >= 0 else "transport machine"
     arg = f" {row.ranges_over} {step.arg}" if row.ranges_over and step.arg >= 0 else ""
     line = (f"{number:>3}. {row.actor}: {row.event} [{row.name}] ({where}{arg}) -> {row.result}"
             f"  rules {', '.join(row.rules)}")
-    inside = (inside_row(row, after.messages[step.message].phase)
-              if after is not None and step.message >= 0 else None)
+    inside = model.inside_row(before, step) if before is not None else None
     if inside is not None:
         line += (f"\n       inside the call: {inside.event} [{inside.name}]"
                  f"  rules {', '.join(inside.rules)}")
@@ -90,10 +88,12 @@ def describe_counterexample(model: Model, example: Counterexample) -> list[str]:
     rules = ", ".join(example.rules)
     lines = [f"{example.property} ({rules}) violated: {example.problem}",
              f"counterexample, {len(example.steps)} steps from an initial world:"]
+    before = example.start
     for number, (step, after) in enumerate(example.steps, start=1):
         if example.cycle_from is not None and number - 1 == example.cycle_from:
             lines.append("     -- cycle: the steps below repeat forever --")
-        lines.append(describe_step(model, number, step, after))
+        lines.append(describe_step(model, number, step, before))
+        before = after
     return lines
 
 

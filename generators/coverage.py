@@ -47,7 +47,7 @@ from mapi_submission.model.states import (
     TRANSPORT_STATE_NAMES,
     TRANSPORT_STATES,
 )
-from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Row, inside_row
+from mapi_submission.model.table import ROWS_BY_NAME, TABLE
 from mapi_submission.model.world import World
 
 from .negative import Refusal, negative_universe, refusals_at
@@ -108,27 +108,19 @@ def transition_label(world: World, step: Step) -> str:
     return f"{step.row}@{source_state(world, step)}"
 
 
-def folded_row(step: Step, after: World) -> Row | None:
-    """The Kind.INSIDE_CALL row a message step took inside its call (the store's routing
-    inside SubmitMessage, R26), or None."""
-    if step.message < 0:
-        return None
-    return inside_row(ROWS_BY_NAME[step.row], after.messages[step.message].phase)
-
-
-def step_labels(world: World, step: Step, after: World) -> list[str]:
+def step_labels(model: Model, world: World, step: Step) -> list[str]:
     """The transitions a step takes: its row from its source state, then the row taken
     inside the same call from the state the row left the message in."""
     labels = [transition_label(world, step)]
-    inside = folded_row(step, after)
+    inside = model.inside_row(world, step)
     if inside is not None:
         labels.append(f"{inside.name}@{ROWS_BY_NAME[step.row].dest}")
     return labels
 
 
-def step_row_names(step: Step, after: World) -> list[str]:
-    """The rows a step takes: its own and the one inside its call, if any."""
-    inside = folded_row(step, after)
+def step_row_names(model: Model, world: World, step: Step) -> list[str]:
+    """The rows a step takes from `world`: its own and the one inside its call, if any."""
+    inside = model.inside_row(world, step)
     return [step.row] if inside is None else [step.row, inside.name]
 
 
@@ -256,7 +248,7 @@ class TransitionCriterion(Criterion):
 
     def transition(self, source: int, world: World, step: Step, after: World,
                    target: int) -> None:
-        for label in step_labels(world, step, after):
+        for label in step_labels(self.model, world, step):
             if label not in self.witnesses:
                 self.witnesses[label] = Witness(source, (step,))
 
@@ -271,7 +263,7 @@ class TransitionCriterion(Criterion):
         found: set[str] = set()
         world = start
         for step, after in steps:
-            found.update(step_labels(world, step, after))
+            found.update(step_labels(self.model, world, step))
             world = after
         return found
 
@@ -398,7 +390,7 @@ class GuardCriterion(Criterion):
 
     def transition(self, source: int, world: World, step: Step, after: World,
                    target: int) -> None:
-        for row in step_row_names(step, after):
+        for row in step_row_names(self.model, world, step):
             for name in ROWS_BY_NAME[row].guards:
                 self._note(guard_target(row, name, True), Witness(source, (step,)))
 
@@ -419,9 +411,12 @@ class GuardCriterion(Criterion):
         return max(self._deepest(exploration), len(true_rows) + len(false_outcomes))
 
     def covered_by(self, run: Run) -> set[str]:
-        _, steps, refusals = run
-        found = {guard_target(row, g, True) for step, after in steps
-                 for row in step_row_names(step, after) for g in ROWS_BY_NAME[row].guards}
+        start, steps, refusals = run
+        befores = [start, *(after for _, after in steps)][:len(steps)]
+        found = {guard_target(row, g, True) for before, (step, _) in zip(befores, steps,
+                                                                          strict=True)
+                 for row in step_row_names(self.model, before, step)
+                 for g in ROWS_BY_NAME[row].guards}
         found.update(r.target for r in refusals if r.kind == "not_enabled")
         return found
 
@@ -437,7 +432,8 @@ class RuleCriterion(Criterion):
             self._note(rule, Witness(source, (step,)))
 
     def step_rules(self, world: World, step: Step, after: World) -> set[str]:
-        return {rule for row in step_row_names(step, after) for rule in row_rules(row)} | \
+        return {rule for row in step_row_names(self.model, world, step)
+                for rule in row_rules(row)} | \
             observation_rules(self.model.config, world, after)
 
     def universe(self) -> list[str]:

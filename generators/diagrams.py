@@ -55,7 +55,7 @@ from mapi_submission.model.states import (
     STATES_BY_NAME,
     TERMINAL,
 )
-from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Row, inside_row
+from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Row
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import PENDING_RECIPIENT, World
 
@@ -581,7 +581,7 @@ def counterexample_figure() -> Figure:
         source = world.messages[step.message].phase
         row = model.rows[step.row]
         reached = after.messages[step.message].phase
-        inside = inside_row(row, reached)
+        inside = model.inside_row(world, step)
         if inside is not None and row.dest is not None:
             # the routing the store does inside the same call is its own edge (R26)
             path += [Transition(row, source, row.dest), Transition(inside, row.dest, reached)]

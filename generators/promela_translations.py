@@ -200,6 +200,8 @@ GUARD_PROMELA: dict[str, Render] = {
     "locked_by_spooler": _text("msg[m].lock_holders > 0"),
     "direct_send_abort_not_in_queue": _conflict("abort_during_direct_send", "not_in_queue"),
     "direct_send_abort_unable": _conflict("abort_during_direct_send", "unable_to_abort"),
+    "store_sends_after_return": _conflict("direct_send", "after_return"),
+    "store_sends_before_return": _conflict("direct_send", "before_return"),
     "queued_and_unlocked": _text("msg[m].in_queue && msg[m].lock_holders == 0"),
 }
 
@@ -258,6 +260,23 @@ _TRANSMIT = ("msg[m].rcpt[a].resp = 1; msg[m].rcpt[a].outcome = sent;\n"
              "msg[m].rcpt[a].transmissions = msg[m].rcpt[a].transmissions + 1\n"
              ":: else -> skip\nfi")
 
+START_DIRECT_SEND = ("msg[m].inflight = 1;\n"
+                     "if\n:: queued(m) -> dequeue(m)\n:: else -> skip\nfi")
+FINISH_WITHOUT_SPOOLER = ";\n".join([
+    "msg[m].inflight = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(), "msg[m].declined = 0",
+    "msg[m].preprocessed = 0"])
+QUEUE_REMAINING_RECIPIENTS = "msg[m].inflight = 0;\nenqueue(m)"
+
+
+def _send_own_recipients(config: Config) -> str:
+    """Inside SubmitMessage (conflicts.direct_send before_return): the tight pair transmits
+    every recipient its transport takes (model/effects.py _send_own_recipients)."""
+    return ";\n".join(
+        [START_DIRECT_SEND]
+        + [f"if\n:: takes(0, m, {r}) ->\n" + _TRANSMIT.replace("rcpt[a]", f"rcpt[{r}]")
+           + "\n:: else -> skip\nfi" for r in range(config.recipients)])
+
+
 EFFECT_PROMELA: dict[str, Render] = {
     "none": _text("skip"),
     "add_recipient_rows": _text("msg[m].addressed = 1"),
@@ -267,15 +286,17 @@ EFFECT_PROMELA: dict[str, Render] = {
     "enqueue_for_preprocessing": _lines("msg[m].preprocess = 1", "enqueue(m)"),
     "enqueue_for_spooler": _text("enqueue(m)"),
     "enqueue_until_send_time": _text("enqueue(m)"),
-    "release_at_send_time": _lines("msg[m].send_time_reached = 1", "dequeue(m)"),
-    "start_direct_send": _text("msg[m].inflight = 1"),
+    "release_at_send_time": _text("msg[m].send_time_reached = 1"),
+    "start_direct_send": _text(START_DIRECT_SEND),
     "enqueue_in_flight": _text("enqueue(m)"),
     "tight_transmit": _text(_TRANSMIT),
-    "finish_without_spooler": _lines(
-        "msg[m].inflight = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(),
-        "msg[m].declined = 0", "msg[m].preprocessed = 0"),
+    "finish_without_spooler": _text(FINISH_WITHOUT_SPOOLER),
     "hand_completion_to_spooler": _text("msg[m].inflight = 0"),
-    "queue_remaining_recipients": _lines("msg[m].inflight = 0", "enqueue(m)"),
+    "queue_remaining_recipients": _text(QUEUE_REMAINING_RECIPIENTS),
+    "send_and_finish_directly": lambda config: ";\n".join(
+        [_send_own_recipients(config), FINISH_WITHOUT_SPOOLER]),
+    "send_own_and_queue_rest": lambda config: ";\n".join(
+        [_send_own_recipients(config), QUEUE_REMAINING_RECIPIENTS]),
     "take_lock": _text(f"if\n:: msg[m].lock_holders < {SATURATION} -> "
                        "msg[m].lock_holders = msg[m].lock_holders + 1\n:: else -> skip\nfi"),
     "run_preprocessors": _text("msg[m].preprocessed = 1"),

@@ -45,7 +45,7 @@ def random_walks(exploration: Exploration, goal: set[str], *, seed: int, walks: 
         steps: list[tuple[Step, World]] = []
         while len(steps) < length and out[node]:
             step, target = chooser.choice(out[node])
-            covered.update(step_labels(states[node], step, states[target]))
+            covered.update(step_labels(exploration.model, states[node], step))
             steps.append((step, states[target]))
             node = target
             if goal and goal <= covered:

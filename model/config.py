@@ -57,6 +57,12 @@ class Conflicts:
     lock_during_retry: str = "hold"
     #: R67: AbortSubmit during a tightly coupled direct send (never queued).
     abort_during_direct_send: str = "not_in_queue"
+    #: R21/R23/R26: when a tightly coupled store sends. "after_return" = SubmitMessage returns
+    #: once the store has handed the message to its transport, which sends afterwards (servers
+    #: on the wire); "before_return" = the store sends every recipient its transport serves and
+    #: then finishes the message (R21) or queues it for the rest (R23) before SubmitMessage
+    #: returns, as the store-provider pages describe.
+    direct_send: str = "after_return"
     #: R47/R53: what follows MAPI_E_CANCEL from IXPLogon::SubmitMessage. "retry" = wait and
     #: resubmit to the same transport; "decline" = the transport is not asked again for this
     #: message (like MAPI_E_NOT_ME).
@@ -70,6 +76,7 @@ CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
     "submitflag_locked": ("locked", "spooler_route"),
     "lock_during_retry": ("hold", "release"),
     "abort_during_direct_send": ("not_in_queue", "unable_to_abort"),
+    "direct_send": ("after_return", "before_return"),
     "after_cancel": ("decline", "retry"),
 }
 
@@ -81,6 +88,7 @@ CONFLICT_RULES: dict[str, tuple[str, ...]] = {
     "submitflag_locked": ("R42",),
     "lock_during_retry": ("R47", "R52"),
     "abort_during_direct_send": ("R67",),
+    "direct_send": ("R21", "R23", "R26"),
     "after_cancel": ("R47", "R53"),
 }
 

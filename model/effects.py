@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import Config
 from .constants import GONE, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
+from .guards import takes
 from .world import (
     SATURATION,
     Message,
@@ -146,13 +147,17 @@ def enqueue_until_send_time(c: Config, w: World, m: int, a: int) -> World:
 
 @effect("R72")
 def release_at_send_time(c: Config, w: World, m: int, a: int) -> World:
-    """The send time passed: the message is routed again as if just submitted."""
-    return _dequeue(w, m, send_time_reached=True)
+    """The send time passed: the message is routed again as if just submitted. It keeps its
+    place in the queue: the queue is ordered by submission time, not by when the message
+    became due (R14, R25, R73)."""
+    return _update(w, m, send_time_reached=True)
 
 
 @effect("R17", "R20")
 def start_direct_send(c: Config, w: World, m: int, a: int) -> World:
-    return _update(w, m, inflight=True)
+    """The tight pair takes the message; one that was queued until its send time leaves the
+    queue (R20: never in flight and queued for the spooler at once)."""
+    return _dequeue(w, m, inflight=True) if m in w.queue else _update(w, m, inflight=True)
 
 
 @effect("R20")
@@ -177,6 +182,28 @@ def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
         w, m, inflight=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
         folder=_finished_folder(c, message), declined=0, preprocessed=False,
     )
+
+
+def _send_own_recipients(c: Config, w: World, m: int) -> World:
+    """The tight pair puts every recipient its transport serves on the wire."""
+    w = start_direct_send(c, w, m, -1)
+    for recipient in range(len(w.messages[m].recipients)):
+        if takes(0, w.messages[m], recipient):
+            w = tight_transmit(c, w, m, recipient)
+    return w
+
+
+@effect("R20", "R21", "R49", "R63", "R65")
+def send_and_finish_directly(c: Config, w: World, m: int, a: int) -> World:
+    """Inside SubmitMessage: send every recipient, then finish as the store does alone."""
+    return finish_without_spooler(c, _send_own_recipients(c, w, m), m, a)
+
+
+@effect("R20", "R23", "R26", "R49")
+def send_own_and_queue_rest(c: Config, w: World, m: int, a: int) -> World:
+    """Inside SubmitMessage: send the recipients the pair serves, queue the message for the
+    spooler to take the rest."""
+    return queue_remaining_recipients(c, _send_own_recipients(c, w, m), m, a)
 
 
 @effect("R22", "R37")

@@ -158,6 +158,26 @@ class Model:
         if not taken:
             yield world
 
+    def inside_row(self, before: World, step: Step) -> Row | None:
+        """The Kind.INSIDE_CALL row `step` took inside its call from `before` (the store's
+        routing inside SubmitMessage or at the send time, R26), or None. The states do not
+        tell it (two routings may lead from `submitted` to `spooled`); the guards do, and
+        at most one holds."""
+        if step.message < 0:
+            return None
+        compiled = next((c for c in self.message_rows.get(before.messages[step.message].phase,
+                                                          ())
+                         if c.row.name == step.row), None)
+        if compiled is None:
+            return None
+        called = take_row(self.config, compiled, before, step.message, step.arg)
+        for routing in self.message_rows.get(called.messages[step.message].phase, ()):
+            if routing.row.kind is Kind.INSIDE_CALL and any(
+                    all(check(self.config, called, step.message, a) for check in routing.guards)
+                    for a in routing.targets):
+                return routing.row
+        return None
+
     def _transport_successors(self, world: World, t: int) -> Iterator[tuple[Step, World]]:
         config = self.config
         for compiled in self.transport_rows.get(world.transports[t], ()):

@@ -188,6 +188,20 @@ def tight_pair_serves_every_recipient(c: Config, w: World, m: int, a: int) -> bo
     return not tight_pair_cannot_serve_all(w, w.messages[m])
 
 
+@guard("R21", "R26")
+def store_sends_after_return(c: Config, w: World, m: int, a: int) -> bool:
+    """conflicts.direct_send "after_return": SubmitMessage returns once the message is
+    handed to the tight transport; it sends afterwards."""
+    return c.conflicts.direct_send == "after_return"
+
+
+@guard("R21", "R23", "R26")
+def store_sends_before_return(c: Config, w: World, m: int, a: int) -> bool:
+    """conflicts.direct_send "before_return": the store sends what its transport serves, and
+    finishes or queues the message, before SubmitMessage returns."""
+    return c.conflicts.direct_send == "before_return"
+
+
 @guard("R21", "R37")
 def not_preprocessed(c: Config, w: World, m: int, a: int) -> bool:
     """A preprocessed message may not finish without the spooler (R37)."""

@@ -152,8 +152,21 @@ TABLE: tuple[Row, ...] = (
         ("no_preprocessing_needed", "store_routes_to_spooler", "send_time_due"),
         "enqueue_for_spooler", S_OK, ("R17", "R19", "R26"), kind=INSIDE_CALL),
     Row("route-direct", "send through tight pair", STORE, ("submitted",), "direct_sending",
-        ("no_preprocessing_needed", "store_routes_to_tight_pair", "no_spooler_deferral"),
+        ("no_preprocessing_needed", "store_routes_to_tight_pair", "no_spooler_deferral",
+         "store_sends_after_return"),
         "start_direct_send", S_OK, ("R17", "R19", "R20", "R71"), kind=INSIDE_CALL),
+    Row("route-direct-finish", "send and finish through tight pair", STORE, ("submitted",),
+        "delivered",
+        ("no_preprocessing_needed", "store_routes_to_tight_pair", "no_spooler_deferral",
+         "store_sends_before_return", "tight_pair_serves_every_recipient"),
+        "send_and_finish_directly", S_OK, ("R17", "R19", "R20", "R21", "R63", "R71"),
+        kind=INSIDE_CALL),
+    Row("route-direct-partial", "send own recipients, queue the rest", STORE, ("submitted",),
+        "spooled",
+        ("no_preprocessing_needed", "store_routes_to_tight_pair", "no_spooler_deferral",
+         "store_sends_before_return", "tight_pair_cannot_serve_every_recipient"),
+        "send_own_and_queue_rest", S_OK, ("R17", "R19", "R20", "R23", "R26"),
+        kind=INSIDE_CALL),
     Row("send-time-reached", "send time reached", STORE, ("deferred",), "submitted",
         (), "release_at_send_time", S_OK, ("R72",), kind=INTERNAL),
     # ---- tightly coupled store + transport --------------------------------------------------
@@ -324,20 +337,6 @@ CALLS: dict[CallKey, tuple[Row, ...]] = _calls()
 #: (the sources of Kind.INSIDE_CALL rows: "submitted", routed inside SubmitMessage, R26).
 INSIDE_CALL_SOURCES: frozenset[str] = frozenset(
     state for row in TABLE if row.kind is Kind.INSIDE_CALL for state in row.sources)
-
-
-#: (source state, destination state) -> the Kind.INSIDE_CALL row between them.
-_INSIDE_ROWS: dict[tuple[str, str | None], Row] = {
-    (source, row.dest): row for row in TABLE if row.kind is Kind.INSIDE_CALL
-    for source in row.sources}
-
-
-def inside_row(row: Row, phase_after: str) -> Row | None:
-    """The step inside `row`'s call that left the message in `phase_after` (the store's
-    routing decision after SubmitMessage or the send time), or None when `row` takes none."""
-    if row.dest is None:
-        return None
-    return _INSIDE_ROWS.get((row.dest, phase_after))
 
 
 #: Rows no MAPI call marks (Kind.INTERNAL and Kind.INSIDE_CALL), by name.

@@ -49,6 +49,7 @@ DEFAULT_READINGS: dict[str, str] = {
     "submitflag_locked": "locked",
     "lock_during_retry": "hold",
     "abort_during_direct_send": "not_in_queue",
+    "direct_send": "after_return",
     "after_cancel": "decline",
 }
 
@@ -189,6 +190,20 @@ class ReferenceSystem:
             # message the pair sends alone is the messaging system's job, not the store's.
             message.status = "direct_sending"
             message.in_direct_send = True
+            if self.readings["direct_send"] == "before_return":
+                self._send_before_returning(m)
+
+    def _send_before_returning(self, m: int) -> None:
+        """R21, R23, R26 read as the store-provider pages describe them: the pair sends every
+        recipient it serves, then files the message itself or queues it for the spooler to
+        send the rest, all before SubmitMessage returns."""
+        message = self.messages[m]
+        for recipient in self._tight_open_rows(message):
+            self.tight_transmit(m, recipient)
+        if self._tight_serves_all(message):
+            self.tight_finish(m)
+        else:
+            self.tight_queue_rest(m)
 
     def _finished_folder(self, message: StoredMessage) -> str:
         """R63: PR_SENTMAIL_ENTRYID moves, PR_DELETE_AFTER_SUBMIT deletes; with both set the

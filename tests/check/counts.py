@@ -17,7 +17,7 @@ ALTERNATIVE_READINGS = Conflicts(
     unsent_while_submitted="clear", sentmail_and_delete="move",
     resend_submitted_rows="transmit", submitflag_locked="spooler_route",
     lock_during_retry="release", abort_during_direct_send="unable_to_abort",
-    after_cancel="retry",
+    direct_send="before_return", after_cancel="retry",
 )
 
 #: name -> (config, variant, symmetry). Small enough to explore in a few seconds in total.

@@ -105,7 +105,8 @@ def test_reference_follows_every_other_reading_of_the_conflicts() -> None:
         conflicts=Conflicts(unsent_while_submitted="clear", sentmail_and_delete="move",
                             resend_submitted_rows="transmit", submitflag_locked="spooler_route",
                             lock_during_retry="release",
-                            abort_during_direct_send="unable_to_abort", after_cancel="retry"),
+                            abort_during_direct_send="unable_to_abort",
+                            direct_send="before_return", after_cancel="retry"),
     )
     run = run_machine(Model(config), make_reference, machine_settings_=profile_settings(60),
                       label="reference")

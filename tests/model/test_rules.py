@@ -113,6 +113,26 @@ def test_R17_R23_tight_pair_queues_what_it_cannot_serve() -> None:
     assert not message.recipients[1 - served].resp
 
 
+@pytest.mark.parametrize(("mix", "phase", "queued"), [
+    ("servable", "delivered", False),  # R21: the flow is complete when SubmitMessage returns
+    ("mixed", "spooled", True),        # R23, R26: own recipients sent, the rest queued
+])
+def test_R21_R23_a_store_may_send_before_submit_returns(mix: str, phase: str,
+                                                       queued: bool) -> None:
+    before = Config(messages=1, recipients=2, transports=2, address_mixes=(mix,),
+                    conflicts=Conflicts(direct_send="before_return"))
+    runtime = submission(before, tight=True, **PLAIN)
+    drive(runtime, "add-recipients", "submit")
+    message = runtime.message(0)
+    assert (message.phase, message.in_queue) == (phase, queued)
+    served = [r for r in message.recipients if r.outcome == "sent"]
+    assert served and all(r.resp and r.transmissions == 1 for r in served)
+    assert not {"tight-transmit", "tight-finish", "tight-queue-rest"} & rows_enabled(runtime)
+    after = submission(before.with_changes(conflicts=Conflicts()), tight=True, **PLAIN)
+    drive(after, "add-recipients", "submit")
+    assert after.message(0).phase == "direct_sending", "after_return: the pair sends later"
+
+
 def test_R19_routing_ignores_the_folder() -> None:
     for folder in ("outbox", "inbox"):
         runtime = submission(ONE, tight=True, **{**PLAIN, "folder": folder})

@@ -169,7 +169,8 @@ def test_every_row_states_its_kind_and_calls_are_indexed_once() -> None:
     # internal steps are never MAPI methods of an interface ("IFoo::Method")
     assert all("::" not in row.event for row in TABLE if not row.is_call)
     assert {row.name for row in TABLE if row.kind is Kind.INSIDE_CALL} == {
-        "route-preprocess", "route-defer", "route-spooler", "route-direct"}
+        "route-preprocess", "route-defer", "route-spooler", "route-direct", "route-direct-finish",
+        "route-direct-partial"}
 
 
 def test_state_sets_come_from_the_state_attributes() -> None:
