@@ -38,7 +38,7 @@ from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import SATURATION, World
 
 from .gc_pause import collector_paused
-from .log_observations import OBSERVATION_EVENTS, observation_call
+from .log_observations import OBSERVATION_CALLS, OBSERVATION_EVENTS, observation_call
 
 # ---- which steps a log shows ----------------------------------------------------------------
 
@@ -91,7 +91,8 @@ def _rows_by_record_call() -> dict[RecordCall, tuple[Row, ...]]:
 #: The rows a record can stand for, by what it names of the call (table order). Steps that
 #: are not MAPI calls are here too: a log whose header says every step is logged names them.
 ROWS_BY_RECORD_CALL: dict[RecordCall, tuple[Row, ...]] = _rows_by_record_call()
-KNOWN_FLAGS: frozenset[str] = frozenset({row.flags for row in TABLE} | {"0"})
+KNOWN_FLAGS: frozenset[str] = frozenset(
+    {row.flags for row in TABLE} | {flags for _, _, flags in OBSERVATION_CALLS} | {"0"})
 #: SetLockState's lock argument (MAPI defines both; the table has rows for MSG_LOCKED only,
 #: so an MSG_UNLOCKED record is well formed and diverges).
 KNOWN_LOCKS: frozenset[str] = frozenset(
@@ -305,6 +306,13 @@ def _check_observation_call(data: dict[str, Any], about: str, where: str) -> Non
         if "observed" in data:
             raise LogError(f"{where}: field observed: GetOutgoingQueue observes the queue; log "
                            "a message's properties with IMAPIProp::GetProps")
+    elif about == "session":
+        if data["message"] is not None:
+            raise LogError(f"{where}: field message: {data['actor']} {data['event']} with these "
+                           "flags is about the store's session, not a message (give null)")
+        if "queue" in data or "observed" in data:
+            raise LogError(f"{where}: field {'queue' if 'queue' in data else 'observed'}: "
+                           f"{data['actor']} {data['event']} reads nothing")
     else:
         if data["message"] is None:
             raise LogError(f"{where}: field message: null, but {data['actor']} {data['event']} "

@@ -30,14 +30,17 @@ class ObservationCall:
     actor: str
     event: str
     #: what the record is about: "message" (its `message` is an id), "queue" (the store's
-    #: outgoing queue: `message` is null and `queue` lists the rows read)
+    #: outgoing queue: `message` is null and `queue` lists the rows read), "session" (the
+    #: store's session with the spooler: `message` is null, nothing is read)
     about: str
     rules: tuple[str, ...]
     #: what the call must find, for docs and verdicts
     meaning: str
+    #: the flags argument that selects the call ("0": none)
+    flags: str = "0"
 
 
-def _calls() -> dict[tuple[str, str], ObservationCall]:
+def _calls() -> dict[tuple[str, str, str], ObservationCall]:
     calls = [ObservationCall(actor.value, "IMAPIProp::GetProps", "message",
                              ("R2", "R13", "R25", "R26", "R42", "R58", "R61"),
                              "reads properties of the message: its `observed` must hold")
@@ -51,18 +54,22 @@ def _calls() -> dict[tuple[str, str], ObservationCall]:
                         ("R46", "R48"),
                         "the transport saves its changes to a message it was handed: only "
                         "inside IXPLogon::SubmitMessage or while the message is with it"),
+        ObservationCall(Actor.STORE.value, "IMAPISupport::SpoolerNotify", "session", ("R12",),
+                        "the store synchronises the spooler once per session, before its first "
+                        "PrepareSubmit (R12 a); the model has no session to count against, so "
+                        "it is accepted wherever it appears", flags="NOTIFY_READYTOSEND"),
     ]
-    return {(call.actor, call.event): call for call in calls}
+    return {(call.actor, call.event, call.flags): call for call in calls}
 
 
-#: (actor, event) -> the observation call.
-OBSERVATION_CALLS: dict[tuple[str, str], ObservationCall] = _calls()
+#: (actor, event, selecting flags) -> the observation call.
+OBSERVATION_CALLS: dict[tuple[str, str, str], ObservationCall] = _calls()
 #: Every event an observation record may name.
-OBSERVATION_EVENTS: frozenset[str] = frozenset(event for _, event in OBSERVATION_CALLS)
+OBSERVATION_EVENTS: frozenset[str] = frozenset(event for _, event, _ in OBSERVATION_CALLS)
 
 
 def observation_call(record: dict[str, Any]) -> ObservationCall | None:
-    return OBSERVATION_CALLS.get((record["actor"], record["event"]))
+    return OBSERVATION_CALLS.get((record["actor"], record["event"], record.get("flags", "0")))
 
 
 def queue_read(world: World, binding: Binding) -> list[str | None]:

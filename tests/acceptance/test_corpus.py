@@ -45,6 +45,12 @@ GROUPS: dict[str, frozenset[str]] = {
     "tight pair": frozenset({"R20", "R21", "R22", "R23"}),
     "resend": frozenset({"R74", "R75"}),
     "composition and saving": frozenset({"R3", "R4"}),
+    "queue reads": frozenset({"R25"}),
+    "observations and flag bits": frozenset({"R2", "R42"}),
+    "nested calls": frozenset({"R57"}),
+    "times": frozenset({"R47", "R72"}),
+    "mid-life start": frozenset({"R29", "R41"}),
+    "end of run": frozenset({"R80"}),
 }
 
 

@@ -80,7 +80,7 @@ def test_the_page_lists_every_event_of_the_table_where_it_belongs() -> None:
         if row.logged_as:
             assert [r for r in logged if r[0] == row.actor and r[1] == f"`{row.logged_as}`"
                     and set(row.rules) <= set(r[-1].split(", "))], row.name
-    for actor, event in OBSERVATION_CALLS:
+    for actor, event, _ in OBSERVATION_CALLS:
         assert [r for r in observing if r[1] == f"`{event}`" and r[0] in (actor, "any actor")]
     assert {r[1].strip("`") for r in logged + observing} == set(LOGGED_EVENTS)
     assert {r[1].strip("`") for r in silent} == set(SILENT_EVENTS) - inside_call
