@@ -75,6 +75,7 @@ from .promela_translations import (
     missing_translations,
     property_flag,
     queue_lists_message,
+    serves_helper,
 )
 
 
@@ -326,7 +327,8 @@ def _queue_helpers(config: Config) -> list[str]:
 
 def _guard_macros(export: Export) -> list[str]:
     lines = ["/* ---- guards (model/guards.py) ---- */"]
-    lines += [f"#define {signature} {expansion}" for signature, expansion in HELPERS]
+    lines += [f"#define {signature} {expansion}"
+              for signature, expansion in (serves_helper(export.config), *HELPERS)]
     for name in sorted({g for row in TABLE for g in row.guards}):
         note = (_rule_list(GUARD_RULES.get(name, ()))
                 + export.replacement_note(name, export.replaced_guards))

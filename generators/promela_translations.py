@@ -90,11 +90,19 @@ def _phase_operand(names: frozenset[str]) -> str:
 # ---- guards (model/guards.py), as `#define NAME(m, a) (...)` ------------------------------
 
 #: Helper macros the guard translations share (mirroring the helpers of model/guards.py).
+def serves_helper(config: Config) -> tuple[str, str]:
+    """R43, model/world.serves: whether transport t registered address type k."""
+    if not config.serves:
+        return ("SERVES(t, k)", "((k) == ((t) % 2 == 0 -> EX : SMTP))")
+    pairs = " || ".join(f"((t) == {t} && (k) == {kind})"
+                        for t, kinds in enumerate(config.serves) for kind in kinds)
+    return ("SERVES(t, k)", f"({pairs})")
+
+
 HELPERS: tuple[tuple[str, str], ...] = (
-    ("XP_ADDRESS_TYPE(t)", "((t) % 2 == 0 -> EX : SMTP)"),  # R43, transport_address_type
     ("takes(t, m, r)",  # R43, R49
      "(msg[m].rcpt[r].outcome == pending && !msg[m].rcpt[r].resp && "
-     "msg[m].address_type[r] == XP_ADDRESS_TYPE(t))"),
+     "SERVES(t, msg[m].address_type[r]))"),
     ("needs_preprocessing_now(m)", "(msg[m].needs_preprocessing && !msg[m].preprocessed)"),
     ("send_time_pending(m)", "(msg[m].deferred_send && !msg[m].send_time_reached)"),
     ("in_submission(m)", f"({_phases(IN_SUBMISSION)})"),  # MSGFLAG_SUBMIT states (R12)
@@ -103,7 +111,7 @@ HELPERS: tuple[tuple[str, str], ...] = (
 
 def _cannot_serve_all(config: Config) -> str:
     """R12, R17: tightly coupled and some recipient is not of the tight transport's type."""
-    others = _disjunction(_recipients, "msg[m].address_type[{i}] != XP_ADDRESS_TYPE(0)")(config)
+    others = _disjunction(_recipients, "!SERVES(0, msg[m].address_type[{i}])")(config)
     return f"(tight && ({others}))"
 
 
@@ -336,7 +344,7 @@ EFFECT_PROMELA: dict[str, Render] = {
 def _discard_all_progress(config: Config) -> str:
     resets = [
         f"if\n:: (msg[m].rcpt[{i}].outcome == sent || msg[m].rcpt[{i}].outcome == ndr) && "
-        f"msg[m].address_type[{i}] == XP_ADDRESS_TYPE(msg[m].transport) ->\n"
+        f"SERVES(msg[m].transport, msg[m].address_type[{i}]) ->\n"
         f"   msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending\n"
         ":: else -> skip\nfi"
         for i in range(config.recipients)
@@ -364,7 +372,10 @@ VARIANT_EFFECT_PROMELA: dict[str, dict[str, Render]] = {
 
 def _spooler_needed_property(config: Config) -> str:
     """R17 as I-ROUTE restates it (profile only, not the preprocessing progress)."""
-    others = _disjunction(_recipients, "msg[m].address_type[{i}] != EX")(config)
+    # the tight transport's registered types, restated from the configuration (R43)
+    tight = config.serves[0] if config.serves else ("EX",)
+    others = _disjunction(_recipients, " && ".join(
+        f"msg[m].address_type[{{i}}] != {kind}" for kind in tight))(config)
     return f"(!tight || msg[m].needs_preprocessing || {others})"
 
 

@@ -55,6 +55,9 @@ class Setup:
     transports: int  # transport i registers "EX" when i is even, "SMTP" when odd (R43)
     messages: tuple[MessageSetup, ...]
     readings: Mapping[str, str] = field(default_factory=dict)
+    #: per transport, the address types it registers (R43), when they are not the default
+    #: numbering above (Config.serves); empty: the default
+    serves: tuple[tuple[str, ...], ...] = ()
 
 
 class UnsupportedSetup(Exception):

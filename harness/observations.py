@@ -27,6 +27,7 @@ def setup_for(config: Config, world: World) -> Setup:
             for m in world.messages
         ),
         readings=dataclasses.asdict(config.conflicts),
+        serves=config.serves,
     )
 
 

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .constants import INBOX, OUTBOX
+from .constants import ADDRESS_TYPES, INBOX, OUTBOX
 from .errors import MapiSubmissionError, quoted_field
 
 
@@ -126,6 +126,11 @@ class Config:
     #: interchangeable, so symmetry reduction applies fully); "independent": every
     #: combination of profiles over the messages (much larger).
     profiles: str = "shared"
+    #: R43: the address types each transport registered (IXPLogon::AddressTypes), in profile
+    #: order: which transports can serve which recipients. Empty: transport i registers EX
+    #: when i is even and SMTP when odd. Transport 0 is the tight pair's (R18); transport 1
+    #: registers the preprocessor (R32).
+    serves: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         self.validate()
@@ -171,12 +176,31 @@ class Config:
         for feature in dataclasses.fields(Features):
             if not isinstance(getattr(self.features, feature.name), bool):
                 raise ConfigError(f"features.{feature.name}: expected true or false")
+        self._validate_serves()
+
+    def _validate_serves(self) -> None:
+        if not isinstance(self.serves, tuple):
+            raise ConfigError("serves: expected a list with a list of address types per transport")
+        if not self.serves:
+            return
+        if len(self.serves) != self.transports:
+            raise ConfigError(f"serves: {len(self.serves)} transport(s) listed, the "
+                              f"configuration has {self.transports}")
+        for index, types in enumerate(self.serves):
+            if not isinstance(types, tuple) or not types or any(
+                    t not in ADDRESS_TYPES for t in types) or len(set(types)) != len(types):
+                raise ConfigError(f"serves/{index}: expected a non-empty list of distinct "
+                                  f"address types from {', '.join(ADDRESS_TYPES)}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (used in regression cases and summaries)."""
         data = dataclasses.asdict(self)
         for key in ("coupling", "address_mixes", "folders", "dispositions"):
             data[key] = list(data[key])
+        if self.serves:
+            data["serves"] = [list(types) for types in self.serves]
+        else:
+            del data["serves"]  # the default numbering: cases written before it stay as they were
         return data
 
     @classmethod
@@ -198,6 +222,12 @@ class Config:
                 if not isinstance(value, list | tuple):
                     raise ConfigError(f"{where}.{key}: expected a list")
                 kwargs[key] = tuple(value)
+            elif key == "serves":
+                if not isinstance(value, list | tuple) or not all(
+                        isinstance(types, list | tuple) for types in value):
+                    raise ConfigError(f"{where}.serves: expected a list with a list of address "
+                                      "types per transport")
+                kwargs[key] = tuple(tuple(types) for types in value)
             else:
                 kwargs[key] = value
         try:

@@ -188,7 +188,7 @@ def _send_own_recipients(c: Config, w: World, m: int) -> World:
     """The tight pair puts every recipient its transport serves on the wire."""
     w = start_direct_send(c, w, m, -1)
     for recipient in range(len(w.messages[m].recipients)):
-        if takes(0, w.messages[m], recipient):
+        if takes(c, 0, w.messages[m], recipient):
             w = tight_transmit(c, w, m, recipient)
     return w
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from .config import Config
 from .constants import MSGFLAG_SUBMIT
 from .states import WAITING_FOR_LOCK
-from .world import Message, World, transport_address_type
+from .world import Message, World, serves
 
 Guard = Callable[[Config, World, int, int], bool]
 
@@ -36,16 +36,15 @@ def needs_preprocessing_now(message: Message) -> bool:
     return message.profile.needs_preprocessing and not message.preprocessed
 
 
-def tight_pair_cannot_serve_all(world: World, message: Message) -> bool:
+def tight_pair_cannot_serve_all(config: Config, world: World, message: Message) -> bool:
     """ExpandRecips' NEEDS_SPOOLER: a recipient the tight transport cannot take (R12, R17)."""
-    tight_type = transport_address_type(0)
-    return world.tight and any(t != tight_type for t in message.profile.address_types)
+    return world.tight and any(not serves(config, 0, t) for t in message.profile.address_types)
 
 
-def spooler_needed(world: World, message: Message) -> bool:
+def spooler_needed(config: Config, world: World, message: Message) -> bool:
     """R17: not tightly coupled, or preprocessing needed, or the pair cannot serve all."""
     return (not world.tight) or needs_preprocessing_now(message) or tight_pair_cannot_serve_all(
-        world, message
+        config, world, message
     )
 
 
@@ -53,13 +52,13 @@ def send_time_pending(message: Message) -> bool:
     return message.profile.deferred_send and not message.send_time_reached
 
 
-def takes(transport: int, message: Message, recipient: int) -> bool:
-    """Recipient `recipient` is still open and has `transport`'s address type (R43, R49)."""
+def takes(config: Config, transport: int, message: Message, recipient: int) -> bool:
+    """Recipient `recipient` is still open and of a type `transport` registered (R43, R49)."""
     row = message.recipients[recipient]
     return (
         row.outcome == "pending"
         and not row.resp
-        and message.profile.address_types[recipient] == transport_address_type(transport)
+        and serves(config, transport, message.profile.address_types[recipient])
     )
 
 
@@ -117,7 +116,7 @@ def no_preprocessing_needed(c: Config, w: World, m: int, a: int) -> bool:
 @guard("R17")
 def spooler_required(c: Config, w: World, m: int, a: int) -> bool:
     """R17: the spooler must receive the message."""
-    return spooler_needed(w, w.messages[m])
+    return spooler_needed(c, w, w.messages[m])
 
 
 @guard("R17", "R19")
@@ -149,7 +148,7 @@ def no_spooler_deferral(c: Config, w: World, m: int, a: int) -> bool:
     """Deferral is the spooler's queue's job (R72); a message the tight pair sends alone is
     not held back by the store (deferred delivery belongs to the messaging system, R71)."""
     message = w.messages[m]
-    return not (send_time_pending(message) and spooler_needed(w, message))
+    return not (send_time_pending(message) and spooler_needed(c, w, message))
 
 
 # -- tightly coupled direct send ---------------------------------------------------------------
@@ -166,26 +165,26 @@ def not_in_flight_on_tight_transport(c: Config, w: World, m: int, a: int) -> boo
     return not w.messages[m].inflight
 
 
-@guard("R23", "R49")
+@guard("R23", "R43", "R49")
 def recipient_for_tight_transport(c: Config, w: World, m: int, a: int) -> bool:
-    return takes(0, w.messages[m], a)
+    return takes(c, 0, w.messages[m], a)
 
 
 @guard("R23")
 def tight_recipients_settled(c: Config, w: World, m: int, a: int) -> bool:
     """The tight pair handled every recipient it can serve."""
     message = w.messages[m]
-    return not any(takes(0, message, r) for r in range(len(message.recipients)))
+    return not any(takes(c, 0, message, r) for r in range(len(message.recipients)))
 
 
 @guard("R17", "R23")
 def tight_pair_cannot_serve_every_recipient(c: Config, w: World, m: int, a: int) -> bool:
-    return tight_pair_cannot_serve_all(w, w.messages[m])
+    return tight_pair_cannot_serve_all(c, w, w.messages[m])
 
 
 @guard("R21", "R22")
 def tight_pair_serves_every_recipient(c: Config, w: World, m: int, a: int) -> bool:
-    return not tight_pair_cannot_serve_all(w, w.messages[m])
+    return not tight_pair_cannot_serve_all(c, w, w.messages[m])
 
 
 @guard("R21", "R26")
@@ -266,7 +265,7 @@ def transport_not_declined(c: Config, w: World, m: int, a: int) -> bool:
 def transport_has_recipients(c: Config, w: World, m: int, a: int) -> bool:
     """Some recipient with PR_RESPONSIBILITY FALSE has the transport's address type."""
     message = w.messages[m]
-    return any(takes(a, message, r) for r in range(len(message.recipients)))
+    return any(takes(c, a, message, r) for r in range(len(message.recipients)))
 
 
 @guard("R58")
@@ -277,7 +276,8 @@ def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
     if row.outcome != "pending" or row.resp:
         return False
     for t in range(len(w.transports)):
-        if w.transports[t] == "ready" and not (message.declined >> t) & 1 and takes(t, message, a):
+        if (w.transports[t] == "ready" and not (message.declined >> t) & 1
+                and takes(c, t, message, a)):
             return False
     return True
 
@@ -308,10 +308,10 @@ def outcome_none_handed_off(c: Config, w: World, m: int, a: int) -> bool:
 # -- transport call --------------------------------------------------------------------------
 
 
-@guard("R49")
+@guard("R43", "R49")
 def recipient_for_this_transport(c: Config, w: World, m: int, a: int) -> bool:
     message = w.messages[m]
-    return takes(message.transport, message, a)
+    return takes(c, message.transport, message, a)
 
 
 @guard("R47", "R48", "R56", "R58")
@@ -335,7 +335,7 @@ def nothing_processed_in_call(c: Config, w: World, m: int, a: int) -> bool:
 def transport_settled_its_recipients(c: Config, w: World, m: int, a: int) -> bool:
     """Every recipient of the transport's address type is sent or failed."""
     message = w.messages[m]
-    return not any(takes(message.transport, message, r) for r in range(len(message.recipients)))
+    return not any(takes(c, message.transport, message, r) for r in range(len(message.recipients)))
 
 
 @guard("R51", "R52", "R72")

@@ -13,7 +13,7 @@ from .config import Config
 from .constants import OUTBOX
 from .effects import Effect
 from .guards import Guard
-from .world import Recipient, World, replace_message, transport_address_type
+from .world import Recipient, World, replace_message, serves
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ def _always(c: Config, w: World, m: int, a: int) -> bool:
 def _discard_all_progress(c: Config, w: World, m: int, a: int) -> World:
     """On an error return the spooler throws away the transport's progress, saved or not."""
     message = w.messages[m]
-    kind = transport_address_type(message.transport)
     rows = tuple(
         Recipient(False, "pending", r.transmissions)
-        if r.outcome in ("sent", "ndr") and message.profile.address_types[i] == kind
+        if r.outcome in ("sent", "ndr")
+        and serves(c, message.transport, message.profile.address_types[i])
         else r
         for i, r in enumerate(message.recipients)
     )

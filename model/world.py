@@ -77,8 +77,17 @@ def address_types(mix: str, recipients: int) -> tuple[str, ...]:
 
 
 def transport_address_type(transport: int) -> str:
-    """The address type transport `transport` registered with IXPLogon::AddressTypes (R43)."""
+    """The address type transport `transport` registers by default (R43): EX for even
+    indexes, SMTP for odd."""
     return ADDRESS_TYPES[transport % 2]
+
+
+def serves(config: Config, transport: int, kind: str) -> bool:
+    """Whether transport `transport` registered address type `kind` with
+    IXPLogon::AddressTypes (R43): `Config.serves`, else the default numbering."""
+    if config.serves:
+        return kind in config.serves[transport]
+    return kind == transport_address_type(transport)
 
 
 def profiles(config: Config) -> list[Profile]:
@@ -87,9 +96,10 @@ def profiles(config: Config) -> list[Profile]:
     result: list[Profile] = []
     for mix in config.address_mixes:
         types = address_types(mix, config.recipients)
-        # A preprocessor is registered by the SMTP transport (R32); it runs only for messages
-        # that transport will handle (R33), so only messages with an SMTP recipient need it.
-        can_preprocess = features.preprocessing and SMTP in types and config.transports > 1
+        # A preprocessor is registered by transport 1 (R32); it runs only for messages that
+        # transport will handle (R33), so only messages with a recipient it serves need it.
+        can_preprocess = (features.preprocessing and config.transports > 1
+                          and any(serves(config, 1, kind) for kind in types))
         for folder, pre, deferred, disposition, resend in itertools.product(
             config.folders,
             (False, True) if can_preprocess else (False,),

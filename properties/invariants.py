@@ -33,14 +33,15 @@ from mapi_submission.model.world import Message, World
 from .registry import register
 
 
-def _spooler_needed(world: World, message: Message) -> bool:
+def _spooler_needed(config: Config, world: World, message: Message) -> bool:
     """R17 restated: not tightly coupled, or preprocessing, or a recipient the pair cannot
-    serve (the tight transport registers EX)."""
+    serve (of a type the tight transport, transport 0, did not register: R43)."""
     profile = message.profile
+    tight_types = config.serves[0] if config.serves else (EX,)
     return (
         not world.tight
         or profile.needs_preprocessing
-        or any(kind != EX for kind in profile.address_types)
+        or any(kind not in tight_types for kind in profile.address_types)
     )
 
 
@@ -63,7 +64,7 @@ def route(config: Config, world: World) -> str | None:
         custody = m.in_queue or m.lock_holders > 0
         if custody and not (m.flags & MSGFLAG_SUBMIT):
             return f"in the spooler's hands in state {m.phase} without MSGFLAG_SUBMIT"
-        if custody and not _spooler_needed(world, m):
+        if custody and not _spooler_needed(config, world, m):
             return (f"given to the spooler (state {m.phase}, folder {m.folder}) although the "
                     "tightly coupled pair can send it alone")
         if m.phase in SENT_DIRECTLY and not (world.tight and not m.profile.needs_preprocessing):

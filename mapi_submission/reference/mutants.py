@@ -15,7 +15,7 @@ from mapi_submission.model.constants import (
     S_OK,
 )
 
-from .store import ReferenceSystem, StoredMessage, transport_type
+from .store import ReferenceSystem, StoredMessage
 
 
 class LocationOnlyRouting(ReferenceSystem):
@@ -69,11 +69,11 @@ class ErrorDropsSavedProgress(ReferenceSystem):
 
     def transport_returns(self, m: int, code: str) -> str:
         message = self.messages[m]
-        kind = transport_type(message.transport) if message.transport >= 0 else None
+        transport = message.transport
         result = super().transport_returns(m, code)
-        if result == S_OK and code == MAPI_E_NETWORK_ERROR:
+        if result == S_OK and code == MAPI_E_NETWORK_ERROR and transport >= 0:
             for row in message.recipients:
-                if row.address_type == kind and row.outcome in ("sent", "ndr"):
+                if self._serves(transport, row.address_type) and row.outcome in ("sent", "ndr"):
                     row.responsible, row.outcome = False, "pending"
         return result
 
@@ -110,7 +110,7 @@ class NoNdrAfterDecline(ReferenceSystem):
 
     def _some_transport_accepts(self, message: StoredMessage, recipient: int) -> bool:
         kind = message.recipients[recipient].address_type
-        return any(state == "ready" and transport_type(t) == kind
+        return any(state == "ready" and self._serves(t, kind)
                    for t, state in enumerate(self.transport_states))
 
 

@@ -98,6 +98,7 @@ class ReferenceSystem:
     def __init__(self) -> None:
         self.readings: dict[str, str] = dict(DEFAULT_READINGS)
         self.tight = False
+        self.serves: tuple[tuple[str, ...], ...] = ()
         self.transport_states: list[str] = []
         self.messages: list[StoredMessage] = []
         self.queue: list[int] = []
@@ -107,6 +108,7 @@ class ReferenceSystem:
     def start(self, setup: Setup) -> None:
         self.readings = {**DEFAULT_READINGS, **setup.readings}
         self.tight = setup.tight
+        self.serves = setup.serves
         self.transport_states = ["ready"] * setup.transports
         self.queue = []
         self.messages = [
@@ -159,11 +161,16 @@ class ReferenceSystem:
         if m in self.queue:
             self.queue.remove(m)
 
+    def _serves(self, transport: int, kind: str) -> bool:
+        """R43: the address types the transport registered: the setup's, else EX for even
+        transports and SMTP for odd."""
+        return kind in self.serves[transport] if self.serves else kind == transport_type(transport)
+
     def _spooler_needed(self, message: StoredMessage) -> bool:
         """R17: not tightly coupled, or preprocessing due, or a recipient the tight pair
         (transport 0) cannot serve."""
         preprocessing_due = message.setup.needs_preprocessing and not message.preprocessed
-        unservable = any(r.address_type != transport_type(0) for r in message.recipients)
+        unservable = any(not self._serves(0, r.address_type) for r in message.recipients)
         return (not self.tight) or preprocessing_due or unservable
 
     def _tight_pair_routes(self, message: StoredMessage) -> bool:
@@ -349,7 +356,7 @@ class ReferenceSystem:
     def _tight_open_rows(self, message: StoredMessage) -> list[int]:
         return [i for i, r in enumerate(message.recipients)
                 if r.outcome == "pending" and not r.responsible
-                and r.address_type == transport_type(0)]
+                and self._serves(0, r.address_type)]
 
     def tight_transmit(self, m: int, recipient: int) -> str:
         message = self.messages[m]
@@ -372,7 +379,7 @@ class ReferenceSystem:
         return message.in_direct_send and not self._tight_open_rows(message)
 
     def _tight_serves_all(self, message: StoredMessage) -> bool:
-        return all(r.address_type == transport_type(0) for r in message.recipients)
+        return all(self._serves(0, r.address_type) for r in message.recipients)
 
     def tight_finish(self, m: int) -> str:
         message = self.messages[m]
@@ -445,7 +452,7 @@ class ReferenceSystem:
     def _open_rows_for(self, message: StoredMessage, transport: int) -> list[int]:
         return [i for i, r in enumerate(message.recipients)
                 if r.outcome == "pending" and not r.responsible
-                and r.address_type == transport_type(transport)]
+                and self._serves(transport, r.address_type)]
 
     def present(self, m: int, transport: int) -> str:
         message = self.messages[m]
@@ -572,7 +579,7 @@ class ReferenceSystem:
         """R43, R58: a ready transport that has not declined this submission and registered
         the recipient's address type."""
         kind = message.recipients[recipient].address_type
-        return any(state == "ready" and t not in message.declined and transport_type(t) == kind
+        return any(state == "ready" and t not in message.declined and self._serves(t, kind)
                    for t, state in enumerate(self.transport_states))
 
     def finished_msg(self, m: int) -> str:

@@ -45,6 +45,7 @@ GROUPS: dict[str, frozenset[str]] = {
     "tight pair": frozenset({"R20", "R21", "R22", "R23"}),
     "resend": frozenset({"R74", "R75"}),
     "composition and saving": frozenset({"R3", "R4"}),
+    "serving relation": frozenset({"R43"}),
     "queue reads": frozenset({"R25"}),
     "observations and flag bits": frozenset({"R2", "R42"}),
     "nested calls": frozenset({"R57"}),

@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mapi_submission.harness.adapter import SystemUnderTest
 from mapi_submission.harness.implementation_logs import log_verdict
 from mapi_submission.harness.lockstep import Lockstep
@@ -109,5 +111,15 @@ def test_reference_follows_every_other_reading_of_the_conflicts() -> None:
                             direct_send="before_return", after_cancel="retry"),
     )
     run = run_machine(Model(config), make_reference, machine_settings_=profile_settings(60),
+                      label="reference")
+    assert run.failure is None, run.failure and run.failure.describe()
+
+
+@pytest.mark.parametrize("serves", [(("EX", "SMTP"), ("SMTP",)), (("SMTP",), ("EX", "SMTP"))])
+def test_reference_follows_a_configured_serving_relation(
+        serves: tuple[tuple[str, ...], ...]) -> None:
+    # R43: which transport serves which recipient comes from the setup, not the numbering.
+    config = Config(messages=1, recipients=2, setbacks=2, serves=serves)
+    run = run_machine(Model(config), make_reference, machine_settings_=profile_settings(40),
                       label="reference")
     assert run.failure is None, run.failure and run.failure.describe()

@@ -185,14 +185,16 @@ def _with_line(text: str, line: int, **changes: Any) -> str:
 
 def test_the_worked_examples_give_the_verdicts_the_page_states() -> None:
     examples = _worked_examples()
-    assert [verdict for verdict, _ in examples] == ["conforms"] * 4 + ["diverges"]
-    bits, nested, timed, started, ended = (text for _, text in examples)
-    for text in (bits, nested, timed, started):
+    assert [verdict for verdict, _ in examples] == ["conforms"] * 5 + ["diverges"]
+    bits, nested, served, timed, started, ended = (text for _, text in examples)
+    for text in (bits, nested, served, timed, started):
         assert _judge(text)["verdict"] == "conforms"
+    wrong_transport = _judge(_with_line(served, 5, recipient=0))
+    assert (wrong_transport["line"], wrong_transport["rules"]) == (5, ["R43", "R49"])
     wrong_bit = _judge(_with_line(bits, 4, observed={"MSGFLAG_SUBMIT": False}))
     assert wrong_bit["line"] == 4 and {"R2", "R13", "R65"} <= set(wrong_bit["rules"])
     twice = _judge(_with_line(nested, 8, recipient=0))
-    assert (twice["line"], twice["rules"]) == (8, ["R49"])
+    assert (twice["line"], twice["rules"]) == (8, ["R43", "R49"])
     early = _judge(_with_line(timed, 5, time="2026-12-02T17:59:00Z"))
     assert (early["line"], early["rules"]) == (5, ["R72"])
     retried = _judge(_with_line(timed, 7, time="2026-12-02T18:01:00Z"))

@@ -133,6 +133,21 @@ def test_R21_R23_a_store_may_send_before_submit_returns(mix: str, phase: str,
     assert after.message(0).phase == "direct_sending", "after_return: the pair sends later"
 
 
+@pytest.mark.parametrize(("serves", "takes"), [
+    ((), {0: {0}, 1: {1}}),                                # EX even, SMTP odd
+    ((("EX", "SMTP"), ("SMTP",)), {0: {0, 1}, 1: {1}}),    # transport 0 registered both
+])
+def test_R43_R49_a_transport_processes_the_recipients_of_the_types_it_registered(
+        serves: tuple[tuple[str, ...], ...], takes: dict[int, set[int]]) -> None:
+    config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",),
+                    serves=serves)
+    for transport, recipients in takes.items():
+        runtime = submission(config, tight=False, **PLAIN)
+        drive(runtime, "add-recipients", "submit", "lock", ("present", 0, transport))
+        sendable = {s.arg for s in runtime.enabled() if s.row == "transmit"}
+        assert sendable == recipients, (serves, transport)
+
+
 def test_R19_routing_ignores_the_folder() -> None:
     for folder in ("outbox", "inbox"):
         runtime = submission(ONE, tight=True, **{**PLAIN, "folder": folder})

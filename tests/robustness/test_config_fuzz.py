@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from json_trees import json_documents
@@ -65,3 +66,25 @@ def test_the_quoting_helper_leaves_plain_names_alone() -> None:
 
 def test_configuration_errors_are_library_errors() -> None:
     assert issubclass(ConfigError, MapiSubmissionError)
+
+
+@pytest.mark.parametrize(("serves", "message"), [
+    ("EX", "config.serves: expected a list with a list of address types per transport"),
+    ([["EX"]], "config.serves: 1 transport(s) listed, the configuration has 2"),
+    ([["EX"], []], "config.serves/1: expected a non-empty list of distinct address types"),
+    ([["EX"], ["X400"]], "config.serves/1: expected a non-empty list of distinct address types"),
+    ([["EX"], ["SMTP", "SMTP"]], "config.serves/1: expected a non-empty list of distinct"),
+    ([["EX"], [{"type": "SMTP"}]], "config.serves/1: expected a non-empty list of distinct"),
+    ([["EX"], "SMTP"], "config.serves: expected a list with a list of address types"),
+])
+def test_a_serving_relation_is_checked(serves: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_dict({"transports": 2, "serves": serves})
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_a_serving_relation_round_trips_and_the_default_is_left_out() -> None:
+    config = Config.from_dict({"transports": 2, "serves": [["EX", "SMTP"], ["SMTP"]]})
+    assert config.serves == (("EX", "SMTP"), ("SMTP",))
+    assert Config.from_dict(config.to_dict()) == config
+    assert "serves" not in Config().to_dict(), "cases written before it stay byte-identical"
