@@ -8,9 +8,10 @@ one id and one object across every world of an exploration.
 
 The successors of one message depend only on that message, the context and the phases of the
 queued messages: each guard and effect reads the world-wide fields and its own message, and
-the one guard that reads others, first_waiting_in_queue, reads only the phases of messages
-queued before it. So the moves of a message slot are computed once per distinct (slot,
-message, context, queued phases) and reused for every world that repeats them. Two things are
+the one guard that reads others, first_waiting_in_queue, reads only the phase and transport of
+messages queued before it (`queued_view`). So the moves of a message slot are computed once
+per distinct (slot, message, context, queued views) and reused for every world that repeats
+them. Two things are
 never reused, because the key would not capture them: a transition whose effect touched
 another message (detected when the moves are first computed), and every transition of a model
 whose guards or effects are not the registered ones (KNOWN_FUNCTIONS), whose reads are
@@ -44,9 +45,15 @@ KNOWN_FUNCTIONS: frozenset[object] = frozenset(
                                               *v.effect_overrides.values())]
 )
 
-#: The one registered guard that reads other messages (the phases of those queued before its
-#: message, R14/R39); the cache keys on queued phases only where a row uses it.
+#: The one registered guard that reads other messages (the phase and transport of those queued
+#: before its message, R14/R39); the cache keys on them only where a row uses it.
 READS_QUEUED_PHASES: frozenset[object] = frozenset([GUARDS["first_waiting_in_queue"]])
+
+def queued_view(message: Message) -> tuple[str, int]:
+    """What first_waiting_in_queue reads of a queued message: its phase (waiting for the lock,
+    or for a transport) and the transport it waits for (R14, R39)."""
+    return (message.phase, message.transport)
+
 
 def world_context(world: World) -> Context:
     """The world-wide fields of a world, the part of the cache key every slot shares."""
@@ -94,13 +101,13 @@ class CompactWorlds:
         self._reads_queue = phases_reading_queue(model)
         self._messages: list[Message] = []
         self._message_ids: dict[Message, int] = {}
-        self._phases: list[str] = []  # per message id: its phase
+        self._views: list[tuple[str, int]] = []  # per message id: its queued_view
         self._queue_readers: list[bool] = []  # per message id: its rows read queued phases
         self._contexts: list[Context] = []
         self._context_ids: dict[Context, int] = {}
-        #: (slot, message id, context id, queued phases or ()) -> the slot's moves; slot m >= 0
+        #: (slot, message id, context id, queued views or ()) -> the slot's moves; slot m >= 0
         #: is message m, slot -1 - t is transport t
-        self._moves: dict[tuple[int, int, int, tuple[str, ...]], Moves] = {}
+        self._moves: dict[tuple[int, int, int, tuple[tuple[str, int], ...]], Moves] = {}
         #: one Step object per distinct step, shared by every cached move that takes it
         self._steps: dict[Step, Step] = {}
         #: per compact-world length: the slots in `Model.successors` order
@@ -113,7 +120,7 @@ class CompactWorlds:
         if mid is None:
             mid = self._message_ids[message] = len(self._messages)
             self._messages.append(message)
-            self._phases.append(message.phase)
+            self._views.append(queued_view(message))
             self._queue_readers.append(self._reads_queue.get(message.phase, False))
         return mid
 
@@ -158,8 +165,8 @@ class CompactWorlds:
                     for step, after in self.model.successors(self.expand(state))]
         cid = state[0]
         queue = self._contexts[cid][2]
-        phases = self._phases
-        queued = tuple([phases[state[1 + i]] for i in queue]) if queue else ()
+        views = self._views
+        queued = tuple([views[state[1 + i]] for i in queue]) if queue else ()
         moves_cache = self._moves
         readers = self._queue_readers
         world: World | None = None  # expanded only when some slot misses the cache

@@ -29,6 +29,7 @@ from mapi_submission.model.states import (
     SENT_DIRECTLY,
     STATE_NAMES,
     WAITING_FOR_LOCK,
+    WAITING_FOR_TRANSPORT,
     WITH_A_TRANSPORT,
 )
 from mapi_submission.model.table import Row
@@ -119,16 +120,30 @@ def _spooler_needed(config: Config) -> str:
     return f"(!tight || needs_preprocessing_now(m) || {_cannot_serve_all(config)})"
 
 
+def _uses_another_transport(config: Config, message: str, transport: str) -> str:
+    """R39, model/guards.uses_another_transport: some open recipient of `message` is taken by
+    a transport other than `transport`."""
+    terms = [f"({transport} != {t} && takes({t}, {message}, {r}))"
+             for t in range(config.transports) for r in range(config.recipients)]
+    return "(" + " || ".join(terms) + ")"
+
+
 def _first_waiting(config: Config) -> str:
-    """R14, R39: walk the queue; the message itself first, or no earlier one waiting."""
+    """R14, R39: walk the queue; the message itself first, or no earlier one waiting for the
+    lock, nor one waiting for its transport unless the message uses another transport."""
     # latest state of the life-cycle first: the order the export has always written
     waiting_states = sorted(WAITING_FOR_LOCK, key=STATE_NAMES.index, reverse=True)
     expression = "1"
     for i in reversed(range(config.messages)):
         waiting = "(" + " || ".join(f"msg[queue[{i}]].phase == {state}"
                                     for state in waiting_states) + ")"
+        for_transport = "(" + " || ".join(
+            f"msg[queue[{i}]].phase == {state}"
+            for state in sorted(WAITING_FOR_TRANSPORT, key=STATE_NAMES.index)) + ")"
+        blocked = (f"({waiting} || ({for_transport} && "
+                   f"!{_uses_another_transport(config, 'm', f'msg[queue[{i}]].transport')}))")
         expression = (f"(queue_length <= {i} || queue[{i}] == m -> 1 : "
-                      f"({waiting} -> 0 : {expression}))")
+                      f"({blocked} -> 0 : {expression}))")
     return expression
 
 

@@ -121,6 +121,10 @@ class SystemUnderTest(Protocol):
     def open_for_write(self, message: int) -> str:
         """IMsgStore::OpenEntry with MAPI_MODIFY (R3, R28, R29)."""
 
+    def open_best_access(self, message: int) -> str:
+        """IMsgStore::OpenEntry with MAPI_BEST_ACCESS: read-only on a queued message, writable
+        on a saved one (R3, R28, R29)."""
+
     def delete_message(self, message: int) -> str:
         """IMAPIFolder::DeleteMessages (R30)."""
 
@@ -153,6 +157,10 @@ class SystemUnderTest(Protocol):
     # ---- spooler ------------------------------------------------------------------------------
     def spooler_lock(self, message: int) -> str:
         """IMsgStore::SetLockState(MSG_LOCKED) by a spooler (R38-R41, R81)."""
+
+    def spooler_unlock(self, message: int) -> str:
+        """IMsgStore::SetLockState(MSG_UNLOCKED) by a spooler while the message waits to be
+        resubmitted, under conflicts.lock_during_retry "release" (R40, R47, R52)."""
 
     def preprocess(self, message: int) -> str:
         """The registered preprocessors run on the locked message (R33-R35)."""

@@ -78,6 +78,11 @@ TRANSPORT_NOTIFICATIONS: dict[str, str] = {
 #: step a component is asked to take either happens (S_OK) or is not due.
 STORE_ANSWERED_COMPONENT_CALLS: frozenset[tuple[Actor, str]] = frozenset(
     {(Actor.SPOOLER, "IMsgStore::SetLockState")})
+#: Calls whose selecting argument picks another adapter method than PLAIN_CALLS gives.
+SELECTED_CALLS: dict[tuple[Actor, str, tuple[tuple[str, str], ...]], str] = {
+    (Actor.CLIENT, "IMsgStore::OpenEntry", (("flags", "MAPI_BEST_ACCESS"),)): "open_best_access",
+    (Actor.SPOOLER, "IMsgStore::SetLockState", (("lock", "MSG_UNLOCKED"),)): "spooler_unlock",
+}
 
 
 def call_shape(row: Row) -> CallShape | None:
@@ -96,6 +101,9 @@ def call_shape(row: Row) -> CallShape | None:
         return CallShape("end_message", row.flags, answers)
     if key == (Actor.TRANSPORT, "IMAPISupport::SpoolerNotify"):
         return CallShape(TRANSPORT_NOTIFICATIONS[row.flags], None, answers)
+    selected = SELECTED_CALLS.get((row.actor, row.event, row.call_arguments))
+    if selected is not None:
+        return CallShape(selected, None, answers)
     if key in PLAIN_CALLS:
         return CallShape(PLAIN_CALLS[key], None, answers)
     raise KeyError(f"row {row.name}: no adapter call for {row.actor} {row.event}")

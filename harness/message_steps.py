@@ -3,9 +3,9 @@
 A long log keeps meeting worlds it has not met before (five messages, each anywhere in its
 life-cycle, make many combinations), so caching steps per whole world rarely hits. The steps
 of one message depend only on that message, the world-wide fields and, for rows guarded by
-first_waiting_in_queue, the phases of the queued messages (the argument of
+first_waiting_in_queue, the phase and transport of the queued messages (the argument of
 checker/compact.py, whose sets of known functions this module uses): so they are computed
-once per (slot, message, context, queued phases) and replayed onto every world that repeats
+once per (slot, message, context, queued views) and replayed onto every world that repeats
 them. A step whose effect touched another message, and every step of a model with guards or
 effects that are not the registered ones, are computed afresh each time.
 """
@@ -18,6 +18,7 @@ from mapi_submission.checker.compact import (
     Context,
     caching_is_sound,
     phases_reading_queue,
+    queued_view,
     world_context,
 )
 from mapi_submission.model.engine import Model, Step
@@ -39,8 +40,9 @@ class MessageSteps:
         self._cacheable = caching_is_sound(model)
         #: per phase: whether a step from it reads the phases of queued messages
         self._reads_queue = phases_reading_queue(model)
-        #: (slot, message, context, queued phases or ()) -> its moves; None: not cacheable
-        self._moves: dict[tuple[int, Message, Context, tuple[str, ...]], list[Move] | None] = {}
+        #: (slot, message, context, queued views or ()) -> its moves; None: not cacheable
+        self._moves: dict[tuple[int, Message, Context, tuple[tuple[str, int], ...]],
+                          list[Move] | None] = {}
 
     def steps(self, world: World, index: int,
               rows: Container[str] | None = None) -> list[tuple[Step, World]]:
@@ -50,7 +52,7 @@ class MessageSteps:
             return _of_rows(self.model.message_successors(world, index), rows)
         message = world.messages[index]
         context = world_context(world)
-        queued = (tuple([world.messages[i].phase for i in world.queue])
+        queued = (tuple([queued_view(world.messages[i]) for i in world.queue])
                   if world.queue and self._reads_queue.get(message.phase, False) else ())
         key = (index, message, context, queued)
         try:

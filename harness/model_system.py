@@ -54,6 +54,9 @@ class ModelSystem:
     def open_for_write(self, message: int) -> str:
         return self._do("open_for_write", message)
 
+    def open_best_access(self, message: int) -> str:
+        return self._do("open_best_access", message)
+
     def delete_message(self, message: int) -> str:
         return self._do("delete_message", message)
 
@@ -83,6 +86,9 @@ class ModelSystem:
 
     def spooler_lock(self, message: int) -> str:
         return self._do("spooler_lock", message)
+
+    def spooler_unlock(self, message: int) -> str:
+        return self._do("spooler_unlock", message)
 
     def preprocess(self, message: int) -> str:
         return self._do("preprocess", message)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .config import Config
 from .constants import MSGFLAG_SUBMIT
-from .states import WAITING_FOR_LOCK
+from .states import WAITING_FOR_LOCK, WAITING_FOR_TRANSPORT
 from .world import Message, World, serves
 
 Guard = Callable[[Config, World, int, int], bool]
@@ -228,13 +228,25 @@ def lock_is_held(c: Config, w: World, m: int, a: int) -> bool:
     return w.messages[m].lock_holders > 0
 
 
+def uses_another_transport(c: Config, w: World, message: Message, transport: int) -> bool:
+    """Some open recipient of `message` is one a transport other than `transport` takes."""
+    return any(takes(c, other, message, r) for other in range(len(w.transports))
+               if other != transport for r in range(len(message.recipients)))
+
+
 @guard("R14", "R39")
 def first_waiting_in_queue(c: Config, w: World, m: int, a: int) -> bool:
-    """FIFO: no earlier-submitted message is still waiting for the spooler's lock."""
+    """FIFO (R14): no earlier-submitted message is still waiting for the spooler's lock. The
+    one exception (R39): an earlier message waiting for its transport to be available again
+    is passed by a message that uses a different transport, and only by such a message."""
     for other in w.queue:
         if other == m:
             return True
-        if w.messages[other].phase in WAITING_FOR_LOCK:
+        earlier = w.messages[other]
+        if earlier.phase in WAITING_FOR_LOCK:
+            return False
+        if earlier.phase in WAITING_FOR_TRANSPORT and not uses_another_transport(
+                c, w, w.messages[m], earlier.transport):
             return False
     return True
 

@@ -22,6 +22,9 @@ class State(NamedTuple):
     waits_for_lock: bool = False
     #: taken by the spooler: it holds, or under one reading of R47/R52 may hold, the lock
     spooler_holds: bool = False
+    #: waiting for its transport to be available again (R39: a later message that uses
+    #: another transport may be locked before it; one that needs the same may not)
+    waits_for_transport: bool = False
     #: the spooler holds the lock here under every reading of the documents (R38, R40)
     always_locked: bool = False
     #: a submission outcome FinishedMsg records (R62)
@@ -65,7 +68,8 @@ MESSAGE_STATES: tuple[State, ...] = (
           in_queue=True, spooler_holds=True, always_locked=True),
     State("retry_wait", "transport", ("R47", "R51"),
           "After MAPI_E_BUSY, MAPI_E_NETWORK_ERROR or END_RESEND_LATER; lock per "
-          "conflicts.lock_during_retry.", in_queue=True, spooler_holds=True),
+          "conflicts.lock_during_retry.", in_queue=True, spooler_holds=True,
+          waits_for_transport=True),
     State("transport_deferred", "transport", ("R51", "R52"),
           "The transport answered END_DONT_RESEND; waits for NOTIFY_SENTDEFERRED.",
           in_queue=True, spooler_holds=True),
@@ -122,6 +126,8 @@ SPOOLER_ROUTE: frozenset[str] = frozenset(IN_QUEUE)
 #: Waiting for the spooler's lock, first in first out (R14, R39); a deferred message is
 #: queued but waits for its send time instead (R72).
 WAITING_FOR_LOCK: frozenset[str] = frozenset(_states(lambda s: s.waits_for_lock))
+#: Waiting for its transport to be available again (R39).
+WAITING_FOR_TRANSPORT: frozenset[str] = frozenset(_states(lambda s: s.waits_for_transport))
 #: Handed to a transport: locked by the spooler from IXPLogon::SubmitMessage until
 #: EndMessage (R46, R47, R51).
 WITH_A_TRANSPORT: frozenset[str] = frozenset(

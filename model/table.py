@@ -131,6 +131,8 @@ TABLE: tuple[Row, ...] = (
         call_arguments=(("flags", "FORCE_SAVE"),)),
     Row("reopen", "IMsgStore::OpenEntry", CLIENT, ("saved",), "draft", (), "none", S_OK,
         ("R3", "R68"), call_arguments=(("flags", "MAPI_MODIFY"),)),
+    Row("reopen-best-access", "IMsgStore::OpenEntry", CLIENT, ("saved",), "draft", (), "none",
+        S_OK, ("R3", "R28"), call_arguments=(("flags", "MAPI_BEST_ACCESS"),)),
     Row("delete", "IMAPIFolder::DeleteMessages", CLIENT, ("draft", "saved"), "deleted", (),
         "none", S_OK, ("R30",)),
     Row("submit-no-recipients", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), None,
@@ -260,6 +262,13 @@ TABLE: tuple[Row, ...] = (
     Row("sent-deferred", "IMAPISupport::SpoolerNotify", TRANSPORT, ("transport_deferred",),
         "in_transport", (), "resume_deferred", S_OK, ("R52",),
         call_arguments=(("flags", "NOTIFY_SENTDEFERRED"),)),
+    # The spooler's own SetLockState(MSG_UNLOCKED) while it waits (R40: lock and unlock are
+    # commit points). Under the "release" reading the lock was let go when the wait began, so
+    # the call is that release as the spooler makes it: it succeeds and changes nothing more.
+    # Under "hold" no row answers it: unlocking contradicts the reading.
+    Row("unlock-for-retry", "IMsgStore::SetLockState", SPOOLER,
+        ("retry_wait", "transport_deferred"), None, ("lock_released_during_retry",), "none",
+        S_OK, ("R38", "R40", "R47", "R52"), call_arguments=(("lock", "MSG_UNLOCKED"),)),
     Row("retry-held", "retry delay elapsed", SPOOLER, ("retry_wait",), "locked",
         ("lock_held_during_retry",), "retry_delay_elapsed", S_OK, ("R47",), kind=INTERNAL),
     Row("retry-released", "retry delay elapsed", SPOOLER, ("retry_wait",), "spooled",
@@ -308,6 +317,12 @@ TABLE: tuple[Row, ...] = (
     Row("open-locked", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
         ("locked_by_spooler",), "none", MAPI_E_NO_ACCESS, ("R29",),
         call_arguments=(("flags", "MAPI_MODIFY"),)),
+    Row("open-queued-read-only", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
+        ("queued_and_unlocked",), "none", S_OK, ("R28",),
+        call_arguments=(("flags", "MAPI_BEST_ACCESS"),)),
+    Row("open-locked-best-access", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
+        ("locked_by_spooler",), "none", MAPI_E_NO_ACCESS, ("R29",),
+        call_arguments=(("flags", "MAPI_BEST_ACCESS"),)),
     Row("finished-by-client", "IMsgStore::FinishedMsg", CLIENT, IN_SUBMISSION_ORDER, None,
         (), "none", MAPI_E_NO_SUPPORT, ("R31", "R62")),
     Row("delete-submitted", "IMAPIFolder::DeleteMessages", CLIENT, IN_SUBMISSION_ORDER, None,

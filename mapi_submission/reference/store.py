@@ -299,6 +299,17 @@ class ReferenceSystem:
         message.status = "draft"  # R3, R68
         return S_OK
 
+    def open_best_access(self, m: int) -> str:
+        message = self.messages[m]
+        if message.lock_holders:
+            return MAPI_E_NO_ACCESS  # R29: any open of a locked message
+        if m in self.queue:
+            return S_OK  # R28: a read-only handle; nothing changes
+        if message.status != "saved":
+            return MAPI_E_NO_ACCESS
+        message.status = "draft"  # R3: the best access to a saved message is read/write
+        return S_OK
+
     def delete_message(self, m: int) -> str:
         message = self.messages[m]
         if message.flags & MSGFLAG_SUBMIT:
@@ -414,11 +425,25 @@ class ReferenceSystem:
     # ---- spooler -----------------------------------------------------------------------------
 
     def _first_waiting(self) -> int | None:
-        """R14, R39: the spooler takes queued messages in submission order."""
+        """R14: the spooler takes queued messages in submission order."""
         for index in self.queue:
             if self.messages[index].status in QUEUED_WAITING:
                 return index
         return None
+
+    def _held_back(self, m: int) -> bool:
+        """R39: an earlier message waits for its transport to be available again, and this
+        one would need that same transport (it may go first only through another)."""
+        message = self.messages[m]
+        for index in self.queue:
+            if index == m:
+                return False
+            earlier = self.messages[index]
+            if earlier.status == "retry_wait" and not any(
+                    self._open_rows_for(message, t) for t in range(len(self.transport_states))
+                    if t != earlier.transport):
+                return True
+        return False
 
     def spooler_lock(self, m: int) -> str:
         message = self.messages[m]
@@ -426,11 +451,21 @@ class ReferenceSystem:
             return MAPI_E_NOT_IN_QUEUE  # R41, R81: the lock is exclusive
         if m not in self.queue or message.in_direct_send:
             return MAPI_E_NOT_IN_QUEUE  # R20, R27: by status, never by folder
-        if message.status not in QUEUED_WAITING or self._first_waiting() != m:
+        if (message.status not in QUEUED_WAITING or self._first_waiting() != m
+                or self._held_back(m)):
             return NOT_DUE
         message.lock_holders = 1  # R38, R40
         message.status = ("preprocessing" if message.status == "waiting_preprocessing"
                           else "locked")
+        return S_OK
+
+    def spooler_unlock(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status not in ("retry_wait", "transport_deferred"):
+            return NOT_DUE
+        if self.readings["lock_during_retry"] != "release":
+            return NOT_DUE
+        message.lock_holders = 0  # R40: released while it waits (already, under this reading)
         return S_OK
 
     def preprocess(self, m: int) -> str:

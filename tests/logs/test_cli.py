@@ -96,13 +96,14 @@ def test_from_case_errors(tmp_path: Path) -> None:
 
 def test_a_record_outside_the_model_diverges(tmp_path: Path) -> None:
     lines = lines_of(CONFORMING)
-    lines.insert(5, {"seq": 100, "actor": "spooler", "event": "IMsgStore::SetLockState",
-                     "lock": "MSG_UNLOCKED", "message": "0000A1B2", "result": "S_OK"})
+    # a transport locking a message itself: only the spooler calls SetLockState (R38)
+    lines.insert(5, {"seq": 100, "actor": "transport", "event": "IMsgStore::SetLockState",
+                     "lock": "MSG_LOCKED", "message": "0000A1B2", "result": "S_OK"})
     for number, line in enumerate(lines[6:], start=101):
         line["seq"] = number
     code, out, _ = run("validate-log", str(write_lines(tmp_path / "log.jsonl", lines)))
     assert code == 1
-    assert ("diverges at line 6: no spooler call IMsgStore::SetLockState with these flags "
+    assert ("diverges at line 6: no transport call IMsgStore::SetLockState with these flags "
             "exists in the model") in out
 
 

@@ -60,9 +60,21 @@ def test_R10_after_submit_only_abort_remains_for_the_client() -> None:
     client_rows = {s.row for s in runtime.enabled()
                    if runtime.model.rows[s.row].actor == "client"
                    and runtime.model.rows[s.row].result == S_OK}
-    assert client_rows <= {"abort"}
+    # a read-only open (R28) succeeds but changes nothing; only the abort changes the message
+    assert client_rows <= {"abort", "open-queued-read-only"}
+    assert runtime.model.rows["open-queued-read-only"].dest is None
     with pytest.raises(CallNotAllowed):
         runtime.call("IMAPIProp::SaveChanges", 0)
+
+
+def test_R28_R29_best_access_opens_a_queued_message_read_only_not_a_locked_one() -> None:
+    runtime = spooled()
+    before = runtime.world
+    assert runtime.call("IMsgStore::OpenEntry", 0, flags="MAPI_BEST_ACCESS").result == S_OK
+    assert runtime.world == before, "read-only: nothing changes"
+    drive(runtime, "lock")
+    assert runtime.call("IMsgStore::OpenEntry", 0, flags="MAPI_BEST_ACCESS").result == \
+        "MAPI_E_NO_ACCESS"
 
 
 def test_R12_submit_marks_the_message_and_clears_every_responsibility() -> None:
@@ -222,18 +234,21 @@ def test_R38_spooler_locks_before_presenting_to_a_transport() -> None:
     assert any(s.row == "present" for s in runtime.enabled())
 
 
-def test_R39_a_later_message_may_be_locked_once_the_oldest_is_no_longer_waiting() -> None:
-    # The model lets the spooler lock a later message as soon as every earlier one holds the
-    # lock (for example while it waits on a busy transport, R39's documented case).
-    runtime = submission(TWO, tight=False, **PLAIN)
+@pytest.mark.parametrize(("serves", "lockable"), [
+    ((), set()),                                  # only the busy transport 0 takes EX
+    ((("EX",), ("EX", "SMTP")), {0}),             # transport 1 takes EX too
+])
+def test_R39_a_later_message_passes_one_waiting_for_its_transport_only_through_another(
+        serves: tuple[tuple[str, ...], ...], lockable: set[int]) -> None:
+    config = TWO.with_changes(serves=serves)
+    runtime = submission(config, tight=False, **PLAIN)
     drive(runtime, ("add-recipients", 1, -1), ("submit", 1, -1),
           ("add-recipients", 0, -1), ("submit", 0, -1))
     assert {s.message for s in runtime.enabled() if s.row == "lock"} == {1}
-    drive(runtime, ("lock", 1, -1))
-    present = [s for s in runtime.enabled() if s.row == "present" and s.message == 1][0]
-    runtime.fire(present)
-    drive(runtime, ("xp-busy", 1, -1))
+    drive(runtime, ("lock", 1, -1), ("present", 1, 0), ("xp-busy", 1, -1))
     assert runtime.message(1).phase == "retry_wait"
+    assert {s.message for s in runtime.enabled() if s.row == "lock"} == lockable
+    drive(runtime, ("retry-held", 1, -1))  # the delay passed: message 1 no longer waits
     assert {s.message for s in runtime.enabled() if s.row == "lock"} == {0}
 
 
