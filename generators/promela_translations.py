@@ -211,6 +211,8 @@ GUARD_PROMELA: dict[str, Render] = {
     "nothing_processed_in_call": _text("!msg[m].call_progress"),
     "transport_settled_its_recipients": lambda c: "!(" + _disjunction(
         _recipients, "takes(msg[m].transport, m, {i})")(c) + ")",
+    "transport_left_recipients_open": lambda c: _open_recipients(c),
+    "resend_affordable": lambda c: f"(setbacks_left > 0 || {_open_recipients(c)})",
     "deferral_enabled": _feature("deferral"),
     "lock_held_during_retry": _conflict("lock_during_retry", "hold"),
     "lock_released_during_retry": _conflict("lock_during_retry", "release"),
@@ -300,6 +302,17 @@ def _send_own_recipients(config: Config) -> str:
            + "\n:: else -> skip\nfi" for r in range(config.recipients)])
 
 
+def _open_recipients(config: Config) -> str:
+    """Some recipient of the message's transport is still open (model/guards.py
+    transport_left_recipients_open)."""
+    return "(" + _disjunction(_recipients, "takes(msg[m].transport, m, {i})")(config) + ")"
+
+
+def _spend_unless_paid(config: Config) -> str:
+    """model/effects.py _spend_unless_paid: no second setback after not_sending_now."""
+    return f"if\n:: {_open_recipients(config)} -> skip\n:: else -> {_SPEND_SETBACK}\nfi"
+
+
 EFFECT_PROMELA: dict[str, Render] = {
     "none": _text("skip"),
     "add_recipient_rows": _text("msg[m].addressed = 1"),
@@ -335,8 +348,9 @@ EFFECT_PROMELA: dict[str, Render] = {
         "msg[m].rcpt[a].resp = 1", "msg[m].rcpt[a].outcome = ndr",
         "msg[m].call_progress = 1"),
     "end_message": _text("msg[m].transport = -1"),
-    "resend_now": _lines(_SPEND_SETBACK, "msg[m].call_progress = 0"),
-    "wait_keeping_progress": _lines(_SPEND_SETBACK, _LOCK_AFTER_WAIT),
+    "resend_now": lambda c: ";\n".join([_spend_unless_paid(c), "msg[m].call_progress = 0"]),
+    "wait_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c), _LOCK_AFTER_WAIT]),
+    "not_sending_now": _text(_SPEND_SETBACK),
     "wait_after_error": _lines(_SPEND_SETBACK, _LOCK_AFTER_WAIT),
     "decline_transport": _lines(
         _SPEND_SETBACK, "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",

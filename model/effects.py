@@ -288,13 +288,29 @@ def end_message(c: Config, w: World, m: int, a: int) -> World:
 
 @effect("R51")
 def resend_now(c: Config, w: World, m: int, a: int) -> World:
-    return _update(_spend_setback(w), m, call_progress=False)
+    return _update(_spend_unless_paid(c, w, m), m, call_progress=False)
 
 
 @effect("R47", "R51")
 def wait_keeping_progress(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]
-    return _update(_spend_setback(w), m, lock_holders=_lock_after_wait(c, message))
+    return _update(_spend_unless_paid(c, w, m), m, lock_holders=_lock_after_wait(c, message))
+
+
+def _spend_unless_paid(c: Config, w: World, m: int) -> World:
+    """An EndMessage that asks to be called again is a setback, unless the transport already
+    returned from SubmitMessage without sending (not_sending_now spent it then)."""
+    message = w.messages[m]
+    open_recipients = any(takes(c, message.transport, message, r)
+                          for r in range(len(message.recipients)))
+    return w if open_recipients else _spend_setback(w)
+
+
+@effect("R47", "R51")
+def not_sending_now(c: Config, w: World, m: int, a: int) -> World:
+    """IXPLogon::SubmitMessage returns S_OK without sending: a setback of the bounded budget
+    (the EndMessage that follows asks to be called again and spends no more)."""
+    return _spend_setback(w)
 
 
 @effect("R47", "R48")

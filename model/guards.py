@@ -343,11 +343,27 @@ def nothing_processed_in_call(c: Config, w: World, m: int, a: int) -> bool:
     return not w.messages[m].call_progress
 
 
-@guard("R47", "R49")
+@guard("R47", "R49", "R51")
 def transport_settled_its_recipients(c: Config, w: World, m: int, a: int) -> bool:
-    """Every recipient of the transport's address type is sent or failed."""
+    """Every recipient of the transport's address type is sent or failed (what S_OK from
+    SubmitMessage, and an EndMessage without flags, say of the message: R47, R51)."""
     message = w.messages[m]
     return not any(takes(c, message.transport, message, r) for r in range(len(message.recipients)))
+
+
+@guard("R51")
+def transport_left_recipients_open(c: Config, w: World, m: int, a: int) -> bool:
+    """The transport returns from SubmitMessage with recipients of its types still open: it
+    has not sent the message (yet) and says so in EndMessage (END_RESEND_NOW, END_RESEND_LATER,
+    END_DONT_RESEND, R51)."""
+    return not transport_settled_its_recipients(c, w, m, a)
+
+
+@guard("R47", "R51")
+def resend_affordable(c: Config, w: World, m: int, a: int) -> bool:
+    """A setback is left for an EndMessage that asks to be called again, or was spent when the
+    transport returned without sending."""
+    return setback_available(c, w, m, a) or transport_left_recipients_open(c, w, m, a)
 
 
 @guard("R51", "R52", "R72")

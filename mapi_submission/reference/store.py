@@ -197,6 +197,7 @@ class ReferenceSystem:
             # message the pair sends alone is the messaging system's job, not the store's.
             message.status = "direct_sending"
             message.in_direct_send = True
+            self._dequeue(m)  # R20: a message the pair sends is not queued for the spooler
             if self.readings["direct_send"] == "before_return":
                 self._send_before_returning(m)
 
@@ -355,8 +356,8 @@ class ReferenceSystem:
         message = self.messages[m]
         if message.status != "deferred":
             return NOT_DUE
-        # R72: the message leaves the queue and is routed as if just submitted.
-        self._dequeue(m)
+        # R72: routed as if just submitted; it keeps its place in the queue, which is ordered
+        # by submission time (R14, R25, R73).
         message.send_time_passed = True
         message.status = "submitted"
         self._route(m)
@@ -525,8 +526,8 @@ class ReferenceSystem:
         if message.status != "in_transport":
             return NOT_DUE
         if code == S_OK:
-            if self._open_rows_for(message, message.transport):
-                return NOT_DUE  # R47, R49: S_OK means every recipient it takes is handled
+            # R47, R51: S_OK with recipients of its types still open means "not sent (yet)":
+            # EndMessage will say whether to call again now, later, or wait for the transport.
             message.status = "awaiting_end"
             return S_OK
         cancel_declines = code == MAPI_E_CANCEL and self.readings["after_cancel"] == "decline"
@@ -566,6 +567,8 @@ class ReferenceSystem:
         if message.status != "awaiting_end":
             return NOT_DUE
         if flags == "0":
+            if self._open_rows_for(message, message.transport):
+                return NOT_DUE  # R51: no flag means the message has been sent
             message.transport = -1  # R51: the spooler saves the transport's changes
             message.status = "locked"
         elif flags == "END_RESEND_NOW":
