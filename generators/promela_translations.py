@@ -293,13 +293,17 @@ FINISH_WITHOUT_SPOOLER = ";\n".join([
 QUEUE_REMAINING_RECIPIENTS = "msg[m].inflight = 0;\nenqueue(m)"
 
 
+def _tight_sends_own(config: Config) -> str:
+    """The tight pair transmits every recipient its transport takes (no state change)."""
+    return ";\n".join(
+        f"if\n:: takes(0, m, {r}) ->\n" + _TRANSMIT.replace("rcpt[a]", f"rcpt[{r}]")
+        + "\n:: else -> skip\nfi" for r in range(config.recipients))
+
+
 def _send_own_recipients(config: Config) -> str:
     """Inside SubmitMessage (conflicts.direct_send before_return): the tight pair transmits
     every recipient its transport takes (model/effects.py _send_own_recipients)."""
-    return ";\n".join(
-        [START_DIRECT_SEND]
-        + [f"if\n:: takes(0, m, {r}) ->\n" + _TRANSMIT.replace("rcpt[a]", f"rcpt[{r}]")
-           + "\n:: else -> skip\nfi" for r in range(config.recipients)])
+    return ";\n".join([START_DIRECT_SEND, _tight_sends_own(config)])
 
 
 def _open_recipients(config: Config) -> str:
@@ -336,7 +340,9 @@ EFFECT_PROMELA: dict[str, Render] = {
     "take_lock": _text(f"if\n:: msg[m].lock_holders < {SATURATION} -> "
                        "msg[m].lock_holders = msg[m].lock_holders + 1\n:: else -> skip\nfi"),
     "run_preprocessors": _text("msg[m].preprocessed = 1"),
-    "finish_preprocessing": _text("msg[m].preprocess = 0"),
+    "finish_preprocessing": lambda c: ";\n".join([
+        "msg[m].preprocess = 0",
+        "if\n:: tight ->\n" + _tight_sends_own(c) + "\n:: else -> skip\nfi"]),
     "present_to_transport": _lines("msg[m].transport = a", "msg[m].call_progress = 0"),
     "spooler_ndr": _text("msg[m].rcpt[a].outcome = ndr"),
     "finish_message": _lines(

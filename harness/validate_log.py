@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapi_submission.model.config import Config
+from mapi_submission.model.effects import EFFECT_RULES
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
@@ -450,6 +451,10 @@ class LogValidator:
         named = sorted(survey.differ_everywhere or survey.differ_somewhere)
         broken = {r for name in named for r in observation_rules(name)}
         broken |= {r for name in same_result for r in _inside_call_rules(name)}
+        # what the step does to the message is its effect's: a property that differs after it
+        # breaks the effect's rules too
+        broken |= {r for name in same_result
+                   for r in EFFECT_RULES.get(self.model.rows[name].effect, ())}
         consulted = {r for name in same_result for r in self.model.rows[name].rules}
         return _broken_first(broken, consulted), ("the call is allowed but the observed "
                                                   f"{', '.join(named)} differ")

@@ -229,11 +229,20 @@ def run_preprocessors(c: Config, w: World, m: int, a: int) -> World:
     return _update(w, m, preprocessed=True)
 
 
-@effect("R34")
+@effect("R23", "R34")
 def finish_preprocessing(c: Config, w: World, m: int, a: int) -> World:
-    """The spooler's SubmitMessage: clear SUBMITFLAG_PREPROCESS and go on routing. Not a new
-    submission: no new mark, no second queue entry, the lock is kept."""
-    return _update(w, m, preprocess=False)
+    """The spooler's SubmitMessage: clear SUBMITFLAG_PREPROCESS and go on from the routing
+    step (R34). Not a new submission: no new mark, no second queue entry, the lock is kept.
+    A tightly coupled store's pair sends the recipients it serves there and then (R17, R23):
+    the spooler holds the message, so the pair cannot take it later (R20); the spooler goes
+    on with the rest, or completes the message when the pair sent them all (R22, R37)."""
+    w = _update(w, m, preprocess=False)
+    if not w.tight:
+        return w
+    for recipient in range(len(w.messages[m].recipients)):
+        if takes(c, 0, w.messages[m], recipient):
+            w = tight_transmit(c, w, m, recipient)
+    return w
 
 
 @effect("R43", "R46")

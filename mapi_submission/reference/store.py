@@ -480,9 +480,15 @@ class ReferenceSystem:
         message = self.messages[m]
         if message.status != "preprocessing" or not message.preprocessed:
             return NOT_DUE
-        # R34: not a new submission: no new mark, same queue entry, the lock is kept.
+        # R34: not a new submission: no new mark, same queue entry, the lock is kept. Routing
+        # goes on: a tight store's pair sends what it serves now, the spooler the rest (R23).
         message.preprocess_flag = False
         message.status = "locked"
+        if self.tight:
+            for row in self._tight_open_rows(message):
+                recipient = message.recipients[row]
+                recipient.responsible, recipient.outcome = True, "sent"
+                recipient.transmissions += 1
         return S_OK
 
     def _open_rows_for(self, message: StoredMessage, transport: int) -> list[int]:
