@@ -461,7 +461,9 @@ class LogValidator:
                         ways.append(way)
         if not ways or any(not any(row.is_call for row in way) for way in ways):
             return []
-        shortest = min(ways, key=len)
+        # Ties broken by the rows' names: the candidates are a set, whose order follows the
+        # worlds' hashes, and those change from run to run (string hashing is randomized).
+        shortest = min(ways, key=lambda way: (len(way), [row.name for row in way]))
         return [row for row in shortest if row.is_call]
 
     def _missed_silent_steps(self, states: set[str], record: dict[str, Any]
