@@ -22,6 +22,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mapi_submission.checker.compact import CompactWorld, CompactWorlds
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
@@ -43,7 +44,6 @@ from .log_format import (
     read_records,
     record_call,
 )
-from .message_steps import MessageSteps
 from .progress import ValidationProgress
 
 #: Rows a log does not show (they are not MAPI calls), by the machine they change.
@@ -59,7 +59,10 @@ RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 #: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
 DEFAULT_MAX_WORLDS = 200_000
 
-Candidate = tuple[World, Binding]
+Candidate = tuple[CompactWorld, Binding]
+#: Bound on each cache of steps (per message, per world): past it the cache starts over, so
+#: memory stays flat on a log of any length.
+STEP_CACHE_LIMIT = 200_000
 
 
 class WorldLimit(MapiSubmissionError, ValueError):
@@ -145,7 +148,12 @@ def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
 
 
 class LogValidator:
-    """The world-set tracker: `feed` it one record at a time (validate_records feeds a log)."""
+    """The world-set tracker: `feed` it one record at a time (validate_records feeds a log).
+
+    Worlds are kept in the explorer's compact form (checker/compact.py): a tuple of interned
+    ids, which hashes and compares in a few steps where a World hashes every field of every
+    message, and the candidates are hashed several times per record. The same tables cache
+    each message's steps per (slot, message, context, queued phases)."""
 
     def __init__(self, model: Model, initial: Iterable[World], *, all_steps_logged: bool = False,
                  max_worlds: int = DEFAULT_MAX_WORLDS) -> None:
@@ -153,59 +161,57 @@ class LogValidator:
         self.config = model.config
         self.all_steps_logged = all_steps_logged
         self.max_worlds = max_worlds
-        self.binder = IdBinder(model.config)
+        self.worlds = CompactWorlds(model, max_cached_moves=STEP_CACHE_LIMIT)
+        self.binder = IdBinder(model.config, self.worlds)
         nobody = unbound(model.config.messages)
-        self.candidates: set[Candidate] = {(w, nobody) for w in initial}
+        self.candidates: set[Candidate] = {(self.worlds.compact(w), nobody) for w in initial}
         self.peak = len(self.candidates)
-        self._successors: dict[World, list[tuple[Step, World]]] = {}
-        self._message_steps = MessageSteps(model)
-        self._silent: dict[World, list[tuple[int, World]]] = {}
+        #: the phase of each interned message (grows in place)
+        self._phases = self.worlds.phases
+        #: world -> the worlds one silent step away (_silent_successors)
+        self._silent: dict[CompactWorld, list[tuple[int, CompactWorld]]] = {}
+        self._transport_slots = tuple(-1 - t for t in range(model.config.transports))
+        #: observe_message per interned message id: interned messages are few (values of a
+        #: bounded model), and a log observes the same ones over and over
+        self._observations: dict[int, dict[str, Any]] = {}
         # What a record of each row names of the call, looked up for every step of every
         # consistent world: computed once.
         self._record_calls = {name: record_call(row) for name, row in model.rows.items()}
         self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
 
-    def successors(self, world: World) -> list[tuple[Step, World]]:
-        found = self._successors.get(world)
-        if found is None:
-            if len(self._successors) > 50_000:
-                self._successors.clear()
-            found = self.model.successors(world)
-            self._successors[world] = found
-        return found
-
-    def _steps_for(self, world: World, index: int,
-                   rows: Container[str] | None = None) -> list[tuple[Step, World]]:
+    def _steps_for(self, world: CompactWorld, index: int,
+                   rows: Container[str] | None = None) -> list[tuple[Step, CompactWorld]]:
         """The steps a record about message `index` (-1: a transport session) can match:
         those of `rows` when given."""
         if index < 0:
-            return [(s, w) for s, w in self.successors(world)
-                    if s.message < 0 and (rows is None or s.row in rows)]
-        return self._message_steps.steps(world, index, rows)
+            return [pair for slot in self._transport_slots
+                    for pair in self.worlds.slot_successors(world, slot, rows)]
+        return self.worlds.slot_successors(world, index, rows)
 
-    def _silent_successors(self, world: World) -> list[tuple[int, World]]:
+    def _silent_successors(self, world: CompactWorld) -> list[tuple[int, CompactWorld]]:
         """Worlds one silent step away, with the message slot the step was of (-1: a
         transport session). Only messages in a state some silent row starts from are asked
-        for their steps: most messages of a long log sit in states without one, and computing
-        their steps (SubmitMessage's effect, for a draft) is the main cost. A world with no
-        such message has no silent step: answered before hashing the world for the cache."""
-        if not SILENT_TRANSPORT_ROWS and not any(
-                message.phase in SILENT_MESSAGE_SOURCES for message in world.messages):
-            return []
+        for their steps: most messages of a long log sit in states without one. A step that
+        leads back to an equal world (a refused call) adds nothing to the closure.
+
+        Cached per world: the closure is recomputed before every record, and most of the
+        worlds it meets it met before the previous record too (only the record's message
+        moved, and a refused call moves nothing)."""
         found = self._silent.get(world)
-        if found is None:
-            if len(self._silent) > 50_000:
-                self._silent.clear()
-            found = []
-            for index, message in enumerate(world.messages):
-                if message.phase in SILENT_MESSAGE_SOURCES:
-                    found += [(index, after)
-                              for _, after in self._steps_for(world, index, SILENT_ROWS)
-                              if after is not world]
-            if SILENT_TRANSPORT_ROWS:
-                found += [(-1, after) for step, after in self.successors(world)
-                          if step.row in SILENT_TRANSPORT_ROWS and after is not world]
-            self._silent[world] = found
+        if found is not None:
+            return found
+        if len(self._silent) > STEP_CACHE_LIMIT:
+            self._silent.clear()
+        phases = self._phases
+        found = self._silent[world] = []
+        for index in range(len(world) - 1):
+            if phases[world[1 + index]] in SILENT_MESSAGE_SOURCES:
+                found += [(index, after)
+                          for _, after in self.worlds.slot_successors(world, index, SILENT_ROWS)
+                          if after != world]
+        if SILENT_TRANSPORT_ROWS:
+            found += [(-1, after) for _, after in self._steps_for(world, -1, SILENT_TRANSPORT_ROWS)
+                      if after != world]
         return found
 
     def close_under_silent_steps(self) -> None:
@@ -219,8 +225,7 @@ class LogValidator:
             for world, binding in frontier:
                 for index, after in self._silent_successors(world):
                     candidate = (after, self.binder.after_step(binding, world, after, index))
-                    # One hash per candidate (a world hashes all its messages): add, and see
-                    # whether the set grew.
+                    # One hash per candidate: add, and see whether the set grew.
                     size = len(seen)
                     seen.add(candidate)
                     if len(seen) != size:
@@ -231,8 +236,17 @@ class LogValidator:
             frontier = next_frontier
         self.peak = max(self.peak, len(seen))
 
-    def _matches(self, record: dict[str, Any], world: World, step: Step, after: World,
-                 index: int, observed_fits: dict[Any, bool] | None = None) -> bool:
+    def _observation(self, mid: int) -> dict[str, Any]:
+        """What an implementation can show of interned message `mid`."""
+        found = self._observations.get(mid)
+        if found is None:
+            found = self._observations[mid] = observe_message(self.config,
+                                                              self.worlds.message_of(mid))
+        return found
+
+    def _matches(self, record: dict[str, Any], world: CompactWorld, step: Step,
+                 after: CompactWorld, index: int, observed_fits: dict[int, bool] | None = None
+                 ) -> bool:
         """Whether the step is the record's call with its result, arguments and observed
         properties. `observed_fits` memoizes the observation check by the message after the
         step, for the many worlds of one record that leave its message alike."""
@@ -254,15 +268,14 @@ class LogValidator:
             elif row.machine == "message":
                 # Checked only while the model has the message with a transport: after
                 # EndMessage an implementation may still name the last one.
-                current = world.messages[index].transport
+                current = self.worlds.message_of(world[1 + index]).transport
                 if current >= 0 and current != record["transport"]:
                     return False
         if "observed" in record and row.machine == "message":
-            message = after.messages[index]
+            message = after[1 + index]
             fits = None if observed_fits is None else observed_fits.get(message)
             if fits is None:
-                actual = observe_message(self.config, message)
-                fits = _observed_matches(record["observed"], actual)
+                fits = _observed_matches(record["observed"], self._observation(message))
                 if observed_fits is not None:
                     observed_fits[message] = fits
             if not fits:
@@ -284,8 +297,9 @@ class LogValidator:
     def live_messages(self) -> int:
         """The most messages alive at once in a consistent world: bound to an id and not
         finished or deleted (computed when asked: progress reports only)."""
+        phases = self._phases
         return max((sum(1 for index, bound in enumerate(binding.ids)
-                        if bound is not None and world.messages[index].phase not in TERMINAL)
+                        if bound is not None and phases[world[1 + index]] not in TERMINAL)
                     for world, binding in self.candidates), default=0)
 
     def feed(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
@@ -294,7 +308,7 @@ class LogValidator:
         rows = self._rows_giving(record)
         matched: set[Candidate] = set()
         after_step = self.binder.after_step
-        observed_fits: dict[Any, bool] = {}
+        observed_fits: dict[int, bool] = {}
         for world, binding in self.candidates:
             for index, target, new_binding in self.binder.targets(world, binding, message):
                 for step, after in self._steps_for(target, index, rows):
@@ -309,15 +323,16 @@ class LogValidator:
     # ---- explaining a divergence ---------------------------------------------------------------
 
     def _divergence(self, line: int, record: dict[str, Any]) -> LogDivergence:
-        states = sorted({self._describe_world(w, b) for w, b in self.candidates})
+        expand = self.worlds.expand
+        states = sorted({self._describe_world(expand(w), b) for w, b in self.candidates})
         shown = states[:12] + ([f"... ({len(states) - 12} more)"] if len(states) > 12 else [])
         allowed: set[str] = set()
         for world, binding in self.candidates:
-            for step, _after in self.successors(world):
+            for step, _after in self.worlds.successors(world):
                 row = self.model.rows[step.row]
                 if not row.is_call and not self.all_steps_logged:
                     continue
-                allowed.add(self._describe_step(world, binding, step))
+                allowed.add(self._describe_step(binding, step))
         rules, reason = self._broken_rules(record)
         message = record["message"]
         if message is not None and all(message not in b.ids and not self.binder.has_room(b)
@@ -364,20 +379,22 @@ class LogValidator:
         survey = CallSurvey()
         for candidate, binding in self.candidates:
             for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
-                for step, after in self.successors(world):
+                for step, after in self.worlds.successors(world):
                     if not self._matches(without_observation, world, step, after, index):
                         continue
                     survey.enabled.add(step.row)
                     if self.model.rows[step.row].result == result and index >= 0:
-                        actual = observe_message(self.config, after.messages[index])
+                        actual = self._observation(after[1 + index])
                         differing = {name for name, value in observed.items()
                                      if not _observed_matches({name: value}, actual)}
                         survey.differ_somewhere |= differing
                         survey.differ_everywhere = (
                             differing if survey.differ_everywhere is None
                             else survey.differ_everywhere & differing)
+                expanded = self.worlds.expand(world)
                 for row in wanted:
-                    survey.failed_guards.update(self._failed_guards(row, world, index, record))
+                    survey.failed_guards.update(self._failed_guards(row, expanded, index,
+                                                                    record))
         return survey
 
     def _answered_rules(self, survey: CallSurvey) -> set[str]:
@@ -456,7 +473,7 @@ class LogValidator:
         for candidate, binding in self.candidates:
             for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
                 if index >= 0:
-                    way = _shortest_way(world.messages[index].phase, states)
+                    way = _shortest_way(self._phases[world[1 + index]], states)
                     if way is not None:
                         ways.append(way)
         if not ways or any(not any(row.is_call for row in way) for way in ways):
@@ -473,9 +490,10 @@ class LogValidator:
         implementation could be where the model cannot (R19 for a store routing by folder)."""
         missed: dict[str, set[str]] = {}
         for candidate, binding in self.candidates:
-            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
+            for index, target, _ in self.binder.targets(candidate, binding, record["message"]):
                 if index < 0:
                     continue
+                world = self.worlds.expand(target)
                 for compiled in self.model.message_rows.get(world.messages[index].phase, ()):
                     row = compiled.row
                     if row.name in SILENT_ROWS and row.dest in states:
@@ -525,7 +543,7 @@ class LogValidator:
                       else f" transports={','.join(world.transports)}")
         return f"{coupling}{transports}: " + " ".join(parts)
 
-    def _describe_step(self, world: World, binding: Binding, step: Step) -> str:
+    def _describe_step(self, binding: Binding, step: Step) -> str:
         row = self.model.rows[step.row]
         flags, lock = logged_arguments(row)
         extra = "".join([f" flags={flags}" if flags != "0" else "",
