@@ -258,6 +258,17 @@ class LogValidator:
             return False
         if record.get("flags", "0") != flags or record.get("lock") != lock:
             return False
+        return self._fits(record, world, step, after, index, observed_fits)
+
+    def _fits(self, record: dict[str, Any], world: CompactWorld, step: Step,
+              after: CompactWorld, index: int, observed_fits: dict[int, bool] | None = None
+              ) -> bool:
+        """`_matches` for a step already known to be of the record's call and message: its
+        recipient, transport and observed properties. `feed` asks only this: the steps it
+        judges are those of message `index` (or of the transports, for index -1) and of
+        `_rows_giving(record)`, rows whose actor, event, flags and lock are the record's
+        (ROWS_BY_RECORD_CALL groups rows by exactly those)."""
+        row = self.model.rows[step.row]
         if (row.ranges_over == "recipient" and "recipient" in record
                 and record["recipient"] != step.arg):
             return False
@@ -312,7 +323,7 @@ class LogValidator:
         for world, binding in self.candidates:
             for index, target, new_binding in self.binder.targets(world, binding, message):
                 for step, after in self._steps_for(target, index, rows):
-                    if self._matches(record, target, step, after, index, observed_fits):
+                    if self._fits(record, target, step, after, index, observed_fits):
                         matched.add((after, after_step(new_binding, target, after, index)))
         if not matched:
             return self._divergence(line, record)

@@ -16,7 +16,7 @@ import pytest
 from mapi_submission.harness.log_format import SILENT_EVENTS, dump_records, parse_log
 from mapi_submission.harness.log_paths import random_run
 from mapi_submission.harness.model_logs import path_to_log, step_record
-from mapi_submission.harness.validate_log import validate_log_text
+from mapi_submission.harness.validate_log import LogValidator, validate_log_text
 from mapi_submission.model import Config, Model
 from mapi_submission.model.engine import Step
 from mapi_submission.model.observe import OBSERVATION_RULES
@@ -256,3 +256,31 @@ def test_divergence_explanation_does_not_depend_on_the_hash_seed(tmp_path: Any) 
                 for seed in (1, 2, 3, 4)}
     assert len(verdicts) == 1, verdicts
     assert "must show" in verdicts.pop()
+
+
+def test_feed_judges_only_steps_of_the_records_call_and_message(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # feed leaves out _matches' check of the call: the steps it asks about are those of the
+    # rows giving the record's call and result, of the record's message. Were they not, a step
+    # of another call could match a record.
+    judged = 0
+    original = LogValidator._fits
+
+    def checked_fits(self: LogValidator, record: dict[str, Any], world: Any, step: Step,
+                     after: Any, index: int, observed_fits: Any = None) -> bool:
+        nonlocal judged
+        judged += 1
+        call = (record["actor"], record["event"], record.get("flags", "0"), record.get("lock"))
+        assert self._record_calls[step.row] == call
+        assert step.message == index
+        return original(self, record, world, step, after, index, observed_fits)
+
+    monkeypatch.setattr(LogValidator, "_fits", checked_fits)
+    for seed in range(6):
+        model = Model(TWO if seed % 2 else Config(messages=2, recipients=2, transports=2))
+        start, steps = random_run(model, seed=seed, steps=80)
+        for silent in (False, True):
+            verdict = validate_log_text(path_to_log(model, start, steps, include_silent=silent),
+                                        "random")
+            assert verdict.conforms
+    assert judged > 500
