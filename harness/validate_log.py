@@ -168,6 +168,9 @@ class LogValidator:
         self.peak = len(self.candidates)
         #: the phase of each interned message (grows in place)
         self._phases = self.worlds.phases
+        #: (world, message, rows) -> the steps of a record (_steps_for)
+        self._steps: dict[tuple[CompactWorld, int, frozenset[str]],
+                          list[tuple[Step, CompactWorld]]] = {}
         #: world -> the worlds one silent step away (_silent_successors)
         self._silent: dict[CompactWorld, list[tuple[int, CompactWorld]]] = {}
         self._transport_slots = tuple(-1 - t for t in range(model.config.transports))
@@ -179,14 +182,24 @@ class LogValidator:
         self._record_calls = {name: record_call(row) for name, row in model.rows.items()}
         self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
 
-    def _steps_for(self, world: CompactWorld, index: int,
-                   rows: Container[str] | None = None) -> list[tuple[Step, CompactWorld]]:
-        """The steps a record about message `index` (-1: a transport session) can match:
-        those of `rows` when given."""
-        if index < 0:
-            return [pair for slot in self._transport_slots
-                    for pair in self.worlds.slot_successors(world, slot, rows)]
-        return self.worlds.slot_successors(world, index, rows)
+    def _steps_for(self, world: CompactWorld, index: int, rows: frozenset[str]
+                   ) -> list[tuple[Step, CompactWorld]]:
+        """The steps of `rows` a record about message `index` (-1: a transport session) can
+        match. Cached per (world, index, rows): a record meets again the worlds the previous
+        records left (two lookups in three on the benchmark's log), and one lookup of a short
+        tuple replaces finding the message's moves, filtering them and building the worlds."""
+        key = (world, index, rows)
+        found = self._steps.get(key)
+        if found is None:
+            if len(self._steps) > STEP_CACHE_LIMIT:
+                self._steps.clear()
+            if index < 0:
+                found = [pair for slot in self._transport_slots
+                         for pair in self.worlds.slot_successors(world, slot, rows)]
+            else:
+                found = self.worlds.slot_successors(world, index, rows)
+            self._steps[key] = found
+        return found
 
     def _silent_successors(self, world: CompactWorld) -> list[tuple[int, CompactWorld]]:
         """Worlds one silent step away, with the message slot the step was of (-1: a
