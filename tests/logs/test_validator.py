@@ -16,7 +16,12 @@ import pytest
 from mapi_submission.harness.log_format import SILENT_EVENTS, dump_records, parse_log
 from mapi_submission.harness.log_paths import random_run
 from mapi_submission.harness.model_logs import path_to_log, step_record
-from mapi_submission.harness.validate_log import LogValidator, validate_log_text
+from mapi_submission.harness.validate_log import (
+    SILENT_ROWS,
+    SILENT_TRANSPORT_ROWS,
+    LogValidator,
+    validate_log_text,
+)
 from mapi_submission.model import Config, Model
 from mapi_submission.model.engine import Step
 from mapi_submission.model.observe import OBSERVATION_RULES
@@ -284,3 +289,48 @@ def test_feed_judges_only_steps_of_the_records_call_and_message(
                                         "random")
             assert verdict.conforms
     assert judged > 500
+
+
+def _fresh_steps(self: LogValidator, world: Any, index: int, rows: frozenset[str]
+                 ) -> list[tuple[Step, Any]]:
+    """LogValidator._steps_for without any cache: the model's steps of the expanded world."""
+    expanded = self.worlds.expand(world)
+    if index < 0:
+        steps = [pair for t in range(len(expanded.transports))
+                 for pair in self.model.transport_successors(expanded, t)]
+    else:
+        steps = self.model.message_successors(expanded, index)
+    return [(step, self.worlds.compact(after)) for step, after in steps if step.row in rows]
+
+
+def _fresh_silent_successors(self: LogValidator, world: Any) -> list[tuple[int, Any]]:
+    """LogValidator._silent_successors without any cache: every silent step of the model."""
+    silent = SILENT_ROWS | SILENT_TRANSPORT_ROWS
+    return [(step.message, after) for step, expanded in
+            self.model.successors(self.worlds.expand(world))
+            if step.row in silent and (after := self.worlds.compact(expanded)) != world]
+
+
+def test_cached_steps_give_the_verdicts_of_the_models_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The validator caches steps per message and context, per world and per record's rows;
+    # judged with the model's steps computed afresh, random logs (and the same logs with a
+    # record dropped or its result changed) get the same verdicts, worlds counted alike.
+    logs = []
+    for seed in range(8):
+        model = Model(Config(messages=2 + seed % 2, recipients=1 + seed % 2, transports=2),
+                      None if seed % 3 else "download-in-flight")
+        start, steps = random_run(model, seed=seed, steps=120)
+        lines = path_to_log(model, start, steps,
+                            observe_fields=(None, ("state",))[seed % 2]).splitlines()
+        cut = 1 + seed * 7 % (len(lines) - 1)
+        changed = json.loads(lines[cut])
+        changed["result"] = "MAPI_E_CALL_FAILED"
+        logs += ["\n".join(lines) + "\n", "\n".join(lines[:cut] + lines[cut + 1:]) + "\n",
+                 "\n".join([*lines[:cut], json.dumps(changed), *lines[cut + 1:]]) + "\n"]
+    cached = [validate_log_text(log, "random").to_json() for log in logs]
+    monkeypatch.setattr(LogValidator, "_steps_for", _fresh_steps)
+    monkeypatch.setattr(LogValidator, "_silent_successors", _fresh_silent_successors)
+    assert [validate_log_text(log, "random").to_json() for log in logs] == cached
+    assert any(verdict["verdict"] == "diverges" for verdict in cached)
+    assert max(verdict["peak_worlds"] for verdict in cached) > 4
