@@ -87,13 +87,16 @@ class IdBinder:
             return [(index, fresh, taken) for fresh in self._renewed(world, index)]
         return []
 
-    def after_step(self, binding: Binding, before: CompactWorld, after: CompactWorld,
-                   index: int) -> Binding:
-        """The binding after a step of slot `index`: a message that has just reached a
-        terminal state joins the slots a new id may take."""
-        if (index >= 0 and self._phases[after[1 + index]] in TERMINAL
-                and self._phases[before[1 + index]] not in TERMINAL
-                and binding.ids[index] is not None):
+    def finishes(self, before: CompactWorld, after: CompactWorld, index: int) -> bool:
+        """Whether a step of slot `index` (-1: a transport session) takes its message into a
+        terminal state: a fact of the two worlds, so callers cache it with the step."""
+        return (index >= 0 and self._phases[after[1 + index]] in TERMINAL
+                and self._phases[before[1 + index]] not in TERMINAL)
+
+    def finished(self, binding: Binding, index: int) -> Binding:
+        """The binding after a step that `finishes` slot `index`'s message: the slot joins
+        those a new id may take (when an id holds it)."""
+        if binding.ids[index] is not None:
             return Binding(binding.ids, binding.finished + (index,))
         return binding
 

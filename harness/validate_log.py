@@ -170,9 +170,9 @@ class LogValidator:
         self._phases = self.worlds.phases
         #: (world, message, rows) -> the steps of a record (_steps_for)
         self._steps: dict[tuple[CompactWorld, int, frozenset[str]],
-                          list[tuple[Step, CompactWorld]]] = {}
+                          list[tuple[Step, CompactWorld, bool]]] = {}
         #: world -> the worlds one silent step away (_silent_successors)
-        self._silent: dict[CompactWorld, list[tuple[int, CompactWorld]]] = {}
+        self._silent: dict[CompactWorld, list[tuple[int, CompactWorld, bool]]] = {}
         self._transport_slots = tuple(-1 - t for t in range(model.config.transports))
         #: observe_message per interned message id: interned messages are few (values of a
         #: bounded model), and a log observes the same ones over and over
@@ -183,29 +183,33 @@ class LogValidator:
         self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
 
     def _steps_for(self, world: CompactWorld, index: int, rows: frozenset[str]
-                   ) -> list[tuple[Step, CompactWorld]]:
+                   ) -> list[tuple[Step, CompactWorld, bool]]:
         """The steps of `rows` a record about message `index` (-1: a transport session) can
-        match. Cached per (world, index, rows): a record meets again the worlds the previous
-        records left (two lookups in three on the benchmark's log), and one lookup of a short
-        tuple replaces finding the message's moves, filtering them and building the worlds."""
+        match, each with whether it finishes the message (IdBinder.finishes). Cached per
+        (world, index, rows): a record meets again the worlds the previous records left (two
+        lookups in three on the benchmark's log), and one lookup of a short tuple replaces
+        finding the message's moves, filtering them and building the worlds."""
         key = (world, index, rows)
         found = self._steps.get(key)
         if found is None:
             if len(self._steps) > STEP_CACHE_LIMIT:
                 self._steps.clear()
             if index < 0:
-                found = [pair for slot in self._transport_slots
+                steps = [pair for slot in self._transport_slots
                          for pair in self.worlds.slot_successors(world, slot, rows)]
             else:
-                found = self.worlds.slot_successors(world, index, rows)
-            self._steps[key] = found
+                steps = self.worlds.slot_successors(world, index, rows)
+            finishes = self.binder.finishes
+            found = self._steps[key] = [(step, after, finishes(world, after, index))
+                                        for step, after in steps]
         return found
 
-    def _silent_successors(self, world: CompactWorld) -> list[tuple[int, CompactWorld]]:
+    def _silent_successors(self, world: CompactWorld) -> list[tuple[int, CompactWorld, bool]]:
         """Worlds one silent step away, with the message slot the step was of (-1: a
-        transport session). Only messages in a state some silent row starts from are asked
-        for their steps: most messages of a long log sit in states without one. A step that
-        leads back to an equal world (a refused call) adds nothing to the closure.
+        transport session) and whether it finishes the message (IdBinder.finishes). Only
+        messages in a state some silent row starts from are asked for their steps: most
+        messages of a long log sit in states without one. A step that leads back to an equal
+        world (a refused call) adds nothing to the closure.
 
         Cached per world: the closure is recomputed before every record, and most of the
         worlds it meets it met before the previous record too (only the record's message
@@ -216,14 +220,16 @@ class LogValidator:
         if len(self._silent) > STEP_CACHE_LIMIT:
             self._silent.clear()
         phases = self._phases
+        finishes = self.binder.finishes
         found = self._silent[world] = []
         for index in range(len(world) - 1):
             if phases[world[1 + index]] in SILENT_MESSAGE_SOURCES:
-                found += [(index, after)
+                found += [(index, after, finishes(world, after, index))
                           for _, after in self.worlds.slot_successors(world, index, SILENT_ROWS)
                           if after != world]
         if SILENT_TRANSPORT_ROWS:
-            found += [(-1, after) for _, after in self._steps_for(world, -1, SILENT_TRANSPORT_ROWS)
+            found += [(-1, after, False)
+                      for _, after, _ in self._steps_for(world, -1, SILENT_TRANSPORT_ROWS)
                       if after != world]
         return found
 
@@ -236,8 +242,9 @@ class LogValidator:
         while frontier:
             next_frontier: list[Candidate] = []
             for world, binding in frontier:
-                for index, after in self._silent_successors(world):
-                    candidate = (after, self.binder.after_step(binding, world, after, index))
+                for index, after, finishes in self._silent_successors(world):
+                    candidate = (after, self.binder.finished(binding, index) if finishes
+                                 else binding)
                     # One hash per candidate: add, and see whether the set grew.
                     size = len(seen)
                     seen.add(candidate)
@@ -331,13 +338,14 @@ class LogValidator:
         message = record["message"]
         rows = self._rows_giving(record)
         matched: set[Candidate] = set()
-        after_step = self.binder.after_step
+        finished = self.binder.finished
         observed_fits: dict[int, bool] = {}
         for world, binding in self.candidates:
             for index, target, new_binding in self.binder.targets(world, binding, message):
-                for step, after in self._steps_for(target, index, rows):
+                for step, after, finishes in self._steps_for(target, index, rows):
                     if self._fits(record, target, step, after, index, observed_fits):
-                        matched.add((after, after_step(new_binding, target, after, index)))
+                        matched.add((after, finished(new_binding, index) if finishes
+                                     else new_binding))
         if not matched:
             return self._divergence(line, record)
         self.candidates = matched

@@ -292,7 +292,7 @@ def test_feed_judges_only_steps_of_the_records_call_and_message(
 
 
 def _fresh_steps(self: LogValidator, world: Any, index: int, rows: frozenset[str]
-                 ) -> list[tuple[Step, Any]]:
+                 ) -> list[tuple[Step, Any, bool]]:
     """LogValidator._steps_for without any cache: the model's steps of the expanded world."""
     expanded = self.worlds.expand(world)
     if index < 0:
@@ -300,13 +300,16 @@ def _fresh_steps(self: LogValidator, world: Any, index: int, rows: frozenset[str
                  for pair in self.model.transport_successors(expanded, t)]
     else:
         steps = self.model.message_successors(expanded, index)
-    return [(step, self.worlds.compact(after)) for step, after in steps if step.row in rows]
+    return [(step, after, self.binder.finishes(world, after, index)) for step, after
+            in ((step, self.worlds.compact(after)) for step, after in steps)
+            if step.row in rows]
 
 
-def _fresh_silent_successors(self: LogValidator, world: Any) -> list[tuple[int, Any]]:
+def _fresh_silent_successors(self: LogValidator, world: Any) -> list[tuple[int, Any, bool]]:
     """LogValidator._silent_successors without any cache: every silent step of the model."""
     silent = SILENT_ROWS | SILENT_TRANSPORT_ROWS
-    return [(step.message, after) for step, expanded in
+    return [(step.message, after, self.binder.finishes(world, after, step.message))
+            for step, expanded in
             self.model.successors(self.worlds.expand(world))
             if step.row in silent and (after := self.worlds.compact(expanded)) != world]
 
