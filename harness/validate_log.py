@@ -45,6 +45,7 @@ from .log_format import (
     record_call,
 )
 from .progress import ValidationProgress
+from .recent_cache import RecentCache
 
 #: Rows a log does not show (they are not MAPI calls), by the machine they change.
 SILENT_ROWS: frozenset[str] = frozenset(
@@ -60,8 +61,9 @@ RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 DEFAULT_MAX_WORLDS = 200_000
 
 Candidate = tuple[CompactWorld, Binding]
-#: Bound on each cache of steps (per message, per world): past it the cache starts over, so
-#: memory stays flat on a log of any length.
+#: Bound on each cache of steps (per message and context, per world, per record's rows): it
+#: holds at most about twice as many entries (recent_cache.py), so memory stays flat on a log
+#: of any length.
 STEP_CACHE_LIMIT = 200_000
 
 
@@ -169,10 +171,12 @@ class LogValidator:
         #: the phase of each interned message (grows in place)
         self._phases = self.worlds.phases
         #: (world, message, rows) -> the steps of a record (_steps_for)
-        self._steps: dict[tuple[CompactWorld, int, frozenset[str]],
-                          list[tuple[Step, CompactWorld, bool]]] = {}
+        self._steps: RecentCache[tuple[CompactWorld, int, frozenset[str]],
+                                 list[tuple[Step, CompactWorld, bool]]] = RecentCache(
+                                     STEP_CACHE_LIMIT)
         #: world -> the worlds one silent step away (_silent_successors)
-        self._silent: dict[CompactWorld, list[tuple[int, CompactWorld, bool]]] = {}
+        self._silent: RecentCache[CompactWorld, list[tuple[int, CompactWorld, bool]]] = \
+            RecentCache(STEP_CACHE_LIMIT)
         self._transport_slots = tuple(-1 - t for t in range(model.config.transports))
         #: observe_message per interned message id: interned messages are few (values of a
         #: bounded model), and a log observes the same ones over and over
@@ -192,16 +196,14 @@ class LogValidator:
         key = (world, index, rows)
         found = self._steps.get(key)
         if found is None:
-            if len(self._steps) > STEP_CACHE_LIMIT:
-                self._steps.clear()
             if index < 0:
                 steps = [pair for slot in self._transport_slots
                          for pair in self.worlds.slot_successors(world, slot, rows)]
             else:
                 steps = self.worlds.slot_successors(world, index, rows)
             finishes = self.binder.finishes
-            found = self._steps[key] = [(step, after, finishes(world, after, index))
-                                        for step, after in steps]
+            found = [(step, after, finishes(world, after, index)) for step, after in steps]
+            self._steps.put(key, found)
         return found
 
     def _silent_successors(self, world: CompactWorld) -> list[tuple[int, CompactWorld, bool]]:
@@ -217,11 +219,9 @@ class LogValidator:
         found = self._silent.get(world)
         if found is not None:
             return found
-        if len(self._silent) > STEP_CACHE_LIMIT:
-            self._silent.clear()
         phases = self._phases
         finishes = self.binder.finishes
-        found = self._silent[world] = []
+        found = []
         for index in range(len(world) - 1):
             if phases[world[1 + index]] in SILENT_MESSAGE_SOURCES:
                 found += [(index, after, finishes(world, after, index))
@@ -231,6 +231,7 @@ class LogValidator:
             found += [(-1, after, False)
                       for _, after, _ in self._steps_for(world, -1, SILENT_TRANSPORT_ROWS)
                       if after != world]
+        self._silent.put(world, found)
         return found
 
     def close_under_silent_steps(self) -> None:
