@@ -18,10 +18,13 @@ whose guards or effects are not the registered ones (KNOWN_FUNCTIONS), whose rea
 unknown.
 
 `Model.successors(world)` stays the reference semantics: `CompactWorlds.successors` yields the
-same steps in the same order (a test compares them on every variant).
+same steps in the same order, and `slot_successors` those of one message or transport (a test
+compares them on every variant).
 """
 
 from __future__ import annotations
+
+from collections.abc import Container
 
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.engine import CompiledRow, Model, Step
@@ -94,13 +97,17 @@ class CompactWorlds:
     serves one exploration; its tables grow as the exploration meets new messages and
     contexts."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, max_cached_moves: int | None = None) -> None:
         self.model = model
+        #: bound on cached slot moves (None: none); past it the cache starts over, so a
+        #: caller meeting worlds without end (the log validator) keeps its memory flat
+        self._max_cached_moves = max_cached_moves
         self._cacheable = caching_is_sound(model)
         #: per phase: whether a step from it reads the phases of queued messages
         self._reads_queue = phases_reading_queue(model)
         self._messages: list[Message] = []
         self._message_ids: dict[Message, int] = {}
+        self._phases: list[str] = []  # per message id: its phase
         self._views: list[tuple[str, int]] = []  # per message id: its queued_view
         self._queue_readers: list[bool] = []  # per message id: its rows read queued phases
         self._contexts: list[Context] = []
@@ -120,6 +127,7 @@ class CompactWorlds:
         if mid is None:
             mid = self._message_ids[message] = len(self._messages)
             self._messages.append(message)
+            self._phases.append(message.phase)
             self._views.append(queued_view(message))
             self._queue_readers.append(self._reads_queue.get(message.phase, False))
         return mid
@@ -140,6 +148,11 @@ class CompactWorlds:
         """The interned messages by id; the list grows in place as exploration goes on, so a
         caller may keep it and index it by the ids of later states."""
         return self._messages
+
+    @property
+    def phases(self) -> list[str]:
+        """The phase of each interned message by id (grows in place, as `messages`)."""
+        return self._phases
 
     def context_of(self, cid: int) -> Context:
         return self._contexts[cid]
@@ -182,7 +195,7 @@ class CompactWorlds:
             if moves is None:
                 if world is None:
                     world = self.expand(state)
-                moves = moves_cache[key] = self._moves_of(world, slot)
+                moves = self._cache_moves(key, world, slot)
             if moves is _UNCACHEABLE:
                 if world is None:
                     world = self.expand(state)
@@ -200,6 +213,42 @@ class CompactWorlds:
                     append((step, (ncid, *rest)))
         return result
 
+    def slot_successors(self, state: CompactWorld, slot: int,
+                        rows: Container[str] | None = None) -> list[tuple[Step, CompactWorld]]:
+        """The steps of one slot alone: `Model.message_successors` for message `slot` (>= 0),
+        `Model.transport_successors` for transport -1 - `slot`; same steps, same order. Only
+        the steps of `rows` when given: the worlds of the others are never built."""
+        if not self._cacheable:
+            return [(step, self.compact(after))
+                    for step, after in self._slot_successors(self.expand(state), slot)
+                    if rows is None or step.row in rows]
+        cid = state[0]
+        if slot >= 0:
+            mid = state[1 + slot]
+            queue = self._contexts[cid][2]
+            if queue and self._queue_readers[mid]:
+                views = self._views
+                key = (slot, mid, cid, tuple([views[state[1 + i]] for i in queue]))
+            else:
+                key = (slot, mid, cid, ())
+        else:
+            key = (slot, -1, cid, ())
+        moves = self._moves.get(key)
+        if moves is None:
+            moves = self._cache_moves(key, self.expand(state), slot)
+        if moves is _UNCACHEABLE:
+            return [(step, self.compact(after))
+                    for step, after in self._slot_successors(self.expand(state), slot)
+                    if rows is None or step.row in rows]
+        if rows is not None:
+            moves = [move for move in moves if move[0].row in rows]
+        if slot >= 0:
+            head = state[1:1 + slot]
+            tail = state[2 + slot:]
+            return [(step, (ncid, *head, mid, *tail)) for step, mid, ncid in moves]
+        rest = state[1:]
+        return [(step, (ncid, *rest)) for step, _, ncid in moves]
+
     def _slots_of(self, state: CompactWorld) -> tuple[int, ...]:
         """The slots of `state` in `Model.successors` order: the messages, then the
         transports (slot -1 - t is transport t)."""
@@ -214,6 +263,13 @@ class CompactWorlds:
         if slot >= 0:
             return self.model.message_successors(world, slot)
         return self.model.transport_successors(world, -1 - slot)
+
+    def _cache_moves(self, key: tuple[int, int, int, tuple[tuple[str, int], ...]], world: World,
+                     slot: int) -> Moves:
+        if self._max_cached_moves is not None and len(self._moves) > self._max_cached_moves:
+            self._moves.clear()
+        moves = self._moves[key] = self._moves_of(world, slot)
+        return moves
 
     def _moves_of(self, world: World, slot: int) -> Moves:
         """The slot's steps as moves; _UNCACHEABLE when an effect touched another message

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from mapi_submission.checker.compact import CompactWorld, CompactWorlds
 from mapi_submission.model.config import Config
 from mapi_submission.model.states import TERMINAL
-from mapi_submission.model.world import Message, World, new_message, profiles, replace_message
+from mapi_submission.model.world import Profile, new_message, profiles
 
 
 class Binding(NamedTuple):
@@ -39,7 +40,7 @@ class Binding(NamedTuple):
 
 #: A model message slot the record is about (-1: a transport session), the world it is judged
 #: in (with a fresh message in a slot a new id took over) and the binding that implies.
-Target = tuple[int, World, Binding]
+Target = tuple[int, CompactWorld, Binding]
 
 
 def unbound(slots: int) -> Binding:
@@ -47,16 +48,24 @@ def unbound(slots: int) -> Binding:
 
 
 class IdBinder:
-    """Binds a record's message id to model message slots, world by world."""
+    """Binds a record's message id to model message slots, world by world. Worlds are in the
+    compact form of `worlds` (checker/compact.py): slot i's message is interned id
+    `world[1 + i]`, equal ids are equal messages."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, worlds: CompactWorlds) -> None:
         self.slots = config.messages
+        self._worlds = worlds
+        #: the phase of each interned message (the list grows as `worlds` interns more)
+        self._phases = worlds.phases
         #: "shared" profiles: every message of a world has the same profile, so a new message
         #: takes the profile of the one before it; otherwise any profile (as an initial world)
         self._shared_profile = config.profiles == "shared"
-        self._fresh = tuple(new_message(profile) for profile in profiles(config))
+        self._fresh = tuple(worlds.intern_message(new_message(profile))
+                            for profile in profiles(config))
+        self._fresh_by_profile: dict[Profile, int] = {}
 
-    def targets(self, world: World, binding: Binding, message: str | None) -> list[Target]:
+    def targets(self, world: CompactWorld, binding: Binding, message: str | None
+                ) -> list[Target]:
         """Every slot the log id may stand for in `world`, with the world and binding each
         choice implies; empty when the id is new and every slot holds a live message."""
         if message is None:
@@ -64,7 +73,7 @@ class IdBinder:
         ids = binding.ids
         if message in ids:
             index = ids.index(message)
-            if world.messages[index].phase not in TERMINAL:
+            if self._phases[world[1 + index]] not in TERMINAL:
                 return [(index, world, binding)]
             # The finished message itself, or a new message reusing its id in its slot.
             renewed = Binding(ids, tuple(i for i in binding.finished if i != index))
@@ -78,12 +87,16 @@ class IdBinder:
             return [(index, fresh, taken) for fresh in self._renewed(world, index)]
         return []
 
-    def after_step(self, binding: Binding, before: World, after: World, index: int) -> Binding:
-        """The binding after a step of slot `index`: a message that has just reached a
-        terminal state joins the slots a new id may take."""
-        if (index >= 0 and after.messages[index].phase in TERMINAL
-                and before.messages[index].phase not in TERMINAL
-                and binding.ids[index] is not None):
+    def finishes(self, before: CompactWorld, after: CompactWorld, index: int) -> bool:
+        """Whether a step of slot `index` (-1: a transport session) takes its message into a
+        terminal state: a fact of the two worlds, so callers cache it with the step."""
+        return (index >= 0 and self._phases[after[1 + index]] in TERMINAL
+                and self._phases[before[1 + index]] not in TERMINAL)
+
+    def finished(self, binding: Binding, index: int) -> Binding:
+        """The binding after a step that `finishes` slot `index`'s message: the slot joins
+        those a new id may take (when an id holds it)."""
+        if binding.ids[index] is not None:
             return Binding(binding.ids, binding.finished + (index,))
         return binding
 
@@ -91,17 +104,18 @@ class IdBinder:
         """Whether a new id can be bound: a never-used slot, or a finished message's."""
         return None in binding.ids or bool(binding.finished)
 
-    def _never_used(self, world: World, binding: Binding, message: str) -> list[Target]:
+    def _never_used(self, world: CompactWorld, binding: Binding, message: str) -> list[Target]:
         targets: list[Target] = []
-        seen_values: set[Message] = set()
+        seen_values: set[int] = set()
+        queue = self._worlds.context_of(world[0])[2]
         for index, bound in enumerate(binding.ids):
             if bound is not None:
                 continue
             # Unbound messages with the same value are interchangeable (the log has said
             # nothing that tells them apart): bind to the first only. A queued message is
             # told apart by its queue position, so it is always tried.
-            value = world.messages[index]
-            if index not in world.queue:
+            value = world[1 + index]
+            if index not in queue:
                 if value in seen_values:
                     continue
                 seen_values.add(value)
@@ -109,13 +123,22 @@ class IdBinder:
                                                   binding.finished)))
         return targets
 
-    def _renewed(self, world: World, index: int) -> list[World]:
+    def _renewed(self, world: CompactWorld, index: int) -> list[CompactWorld]:
         """`world` with a fresh message in slot `index`, one world per profile it may have."""
         if self._shared_profile:
-            fresh: tuple[Message, ...] = (new_message(world.messages[index].profile),)
+            fresh: tuple[int, ...] = (self._fresh_of(world[1 + index]),)
         else:
             fresh = self._fresh
-        return [replace_message(world, index, message) for message in fresh]
+        return [world[:1 + index] + (mid,) + world[2 + index:] for mid in fresh]
+
+    def _fresh_of(self, mid: int) -> int:
+        """The interned fresh message with the profile of message `mid`."""
+        profile = self._worlds.message_of(mid).profile
+        fresh = self._fresh_by_profile.get(profile)
+        if fresh is None:
+            fresh = self._fresh_by_profile[profile] = self._worlds.intern_message(
+                new_message(profile))
+        return fresh
 
 
 def _rebound(ids: tuple[str | None, ...], index: int, message: str) -> tuple[str | None, ...]:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mapi_submission.checker.compact import CompactWorld
 from mapi_submission.model.config import Config
 from mapi_submission.model.observe import observe_message
 from mapi_submission.model.world import World
@@ -29,8 +30,10 @@ from .log_bindings import Binding, IdBinder
 from .log_format import observation_rules
 from .log_observations import ObservationCall, holds_for_message, queue_read
 
-Candidate = tuple[World, Binding]
+#: A consistent world in the explorer's compact form, with its binding of the log's ids.
+Candidate = tuple[CompactWorld, Binding]
 ObservedMatches = Callable[[dict[str, Any], dict[str, Any]], bool]
+Expand = Callable[[CompactWorld], World]
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Judged:
 
 def judge_observation(call: ObservationCall, record: dict[str, Any],
                       candidates: Iterable[Candidate], binder: IdBinder, config: Config,
-                      observed_matches: ObservedMatches) -> Judged:
+                      observed_matches: ObservedMatches, expand: Expand) -> Judged:
     """Keep the worlds in which the observation holds."""
     kept: set[Candidate] = set()
     if call.about == "session":
@@ -56,7 +59,7 @@ def judge_observation(call: ObservationCall, record: dict[str, Any],
         wanted = record["queue"]
         seen: set[tuple[str | None, ...]] = set()
         for world, binding in candidates:
-            read = queue_read(world, binding)
+            read = queue_read(expand(world), binding)
             seen.add(tuple(read))
             if read == wanted:
                 kept.add((world, binding))
@@ -72,10 +75,11 @@ def judge_observation(call: ObservationCall, record: dict[str, Any],
         for slot, target, new_binding in binder.targets(world, binding, record["message"]):
             if slot < 0:
                 continue
-            if holds_for_message(call, config, target, slot, record, observed_matches):
+            expanded = expand(target)
+            if holds_for_message(call, config, expanded, slot, record, observed_matches):
                 kept.add((target, new_binding))
             else:
-                differing |= _differing(record, config, target, slot, observed_matches)
+                differing |= _differing(record, config, expanded, slot, observed_matches)
     if kept:
         return Judged(kept)
     if differing:
@@ -96,7 +100,7 @@ def _differing(record: dict[str, Any], config: Config, world: World, slot: int,
 
 
 def call_may_begin(record: dict[str, Any], candidates: Iterable[Candidate], binder: IdBinder,
-                   allows: Callable[[World, int, dict[str, Any]], bool]) -> bool:
+                   allows: Callable[[CompactWorld, int, dict[str, Any]], bool]) -> bool:
     """Whether some consistent world allows the entry record's call with some result:
     `allows(world, slot, record)` asks the model."""
     return any(allows(target, slot, record)
@@ -111,16 +115,17 @@ def owed(config: Config, world: World, binding: Binding) -> list[tuple[Property,
 
 
 def judge_end(candidates: Iterable[Candidate], config: Config,
-              describe_slot: Callable[[World, Binding, int], str]) -> Judged:
+              describe_slot: Callable[[World, Binding, int], str], expand: Expand) -> Judged:
     """The end of the run: some consistent world must owe nothing. Otherwise the verdict names
     what the world owing least still owes, with the rules of those properties."""
     least: list[tuple[Property, int]] | None = None
-    least_world: Candidate | None = None
-    for world, binding in sorted(candidates, key=repr):
+    least_world: tuple[World, Binding] | None = None
+    for compact, binding in candidates:
+        world = expand(compact)
         pending = owed(config, world, binding)
         if not pending:
-            return Judged({(world, binding)})
-        if least is None or len(pending) < len(least):
+            return Judged({(compact, binding)})
+        if least is None or (len(pending), repr(world)) < (len(least), repr(least_world)):
             least, least_world = pending, (world, binding)
     if least is None or least_world is None:
         return Judged(set())

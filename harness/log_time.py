@@ -59,6 +59,16 @@ class Clock:
             self._forget_before(moment)
         return None
 
+    def waiting(self, record: dict[str, Any]) -> frozenset[str]:
+        """The message ids still in their retry delay at the record's time (none when the
+        record gives no time): the spooler keeps them waiting until the delay has passed
+        (R47), so the model's silent end of their wait cannot have happened yet."""
+        if "time" not in record or not self.retries:
+            return frozenset()
+        moment = parse_time(record["time"], "")
+        return frozenset(message for (message, _), (until, _) in self.retries.items()
+                         if until > moment)
+
     def _broken(self, message: str, moment: float, record: dict[str, Any]
                 ) -> tuple[str, tuple[str, ...]] | None:
         send = self.send_times.get(message)

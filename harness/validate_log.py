@@ -22,13 +22,18 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mapi_submission.checker.compact import CompactWorld, CompactWorlds
 from mapi_submission.model.config import Config
 from mapi_submission.model.effects import EFFECT_RULES
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.guards import GUARD_RULES
 from mapi_submission.model.observe import observe_message
-from mapi_submission.model.states import INITIAL_TRANSPORT_STATE, TERMINAL
+from mapi_submission.model.states import (
+    INITIAL_TRANSPORT_STATE,
+    TERMINAL,
+    WAITING_FOR_TRANSPORT,
+)
 from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Kind, Row
 from mapi_submission.model.world import World, new_message, profiles
 
@@ -51,8 +56,8 @@ from .log_observations import observation_call
 from .log_records import Judged, call_may_begin, judge_end, judge_observation
 from .log_start import started_candidates
 from .log_time import Clock
-from .message_steps import MessageSteps
 from .progress import ValidationProgress
+from .recent_cache import RecentCache
 
 #: Rows a log does not show (they are not MAPI calls), by the machine they change.
 SILENT_ROWS: frozenset[str] = frozenset(
@@ -67,7 +72,11 @@ RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 #: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
 DEFAULT_MAX_WORLDS = 200_000
 
-Candidate = tuple[World, Binding]
+Candidate = tuple[CompactWorld, Binding]
+#: Bound on each cache of steps (per message and context, per world, per record's rows): it
+#: holds at most about twice as many entries (recent_cache.py), so memory stays flat on a log
+#: of any length.
+STEP_CACHE_LIMIT = 200_000
 
 
 class WorldLimit(MapiSubmissionError, ValueError):
@@ -161,70 +170,94 @@ def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
 
 
 class LogValidator:
-    """The world-set tracker: `feed` it one record at a time (validate_records feeds a log)."""
+    """The world-set tracker: `feed` it one record at a time (validate_records feeds a log).
+
+    Worlds are kept in the explorer's compact form (checker/compact.py): a tuple of interned
+    ids, which hashes and compares in a few steps where a World hashes every field of every
+    message, and the candidates are hashed several times per record. The same tables cache
+    each message's steps per (slot, message, context, queued views)."""
 
     def __init__(self, model: Model, initial: Iterable[World], *, all_steps_logged: bool = False,
                  max_worlds: int = DEFAULT_MAX_WORLDS,
-                 started: Iterable[Candidate] | None = None) -> None:
+                 started: Iterable[tuple[World, Binding]] | None = None) -> None:
         self.model = model
         self.config = model.config
         self.all_steps_logged = all_steps_logged
         self.max_worlds = max_worlds
-        self.binder = IdBinder(model.config)
+        self.worlds = CompactWorlds(model, max_cached_moves=STEP_CACHE_LIMIT)
+        self.binder = IdBinder(model.config, self.worlds)
         nobody = unbound(model.config.messages)
         self.candidates: set[Candidate] = (
-            {(w, nobody) for w in initial} if started is None else set(started))
+            {(self.worlds.compact(w), nobody) for w in initial} if started is None
+            else {(self.worlds.compact(w), binding) for w, binding in started})
         self.peak = len(self.candidates)
-        self._successors: dict[World, list[tuple[Step, World]]] = {}
-        self._message_steps = MessageSteps(model)
-        self._silent: dict[World, list[tuple[int, World]]] = {}
+        #: the phase of each interned message (grows in place)
+        self._phases = self.worlds.phases
+        #: (world, message, rows) -> the steps of a record (_steps_for)
+        self._steps: RecentCache[tuple[CompactWorld, int, frozenset[str]],
+                                 list[tuple[Step, CompactWorld, bool]]] = RecentCache(
+                                     STEP_CACHE_LIMIT)
+        #: world -> the worlds one silent step away (_silent_successors)
+        self._silent: RecentCache[CompactWorld, list[tuple[int, CompactWorld, bool]]] = \
+            RecentCache(STEP_CACHE_LIMIT)
+        self._transport_slots = tuple(-1 - t for t in range(model.config.transports))
+        #: observe_message per interned message id: interned messages are few (values of a
+        #: bounded model), and a log observes the same ones over and over
+        self._observations: dict[int, dict[str, Any]] = {}
         # What a record of each row names of the call, looked up for every step of every
         # consistent world: computed once.
         self._record_calls = {name: record_calls(row) for name, row in model.rows.items()}
         self.clock = Clock()
+        #: ids whose retry delay has not passed at the record being judged
+        self._waiting: frozenset[str] = frozenset()
         self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
 
-    def successors(self, world: World) -> list[tuple[Step, World]]:
-        found = self._successors.get(world)
+    def _steps_for(self, world: CompactWorld, index: int, rows: frozenset[str]
+                   ) -> list[tuple[Step, CompactWorld, bool]]:
+        """The steps of `rows` a record about message `index` (-1: a transport session) can
+        match, each with whether it finishes the message (IdBinder.finishes). Cached per
+        (world, index, rows): a record meets again the worlds the previous records left (two
+        lookups in three on the benchmark's log), and one lookup of a short tuple replaces
+        finding the message's moves, filtering them and building the worlds."""
+        key = (world, index, rows)
+        found = self._steps.get(key)
         if found is None:
-            if len(self._successors) > 50_000:
-                self._successors.clear()
-            found = self.model.successors(world)
-            self._successors[world] = found
+            if index < 0:
+                steps = [pair for slot in self._transport_slots
+                         for pair in self.worlds.slot_successors(world, slot, rows)]
+            else:
+                steps = self.worlds.slot_successors(world, index, rows)
+            finishes = self.binder.finishes
+            found = [(step, after, finishes(world, after, index)) for step, after in steps]
+            self._steps.put(key, found)
         return found
 
-    def _steps_for(self, world: World, index: int,
-                   rows: Container[str] | None = None) -> list[tuple[Step, World]]:
-        """The steps a record about message `index` (-1: a transport session) can match:
-        those of `rows` when given."""
-        if index < 0:
-            return [(s, w) for s, w in self.successors(world)
-                    if s.message < 0 and (rows is None or s.row in rows)]
-        return self._message_steps.steps(world, index, rows)
-
-    def _silent_successors(self, world: World) -> list[tuple[int, World]]:
+    def _silent_successors(self, world: CompactWorld) -> list[tuple[int, CompactWorld, bool]]:
         """Worlds one silent step away, with the message slot the step was of (-1: a
-        transport session). Only messages in a state some silent row starts from are asked
-        for their steps: most messages of a long log sit in states without one, and computing
-        their steps (SubmitMessage's effect, for a draft) is the main cost. A world with no
-        such message has no silent step: answered before hashing the world for the cache."""
-        if not SILENT_TRANSPORT_ROWS and not any(
-                message.phase in SILENT_MESSAGE_SOURCES for message in world.messages):
-            return []
+        transport session) and whether it finishes the message (IdBinder.finishes). Only
+        messages in a state some silent row starts from are asked for their steps: most
+        messages of a long log sit in states without one. A step that leads back to an equal
+        world (a refused call) adds nothing to the closure.
+
+        Cached per world: the closure is recomputed before every record, and most of the
+        worlds it meets it met before the previous record too (only the record's message
+        moved, and a refused call moves nothing)."""
         found = self._silent.get(world)
-        if found is None:
-            if len(self._silent) > 50_000:
-                self._silent.clear()
-            found = []
-            for index, message in enumerate(world.messages):
-                if message.phase in SILENT_MESSAGE_SOURCES:
-                    found += [(index, after)
-                              for _, after in self._steps_for(world, index, SILENT_ROWS)
-                              if after is not world]
-            if SILENT_TRANSPORT_ROWS:
-                found += [(-1, after) for step, after in self.successors(world)
-                          if step.row in SILENT_TRANSPORT_ROWS and after is not world]
-            self._silent[world] = found
+        if found is not None:
+            return found
+        phases = self._phases
+        finishes = self.binder.finishes
+        found = []
+        for index in range(len(world) - 1):
+            if phases[world[1 + index]] in SILENT_MESSAGE_SOURCES:
+                found += [(index, after, finishes(world, after, index))
+                          for _, after in self.worlds.slot_successors(world, index, SILENT_ROWS)
+                          if after != world]
+        if SILENT_TRANSPORT_ROWS:
+            found += [(-1, after, False)
+                      for _, after, _ in self._steps_for(world, -1, SILENT_TRANSPORT_ROWS)
+                      if after != world]
+        self._silent.put(world, found)
         return found
 
     def close_under_silent_steps(self) -> None:
@@ -236,10 +269,12 @@ class LogValidator:
         while frontier:
             next_frontier: list[Candidate] = []
             for world, binding in frontier:
-                for index, after in self._silent_successors(world):
-                    candidate = (after, self.binder.after_step(binding, world, after, index))
-                    # One hash per candidate (a world hashes all its messages): add, and see
-                    # whether the set grew.
+                for index, after, finishes in self._silent_successors(world):
+                    if self._waiting and self._ends_a_timed_wait(world, after, index, binding):
+                        continue
+                    candidate = (after, self.binder.finished(binding, index) if finishes
+                                 else binding)
+                    # One hash per candidate: add, and see whether the set grew.
                     size = len(seen)
                     seen.add(candidate)
                     if len(seen) != size:
@@ -250,8 +285,27 @@ class LogValidator:
             frontier = next_frontier
         self.peak = max(self.peak, len(seen))
 
-    def _matches(self, record: dict[str, Any], world: World, step: Step, after: World,
-                 index: int, observed_fits: dict[Any, bool] | None = None) -> bool:
+    def _ends_a_timed_wait(self, world: CompactWorld, after: CompactWorld, index: int,
+                           binding: Binding) -> bool:
+        """Whether the silent step ends the retry wait of a message whose retry delay, by the
+        log's times, has not passed yet (log_time.Clock.waiting, R47)."""
+        if index < 0 or binding.ids[index] not in self._waiting:
+            return False
+        phases = self._phases
+        return (phases[world[1 + index]] in WAITING_FOR_TRANSPORT
+                and phases[after[1 + index]] not in WAITING_FOR_TRANSPORT)
+
+    def _observation(self, mid: int) -> dict[str, Any]:
+        """What an implementation can show of interned message `mid`."""
+        found = self._observations.get(mid)
+        if found is None:
+            found = self._observations[mid] = observe_message(self.config,
+                                                              self.worlds.message_of(mid))
+        return found
+
+    def _matches(self, record: dict[str, Any], world: CompactWorld, step: Step,
+                 after: CompactWorld, index: int, observed_fits: dict[int, bool] | None = None
+                 ) -> bool:
         """Whether the step is the record's call with its result, arguments and observed
         properties. `observed_fits` memoizes the observation check by the message after the
         step, for the many worlds of one record that leave its message alike."""
@@ -261,6 +315,17 @@ class LogValidator:
         row = self.model.rows[step.row]
         if row.machine == "message" and step.message != index:
             return False
+        return self._fits(record, world, step, after, index, observed_fits)
+
+    def _fits(self, record: dict[str, Any], world: CompactWorld, step: Step,
+              after: CompactWorld, index: int, observed_fits: dict[int, bool] | None = None
+              ) -> bool:
+        """`_matches` for a step already known to be of the record's call and message: its
+        recipient, transport and observed properties. `feed` asks only this: the steps it
+        judges are those of message `index` (or of the transports, for index -1) and of
+        `_rows_giving(record)`, rows whose actor, event, flags and lock are the record's
+        (ROWS_BY_RECORD_CALL groups rows by exactly those)."""
+        row = self.model.rows[step.row]
         if (row.ranges_over == "recipient" and "recipient" in record
                 and record["recipient"] != step.arg):
             return False
@@ -271,15 +336,14 @@ class LogValidator:
             elif row.machine == "message":
                 # Checked only while the model has the message with a transport: after
                 # EndMessage an implementation may still name the last one.
-                current = world.messages[index].transport
+                current = self.worlds.message_of(world[1 + index]).transport
                 if current >= 0 and current != record["transport"]:
                     return False
         if "observed" in record and row.machine == "message":
-            message = after.messages[index]
+            message = after[1 + index]
             fits = None if observed_fits is None else observed_fits.get(message)
             if fits is None:
-                actual = observe_message(self.config, message)
-                fits = _observed_matches(record["observed"], actual)
+                fits = _observed_matches(record["observed"], self._observation(message))
                 if observed_fits is not None:
                     observed_fits[message] = fits
             if not fits:
@@ -301,15 +365,17 @@ class LogValidator:
     def live_messages(self) -> int:
         """The most messages alive at once in a consistent world: bound to an id and not
         finished or deleted (computed when asked: progress reports only)."""
+        phases = self._phases
         return max((sum(1 for index, bound in enumerate(binding.ids)
-                        if bound is not None and world.messages[index].phase not in TERMINAL)
+                        if bound is not None and phases[world[1 + index]] not in TERMINAL)
                     for world, binding in self.candidates), default=0)
 
     def feed(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
+        self._waiting = self.clock.waiting(record)
         self.close_under_silent_steps()
         if "end" in record:
-            return self._judged(line, record, judge_end(self.candidates, self.config,
-                                                        self._describe_slot))
+            return self._judged(line, record, judge_end(
+                self.candidates, self.config, self._describe_slot, self.worlds.expand))
         timing = self.clock.judge(line, record)
         if timing is not None:
             return self._divergence(line, record, timing)
@@ -319,17 +385,18 @@ class LogValidator:
         if observation is not None:
             return self._judged(line, record, judge_observation(
                 observation, record, self.candidates, self.binder, self.config,
-                _observed_matches))
+                _observed_matches, self.worlds.expand))
         message = record["message"]
         rows = self._rows_giving(record)
         matched: set[Candidate] = set()
-        after_step = self.binder.after_step
-        observed_fits: dict[Any, bool] = {}
+        finished = self.binder.finished
+        observed_fits: dict[int, bool] = {}
         for world, binding in self.candidates:
             for index, target, new_binding in self.binder.targets(world, binding, message):
-                for step, after in self._steps_for(target, index, rows):
-                    if self._matches(record, target, step, after, index, observed_fits):
-                        matched.add((after, after_step(new_binding, target, after, index)))
+                for step, after, finishes in self._steps_for(target, index, rows):
+                    if self._fits(record, target, step, after, index, observed_fits):
+                        matched.add((after, finished(new_binding, index) if finishes
+                                     else new_binding))
         if not matched:
             return self._divergence(line, record)
         self.candidates = matched
@@ -352,9 +419,9 @@ class LogValidator:
         if not rows:
             return None
 
-        def allows(world: World, index: int, entry: dict[str, Any]) -> bool:
+        def allows(world: CompactWorld, index: int, entry: dict[str, Any]) -> bool:
             return any(self._matches(entry, world, step, after, index)
-                       for step, after in self._steps_for(world, index, rows))
+                       for step, after, _ in self._steps_for(world, index, rows))
 
         if call_may_begin(record, self.candidates, self.binder, allows):
             return None
@@ -366,15 +433,16 @@ class LogValidator:
 
     def _divergence(self, line: int, record: dict[str, Any],
                     given: tuple[str, tuple[str, ...]] | None = None) -> LogDivergence:
-        states = sorted({self._describe_world(w, b) for w, b in self.candidates})
+        expand = self.worlds.expand
+        states = sorted({self._describe_world(expand(w), b) for w, b in self.candidates})
         shown = states[:12] + ([f"... ({len(states) - 12} more)"] if len(states) > 12 else [])
         allowed: set[str] = set()
         for world, binding in self.candidates:
-            for step, _after in self.successors(world):
+            for step, _after in self.worlds.successors(world):
                 row = self.model.rows[step.row]
                 if not row.is_call and not self.all_steps_logged:
                     continue
-                allowed.add(self._describe_step(world, binding, step))
+                allowed.add(self._describe_step(binding, step))
         if given is not None:
             return LogDivergence(line, record, shown, sorted(allowed), list(given[1]), given[0])
         rules, reason = self._broken_rules(record)
@@ -423,20 +491,22 @@ class LogValidator:
         survey = CallSurvey()
         for candidate, binding in self.candidates:
             for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
-                for step, after in self.successors(world):
+                for step, after in self.worlds.successors(world):
                     if not self._matches(without_observation, world, step, after, index):
                         continue
                     survey.enabled.add(step.row)
                     if self.model.rows[step.row].result == result and index >= 0:
-                        actual = observe_message(self.config, after.messages[index])
+                        actual = self._observation(after[1 + index])
                         differing = {name for name, value in observed.items()
                                      if not _observed_matches({name: value}, actual)}
                         survey.differ_somewhere |= differing
                         survey.differ_everywhere = (
                             differing if survey.differ_everywhere is None
                             else survey.differ_everywhere & differing)
+                expanded = self.worlds.expand(world)
                 for row in wanted:
-                    survey.failed_guards.update(self._failed_guards(row, world, index, record))
+                    survey.failed_guards.update(self._failed_guards(row, expanded, index,
+                                                                    record))
         return survey
 
     def _answered_rules(self, survey: CallSurvey) -> set[str]:
@@ -519,12 +589,14 @@ class LogValidator:
         for candidate, binding in self.candidates:
             for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
                 if index >= 0:
-                    way = _shortest_way(world.messages[index].phase, states)
+                    way = _shortest_way(self._phases[world[1 + index]], states)
                     if way is not None:
                         ways.append(way)
         if not ways or any(not any(row.is_call for row in way) for way in ways):
             return []
-        shortest = min(ways, key=len)
+        # Ties broken by the rows' names: the candidates are a set, whose order follows the
+        # worlds' hashes, and those change from run to run (string hashing is randomized).
+        shortest = min(ways, key=lambda way: (len(way), [row.name for row in way]))
         return [row for row in shortest if row.is_call]
 
     def _missed_silent_steps(self, states: set[str], record: dict[str, Any]
@@ -534,9 +606,10 @@ class LogValidator:
         implementation could be where the model cannot (R19 for a store routing by folder)."""
         missed: dict[str, set[str]] = {}
         for candidate, binding in self.candidates:
-            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
+            for index, target, _ in self.binder.targets(candidate, binding, record["message"]):
                 if index < 0:
                     continue
+                world = self.worlds.expand(target)
                 for compiled in self.model.message_rows.get(world.messages[index].phase, ()):
                     row = compiled.row
                     if row.name in SILENT_ROWS and row.dest in states:
@@ -592,7 +665,7 @@ class LogValidator:
                       else f" transports={','.join(world.transports)}")
         return f"{coupling}{transports}: " + " ".join(parts)
 
-    def _describe_step(self, world: World, binding: Binding, step: Step) -> str:
+    def _describe_step(self, binding: Binding, step: Step) -> str:
         row = self.model.rows[step.row]
         flags, lock = logged_arguments(row)
         extra = "".join([f" flags={flags}" if flags != "0" else "",
@@ -687,7 +760,7 @@ def _sorted_rules(rules: Iterable[str]) -> list[str]:
 def validate_records(model: Model, initial: Iterable[World], records: Iterable[NumberedRecord],
                      *, all_steps_logged: bool = False, max_worlds: int = DEFAULT_MAX_WORLDS,
                      progress: ValidationProgress | None = None,
-                     started: Iterable[Candidate] | None = None) -> LogVerdict:
+                     started: Iterable[tuple[World, Binding]] | None = None) -> LogVerdict:
     """Judge the records one at a time, as `records` yields them: the first divergence ends
     the run, so a malformed line after it is never read (a LogError from `records` before it
     propagates)."""
@@ -703,7 +776,7 @@ def validate_records(model: Model, initial: Iterable[World], records: Iterable[N
 def _validate_records(model: Model, initial: Iterable[World],
                       records: Iterable[NumberedRecord], all_steps_logged: bool,
                       max_worlds: int, progress: ValidationProgress | None,
-                      started: Iterable[Candidate] | None) -> LogVerdict:
+                      started: Iterable[tuple[World, Binding]] | None) -> LogVerdict:
     validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
                              max_worlds=max_worlds, started=started)
     count = 0
@@ -747,7 +820,7 @@ def initial_worlds_for(model: Model, header: Header, where: str,
 
 
 def starting_point(model: Model, header: Header, where: str,
-                   max_worlds: int = DEFAULT_MAX_WORLDS) -> list[Candidate]:
+                   max_worlds: int = DEFAULT_MAX_WORLDS) -> list[tuple[World, Binding]]:
     """The worlds the log's first record is judged in, each with its binding of the log's ids:
     the initial worlds (initial_worlds_for), or, when the header names messages already under
     way, the worlds they may be in (log_start.py)."""

@@ -76,6 +76,14 @@ def test_compact_successors_equal_the_reference_successors() -> None:
             fast = [(step, worlds.expand(after))
                     for step, after in worlds.successors(worlds.compact(world))]
             assert fast == reference
+            for slot in range(len(world.messages)):
+                one = [(step, worlds.expand(after))
+                       for step, after in worlds.slot_successors(worlds.compact(world), slot)]
+                assert one == model.message_successors(world, slot)
+            for transport in range(len(world.transports)):
+                one = [(step, worlds.expand(after)) for step, after
+                       in worlds.slot_successors(worlds.compact(world), -1 - transport)]
+                assert one == model.transport_successors(world, transport)
 
 
 def test_stuck_message_is_reported_as_deadlock_and_unreachable_final_state() -> None:

@@ -111,6 +111,12 @@ RECORD_CHANGES: list[tuple[str, Callable[[Lines], Lines], str, str]] = [
     ("unknown folder", _observed(1, "folder", "Outbox"), "line 2", "field observed/folder"),
     ("transmissions out of range", _recipient_value("transmissions", 3), "line 2",
      "field observed/recipients/0/transmissions"),
+    # Booleans are ints to Python (True == 1 is in range): the exact-type check of every
+    # record must not let one through where a number is meant, nor a number for a boolean.
+    ("transmissions as boolean", _recipient_value("transmissions", True), "line 2",
+     "field observed/recipients/0/transmissions"),
+    ("observed in_queue as number", _observed(1, "in_queue", 0), "line 2",
+     "field observed/in_queue"),
     ("unknown recipient state", _recipient_value("state", "delivered"), "line 2",
      "field observed/recipients/0/state"),
     ("recipient row not an object", _recipient_not_object, "line 2",

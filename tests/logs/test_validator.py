@@ -5,7 +5,10 @@ part of its observations, conforms."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -19,7 +22,12 @@ from mapi_submission.harness.log_format import (
 )
 from mapi_submission.harness.log_paths import random_run
 from mapi_submission.harness.model_logs import path_to_log, step_record
-from mapi_submission.harness.validate_log import validate_log_text
+from mapi_submission.harness.validate_log import (
+    SILENT_ROWS,
+    SILENT_TRANSPORT_ROWS,
+    LogValidator,
+    validate_log_text,
+)
 from mapi_submission.model import Config, Model
 from mapi_submission.model.engine import Step
 from mapi_submission.model.observe import OBSERVATION_RULES
@@ -256,3 +264,116 @@ def test_an_out_of_order_call_names_the_calls_the_log_skipped() -> None:
     assert ("before it the log must show spooler IMsgStore::SetLockState(MSG_LOCKED) -> S_OK"
             in verdict.divergence.reason)
     assert "R38" in verdict.divergence.rules
+
+
+def test_divergence_explanation_does_not_depend_on_the_hash_seed(tmp_path: Any) -> None:
+    # Two consistent worlds whose shortest ways to the call tie (AbortSubmit or FinishedMsg
+    # missing): the verdict names the same one whatever order the set of worlds iterates in,
+    # and that order follows string hashes, which differ from process to process.
+    config = Config(messages=3, recipients=1, transports=2)
+    model = Model(config, "download-in-flight")
+    start, steps = random_run(model, seed=494, steps=150)
+    lines = path_to_log(model, start, steps, observe_fields=("state",)).splitlines()
+    text = ""
+    for index, line in enumerate(lines):  # the first successful abort made to fail...
+        record = json.loads(line)
+        if record.get("event") != "IMsgStore::AbortSubmit" or record["result"] != "S_OK":
+            continue
+        record["result"] = "MAPI_E_NOT_IN_QUEUE"
+        text = "\n".join([*lines[:index], json.dumps(record), *lines[index + 1:]]) + "\n"
+        divergence = validate_log_text(text, "tie", config=config).divergence
+        # ...where several worlds are consistent, so shortest ways can tie
+        if divergence and "must show" in divergence.reason and len(divergence.states) > 1:
+            break
+    else:
+        raise AssertionError("the run has no abort whose failure several worlds explain")
+    log = tmp_path / "tie.jsonl"
+    log.write_text(text)
+    script = ("import sys; from pathlib import Path; "
+              "from mapi_submission.model import Config; "
+              "from mapi_submission.harness.log_files import validate_log_file; "
+              "verdict = validate_log_file(Path(sys.argv[1]), "
+              "config=Config(messages=3, recipients=1, transports=2)); "
+              "print(verdict.divergence and verdict.divergence.describe())")
+    verdicts = {subprocess.run([sys.executable, "-c", script, str(log)], check=True,
+                               capture_output=True, text=True,
+                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+                for seed in (1, 2, 3, 4)}
+    assert len(verdicts) == 1, verdicts
+    assert "must show" in verdicts.pop()
+
+
+def test_feed_judges_only_steps_of_the_records_call_and_message(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # feed leaves out _matches' check of the call: the steps it asks about are those of the
+    # rows giving the record's call and result, of the record's message. Were they not, a step
+    # of another call could match a record.
+    judged = 0
+    original = LogValidator._fits
+
+    def checked_fits(self: LogValidator, record: dict[str, Any], world: Any, step: Step,
+                     after: Any, index: int, observed_fits: Any = None) -> bool:
+        nonlocal judged
+        judged += 1
+        call = (record["actor"], record["event"], record.get("flags", "0"), record.get("lock"))
+        assert call in self._record_calls[step.row]
+        assert step.message == index
+        return original(self, record, world, step, after, index, observed_fits)
+
+    monkeypatch.setattr(LogValidator, "_fits", checked_fits)
+    for seed in range(6):
+        model = Model(TWO if seed % 2 else Config(messages=2, recipients=2, transports=2))
+        start, steps = random_run(model, seed=seed, steps=80)
+        for silent in (False, True):
+            verdict = validate_log_text(path_to_log(model, start, steps, include_silent=silent),
+                                        "random")
+            assert verdict.conforms
+    assert judged > 500
+
+
+def _fresh_steps(self: LogValidator, world: Any, index: int, rows: frozenset[str]
+                 ) -> list[tuple[Step, Any, bool]]:
+    """LogValidator._steps_for without any cache: the model's steps of the expanded world."""
+    expanded = self.worlds.expand(world)
+    if index < 0:
+        steps = [pair for t in range(len(expanded.transports))
+                 for pair in self.model.transport_successors(expanded, t)]
+    else:
+        steps = self.model.message_successors(expanded, index)
+    return [(step, after, self.binder.finishes(world, after, index)) for step, after
+            in ((step, self.worlds.compact(after)) for step, after in steps)
+            if step.row in rows]
+
+
+def _fresh_silent_successors(self: LogValidator, world: Any) -> list[tuple[int, Any, bool]]:
+    """LogValidator._silent_successors without any cache: every silent step of the model."""
+    silent = SILENT_ROWS | SILENT_TRANSPORT_ROWS
+    return [(step.message, after, self.binder.finishes(world, after, step.message))
+            for step, expanded in
+            self.model.successors(self.worlds.expand(world))
+            if step.row in silent and (after := self.worlds.compact(expanded)) != world]
+
+
+def test_cached_steps_give_the_verdicts_of_the_models_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The validator caches steps per message and context, per world and per record's rows;
+    # judged with the model's steps computed afresh, random logs (and the same logs with a
+    # record dropped or its result changed) get the same verdicts, worlds counted alike.
+    logs = []
+    for seed in range(8):
+        model = Model(Config(messages=2 + seed % 2, recipients=1 + seed % 2, transports=2),
+                      None if seed % 3 else "download-in-flight")
+        start, steps = random_run(model, seed=seed, steps=120)
+        lines = path_to_log(model, start, steps,
+                            observe_fields=(None, ("state",))[seed % 2]).splitlines()
+        cut = 1 + seed * 7 % (len(lines) - 1)
+        changed = json.loads(lines[cut])
+        changed["result"] = "MAPI_E_CALL_FAILED"
+        logs += ["\n".join(lines) + "\n", "\n".join(lines[:cut] + lines[cut + 1:]) + "\n",
+                 "\n".join([*lines[:cut], json.dumps(changed), *lines[cut + 1:]]) + "\n"]
+    cached = [validate_log_text(log, "random").to_json() for log in logs]
+    monkeypatch.setattr(LogValidator, "_steps_for", _fresh_steps)
+    monkeypatch.setattr(LogValidator, "_silent_successors", _fresh_silent_successors)
+    assert [validate_log_text(log, "random").to_json() for log in logs] == cached
+    assert any(verdict["verdict"] == "diverges" for verdict in cached)
+    assert max(verdict["peak_worlds"] for verdict in cached) > 4
