@@ -53,12 +53,13 @@ from mapi_submission.model.world import World, new_message, replace_message
 TEN_MESSAGE_WEIGHTS: dict[str, float] = {row.name: (0.05 if row.is_error else 1.0)
                                          for row in TABLE}
 TEN_MESSAGE_WEIGHTS.update({"submit": 0.0002, "abort": 0.3})
-#: The traffic run: refused calls, aborts and deletions rare, so most messages go through a
-#: whole submission (about ten records each) and the log names about a tenth as many
-#: messages as it has records.
-TRAFFIC_WEIGHTS: dict[str, float] = {row.name: (0.05 if row.is_error else 1.0) for row in TABLE}
+#: The traffic run: refused calls and calls that change nothing (a read-only open), aborts and
+#: deletions rare, so most messages go through a whole submission (about ten records each)
+#: and the log names about a tenth as many messages as it has records.
+TRAFFIC_WEIGHTS: dict[str, float] = {
+    row.name: (0.05 if row.is_error or row.dest is None else 1.0) for row in TABLE}
 TRAFFIC_WEIGHTS.update({"abort": 0.05, "delete": 0.02, "delete-submitted": 0.02,
-                        "reopen": 0.1, "concurrent-commit": 0.1})
+                        "reopen": 0.1, "reopen-best-access": 0.1, "concurrent-commit": 0.1})
 #: Rows after which a submitted message is finished.
 FINISHING_ROWS = tuple(row.name for row in TABLE if row.dest in FINISHED)
 TRAFFIC_CONFIG = Config(messages=5, recipients=1, transports=1)

@@ -546,10 +546,12 @@ class OpenCalls:
     stack: list[tuple[tuple[Any, ...], int]] = field(default_factory=list)
 
     def follow(self, record: dict[str, Any], line: int, at: str) -> None:
-        key = _call_key(record)
         if record.get("entry") is True:
-            self.stack.append((key, line))
+            self.stack.append((_call_key(record), line))
             return
+        if not self.stack:  # the usual record: no call is open, so it closes none
+            return
+        key = _call_key(record)
         for depth in range(len(self.stack) - 1, -1, -1):
             if self.stack[depth][0] == key:
                 if depth != len(self.stack) - 1:

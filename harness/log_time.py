@@ -48,6 +48,10 @@ class Clock:
     def judge(self, line: int, record: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
         """Why the record's time breaks a deadline (reason, rules), or None; then remember the
         deadlines the record sets."""
+        if (not self.send_times and not self.retries and "time" not in record
+                and "return_parm" not in record
+                and "deferred_send_time" not in record.get("observed", ())):
+            return None  # no deadline pending and none set: a log without times costs nothing
         message = record.get("message")
         moment = parse_time(record["time"], "") if "time" in record else None
         if moment is not None and message is not None:
