@@ -67,6 +67,24 @@ SILENT_TRANSPORT_ROWS: frozenset[str] = frozenset(
 #: Message states some silent row starts from.
 SILENT_MESSAGE_SOURCES: frozenset[str] = frozenset(
     state for row in TABLE if row.name in SILENT_ROWS for state in row.sources)
+#: Silent rows taken only when the log comes back to their message (or the run ends, or a
+#: transport's state changes), not in every closure. Sound because such a row (the spooler's
+#: NDR for a recipient no transport takes, R58) changes only its own message's recipient
+#: outcomes, which no other message's guard and no silent row of another message reads; its
+#: guards read its own message and the transports' states, so it is taken, in every world,
+#: before its message next moves (`_settled` runs before the message's silent and logged
+#: steps) and before any transport's state changes. Without this, every locked message with
+#: such a recipient doubles the consistent worlds until the log mentions it again.
+DEFERRED_ROWS: frozenset[str] = frozenset({"spooler-ndr"})
+EAGER_SILENT_ROWS: frozenset[str] = SILENT_ROWS - DEFERRED_ROWS
+#: Message states a deferred row starts from.
+DEFERRED_SOURCES: frozenset[str] = frozenset(
+    state for row in TABLE if row.name in DEFERRED_ROWS for state in row.sources)
+#: Effects that change a transport's state: records of their rows settle every deferred row.
+TRANSPORT_EFFECTS: frozenset[str] = frozenset({"transport_critical_error", "transport_recovers"})
+#: What a record names of the calls whose rows change a transport's state.
+TRANSPORT_CHANGING_CALLS: frozenset[RecordCall] = frozenset(
+    call for row in TABLE if row.effect in TRANSPORT_EFFECTS for call in record_calls(row))
 #: One letter per recipient state in the possible states a verdict lists.
 RECIPIENT_LETTERS = {"pending": "p", "sent": "s", "ndr": "n", "skipped": "k"}
 #: Bound on worlds kept after closing under silent steps; beyond it the log cannot be judged.
@@ -208,6 +226,9 @@ class LogValidator:
         # consistent world: computed once.
         self._record_calls = {name: record_calls(row) for name, row in model.rows.items()}
         self.clock = Clock()
+        #: (world, message slot) -> the worlds its deferred rows lead to (_settled)
+        self._deferred: RecentCache[tuple[CompactWorld, int], list[CompactWorld]] = RecentCache(
+            STEP_CACHE_LIMIT)
         #: ids whose retry delay has not passed at the record being judged
         self._waiting: frozenset[str] = frozenset()
         self._rows_by_call_and_result: dict[tuple[RecordCall, str], frozenset[str]] = {}
@@ -250,15 +271,62 @@ class LogValidator:
         found = []
         for index in range(len(world) - 1):
             if phases[world[1 + index]] in SILENT_MESSAGE_SOURCES:
-                found += [(index, after, finishes(world, after, index))
-                          for _, after in self.worlds.slot_successors(world, index, SILENT_ROWS)
-                          if after != world]
+                for settled in self._settled(world, index):
+                    found += [(index, after, finishes(settled, after, index))
+                              for _, after in self.worlds.slot_successors(
+                                  settled, index, EAGER_SILENT_ROWS)
+                              if after != settled]
         if SILENT_TRANSPORT_ROWS:
             found += [(-1, after, False)
                       for _, after, _ in self._steps_for(world, -1, SILENT_TRANSPORT_ROWS)
                       if after != world]
         self._silent.put(world, found)
         return found
+
+    def _settled(self, world: CompactWorld, index: int) -> list[CompactWorld]:
+        """`world` and the worlds the deferred rows of message `index` lead to (DEFERRED_ROWS),
+        in the order found; just [world] when none is enabled, as for most messages."""
+        if self._phases[world[1 + index]] not in DEFERRED_SOURCES:
+            return [world]
+        key = (world, index)
+        found = self._deferred.get(key)
+        if found is None:
+            found = [world]
+            seen = {world}
+            for current in found:  # grows while iterated: a breadth-first walk
+                for _, after in self.worlds.slot_successors(current, index, DEFERRED_ROWS):
+                    if after not in seen:
+                        seen.add(after)
+                        found.append(after)
+            self._deferred.put(key, found)
+        return found
+
+    def _settle(self, record: dict[str, Any]) -> None:
+        """Take the deferred rows the record may depend on: those of its message, or every
+        message's when the record has none (a transport session) or changes a transport's
+        state, or ends the run."""
+        message = record.get("message")
+        call = (record.get("actor"), record.get("event"), record.get("flags", "0"),
+                record.get("lock"))
+        everything = message is None or "end" in record or call in TRANSPORT_CHANGING_CALLS
+        phases = self._phases
+        added: list[Candidate] = []
+        for world, binding in self.candidates:
+            if everything:
+                worlds = [world]
+                for index in range(len(world) - 1):
+                    worlds = [w for current in worlds for w in self._settled(current, index)]
+            elif message in binding.ids:
+                index = binding.ids.index(message)
+                if phases[world[1 + index]] not in DEFERRED_SOURCES:
+                    continue  # the usual case: nothing deferred for this message
+                worlds = self._settled(world, index)
+            else:
+                continue
+            added += [(w, binding) for w in worlds[1:]]
+        if added:
+            self.candidates.update(added)
+            self.peak = max(self.peak, len(self.candidates))
 
     def close_under_silent_steps(self) -> None:
         """Add every world reachable by silent steps (visited set; bounded by max_worlds)."""
@@ -373,6 +441,8 @@ class LogValidator:
     def feed(self, line: int, record: dict[str, Any]) -> LogDivergence | None:
         self._waiting = self.clock.waiting(record)
         self.close_under_silent_steps()
+        if not self.all_steps_logged:
+            self._settle(record)
         if "end" in record:
             return self._judged(line, record, judge_end(
                 self.candidates, self.config, self._describe_slot, self.worlds.expand))

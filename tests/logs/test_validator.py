@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mapi_submission.harness import validate_log as validate_log_module
 from mapi_submission.harness.log_format import (
     FLAG_BITS,
     SILENT_EVENTS,
@@ -377,3 +378,49 @@ def test_cached_steps_give_the_verdicts_of_the_models_steps(
     assert [validate_log_text(log, "random").to_json() for log in logs] == cached
     assert any(verdict["verdict"] == "diverges" for verdict in cached)
     assert max(verdict["peak_worlds"] for verdict in cached) > 4
+
+
+def test_deferring_the_spoolers_ndr_changes_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    # DEFERRED_ROWS: the spooler's NDR is taken when the log comes back to its message, not in
+    # every closure. With one transport half the messages have a recipient no transport takes,
+    # so the NDR is pending in many worlds; random logs, and the same logs with a record
+    # dropped or its result changed, get the same verdict, line, reason and rules either way
+    # (only the worlds counted and listed differ: that is what the deferral saves).
+    logs = []
+    for seed in range(10):
+        model = Model(Config(messages=2 + seed % 3, recipients=1 + seed % 2, transports=1),
+                      None if seed % 4 else "download-in-flight")
+        start, steps = random_run(model, seed=seed, steps=150)
+        lines = path_to_log(model, start, steps,
+                            observe_fields=(None, ("state",))[seed % 2]).splitlines()
+        for cut in (1 + seed * 7 % (len(lines) - 1), len(lines) // 2):
+            changed = json.loads(lines[cut])
+            changed["result"] = "MAPI_E_CALL_FAILED"
+            logs += ["\n".join(lines[:cut] + lines[cut + 1:]) + "\n",
+                     "\n".join([*lines[:cut], json.dumps(changed), *lines[cut + 1:]]) + "\n"]
+        logs.append("\n".join(lines) + "\n" + '{"end": {}}\n')
+
+    def judged() -> tuple[list[tuple[Any, ...]], list[int]]:
+        verdicts = [validate_log_text(log, "random").to_json() for log in logs]
+        return ([(v.get("verdict"), v.get("line"), v.get("reason"), v.get("rules"))
+                 for v in verdicts], [v["peak_worlds"] for v in verdicts])
+
+    original = LogValidator._settled
+    taken = 0
+
+    def counted(self: LogValidator, world: Any, index: int) -> list[Any]:
+        nonlocal taken
+        found = original(self, world, index)
+        taken += len(found) - 1
+        return found
+
+    monkeypatch.setattr(LogValidator, "_settled", counted)
+    deferred, deferred_peaks = judged()
+    assert taken > 50, "the deferral was at work in these logs"
+    monkeypatch.setattr(validate_log_module, "DEFERRED_ROWS", frozenset())
+    monkeypatch.setattr(validate_log_module, "DEFERRED_SOURCES", frozenset())
+    monkeypatch.setattr(validate_log_module, "EAGER_SILENT_ROWS", validate_log_module.SILENT_ROWS)
+    eager, eager_peaks = judged()
+    assert eager == deferred
+    assert {verdict for verdict, *_ in deferred} == {"conforms", "diverges"}
+    assert sum(eager_peaks) >= sum(deferred_peaks)
