@@ -355,6 +355,24 @@ def _fresh_silent_successors(self: LogValidator, world: Any) -> list[tuple[int, 
             if step.row in silent and (after := self.worlds.compact(expanded)) != world]
 
 
+def _random_log_lines(model: Model, seed: int, steps: int) -> list[str]:
+    """The lines of a random run's log, every other seed observing only the state."""
+    start, path = random_run(model, seed=seed, steps=steps)
+    return path_to_log(model, start, path,
+                       observe_fields=(None, ("state",))[seed % 2]).splitlines()
+
+
+def _mutated_logs(lines: list[str], cuts: list[int]) -> list[str]:
+    """Per cut, the log without that record and the log with its result changed."""
+    logs = []
+    for cut in cuts:
+        changed = json.loads(lines[cut])
+        changed["result"] = "MAPI_E_CALL_FAILED"
+        logs += ["\n".join(lines[:cut] + lines[cut + 1:]) + "\n",
+                 "\n".join([*lines[:cut], json.dumps(changed), *lines[cut + 1:]]) + "\n"]
+    return logs
+
+
 def test_cached_steps_give_the_verdicts_of_the_models_steps(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The validator caches steps per message and context, per world and per record's rows;
@@ -364,14 +382,9 @@ def test_cached_steps_give_the_verdicts_of_the_models_steps(
     for seed in range(8):
         model = Model(Config(messages=2 + seed % 2, recipients=1 + seed % 2, transports=2),
                       None if seed % 3 else "download-in-flight")
-        start, steps = random_run(model, seed=seed, steps=120)
-        lines = path_to_log(model, start, steps,
-                            observe_fields=(None, ("state",))[seed % 2]).splitlines()
-        cut = 1 + seed * 7 % (len(lines) - 1)
-        changed = json.loads(lines[cut])
-        changed["result"] = "MAPI_E_CALL_FAILED"
-        logs += ["\n".join(lines) + "\n", "\n".join(lines[:cut] + lines[cut + 1:]) + "\n",
-                 "\n".join([*lines[:cut], json.dumps(changed), *lines[cut + 1:]]) + "\n"]
+        lines = _random_log_lines(model, seed, 120)
+        logs += ["\n".join(lines) + "\n",
+                 *_mutated_logs(lines, [1 + seed * 7 % (len(lines) - 1)])]
     cached = [validate_log_text(log, "random").to_json() for log in logs]
     monkeypatch.setattr(LogValidator, "_steps_for", _fresh_steps)
     monkeypatch.setattr(LogValidator, "_silent_successors", _fresh_silent_successors)
@@ -390,14 +403,8 @@ def test_deferring_the_spoolers_ndr_changes_no_verdict(monkeypatch: pytest.Monke
     for seed in range(10):
         model = Model(Config(messages=2 + seed % 3, recipients=1 + seed % 2, transports=1),
                       None if seed % 4 else "download-in-flight")
-        start, steps = random_run(model, seed=seed, steps=150)
-        lines = path_to_log(model, start, steps,
-                            observe_fields=(None, ("state",))[seed % 2]).splitlines()
-        for cut in (1 + seed * 7 % (len(lines) - 1), len(lines) // 2):
-            changed = json.loads(lines[cut])
-            changed["result"] = "MAPI_E_CALL_FAILED"
-            logs += ["\n".join(lines[:cut] + lines[cut + 1:]) + "\n",
-                     "\n".join([*lines[:cut], json.dumps(changed), *lines[cut + 1:]]) + "\n"]
+        lines = _random_log_lines(model, seed, 150)
+        logs += _mutated_logs(lines, [1 + seed * 7 % (len(lines) - 1), len(lines) // 2])
         logs.append("\n".join(lines) + "\n" + '{"end": {}}\n')
 
     def judged() -> tuple[list[tuple[Any, ...]], list[int]]:
