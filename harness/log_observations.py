@@ -69,6 +69,8 @@ OBSERVATION_EVENTS: frozenset[str] = frozenset(event for _, event, _ in OBSERVAT
 
 
 def observation_call(record: dict[str, Any]) -> ObservationCall | None:
+    if record["event"] not in OBSERVATION_EVENTS:  # most records: one set lookup
+        return None
     return OBSERVATION_CALLS.get((record["actor"], record["event"], record.get("flags", "0")))
 
 
