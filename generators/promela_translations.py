@@ -209,8 +209,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "transport_failures_enabled": _feature("transport_failures"),
     "setback_available": _text("setbacks_left > 0"),
     "nothing_processed_in_call": _text("!msg[m].call_progress"),
-    "transport_settled_its_recipients": lambda c: "!(" + _disjunction(
-        _recipients, "takes(msg[m].transport, m, {i})")(c) + ")",
+    "transport_settled_its_recipients": lambda c: "!" + _open_recipients(c),
     "transport_left_recipients_open": lambda c: _open_recipients(c),
     "resend_affordable": lambda c: f"(setbacks_left > 0 || {_open_recipients(c)})",
     "deferral_enabled": _feature("deferral"),

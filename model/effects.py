@@ -12,7 +12,7 @@ from typing import Any
 
 from .config import Config
 from .constants import GONE, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
-from .guards import takes
+from .guards import takes, transport_left_recipients_open
 from .world import (
     SATURATION,
     Message,
@@ -184,13 +184,17 @@ def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
     )
 
 
-def _send_own_recipients(c: Config, w: World, m: int) -> World:
-    """The tight pair puts every recipient its transport serves on the wire."""
-    w = start_direct_send(c, w, m, -1)
+def _tight_pair_transmits(c: Config, w: World, m: int) -> World:
+    """The tight pair puts every open recipient its transport serves on the wire (R23)."""
     for recipient in range(len(w.messages[m].recipients)):
         if takes(c, 0, w.messages[m], recipient):
             w = tight_transmit(c, w, m, recipient)
     return w
+
+
+def _send_own_recipients(c: Config, w: World, m: int) -> World:
+    """The tight pair takes the message and sends what its transport serves."""
+    return _tight_pair_transmits(c, start_direct_send(c, w, m, -1), m)
 
 
 @effect("R20", "R21", "R49", "R63", "R65")
@@ -237,12 +241,7 @@ def finish_preprocessing(c: Config, w: World, m: int, a: int) -> World:
     the spooler holds the message, so the pair cannot take it later (R20); the spooler goes
     on with the rest, or completes the message when the pair sent them all (R22, R37)."""
     w = _update(w, m, preprocess=False)
-    if not w.tight:
-        return w
-    for recipient in range(len(w.messages[m].recipients)):
-        if takes(c, 0, w.messages[m], recipient):
-            w = tight_transmit(c, w, m, recipient)
-    return w
+    return _tight_pair_transmits(c, w, m) if w.tight else w
 
 
 @effect("R43", "R46")
@@ -309,10 +308,7 @@ def wait_keeping_progress(c: Config, w: World, m: int, a: int) -> World:
 def _spend_unless_paid(c: Config, w: World, m: int) -> World:
     """An EndMessage that asks to be called again is a setback, unless the transport already
     returned from SubmitMessage without sending (not_sending_now spent it then)."""
-    message = w.messages[m]
-    open_recipients = any(takes(c, message.transport, message, r)
-                          for r in range(len(message.recipients)))
-    return w if open_recipients else _spend_setback(w)
+    return w if transport_left_recipients_open(c, w, m, -1) else _spend_setback(w)
 
 
 @effect("R47", "R51")

@@ -146,17 +146,22 @@ class Model:
         or hands the message on before SubmitMessage returns): every enabled Kind.INSIDE_CALL
         row from the message's state (the routing is one decision; none enabled leaves the
         message where it is)."""
-        config = self.config
         taken = False
+        for compiled, a in self._enabled_routings(world, m):
+            taken = True
+            yield take_row(self.config, compiled, world, m, a)
+        if not taken:
+            yield world
+
+    def _enabled_routings(self, world: World, m: int) -> Iterator[tuple[CompiledRow, int]]:
+        """The Kind.INSIDE_CALL rows (with their argument) enabled for message `m`."""
+        config = self.config
         for compiled in self.message_rows.get(world.messages[m].phase, ()):
             if compiled.row.kind is not Kind.INSIDE_CALL:
                 continue
             for a in compiled.targets:
                 if all(check(config, world, m, a) for check in compiled.guards):
-                    taken = True
-                    yield take_row(config, compiled, world, m, a)
-        if not taken:
-            yield world
+                    yield compiled, a
 
     def inside_row(self, before: World, step: Step) -> Row | None:
         """The Kind.INSIDE_CALL row `step` took inside its call from `before` (the store's
@@ -171,12 +176,8 @@ class Model:
         if compiled is None:
             return None
         called = take_row(self.config, compiled, before, step.message, step.arg)
-        for routing in self.message_rows.get(called.messages[step.message].phase, ()):
-            if routing.row.kind is Kind.INSIDE_CALL and any(
-                    all(check(self.config, called, step.message, a) for check in routing.guards)
-                    for a in routing.targets):
-                return routing.row
-        return None
+        routing = next(self._enabled_routings(called, step.message), None)
+        return None if routing is None else routing[0].row
 
     def _transport_successors(self, world: World, t: int) -> Iterator[tuple[Step, World]]:
         config = self.config
