@@ -25,4 +25,5 @@ def validate_log_file(path: Path, *, config: Config | None = None, variant: str 
         model = Model(config if config is not None else header.config, variant)
         started = starting_point(model, header, str(path), max_worlds)
         return validate_records(model, (), records, all_steps_logged=header.all_steps_logged,
+                                header=header,
                                 max_worlds=max_worlds, progress=progress, started=started)

@@ -232,17 +232,9 @@ def check_record(data: Any, where: str) -> dict[str, Any]:
         raise LogError(f"{where}: expected a JSON object")
     _check_fields(data, where)
     _check_call(data, where)
-    observed = data.get("observed", {})
-    _check_observed(observed, where)
-    for number, recipient in enumerate(observed.get("recipients", [])):
-        if not (isinstance(recipient, dict)
-                and _properties_fit(recipient, RECIPIENT_EXACT_TYPES, RECIPIENT_FIELDS,
-                                    RECIPIENT_VALUES)):
-            _check_recipient(recipient, f"{where}: field observed/recipients/{number}")
+    _check_observed(data.get("observed", {}), f"{where}: field observed")
     if "time" in data:
         parse_time(data["time"], f"{where}: field time")
-    if "deferred_send_time" in observed:
-        parse_time(observed["deferred_send_time"], f"{where}: field observed/deferred_send_time")
     return data
 
 
@@ -346,8 +338,17 @@ def _check_observation_call(data: dict[str, Any], about: str, where: str) -> Non
 
 
 def _check_observed(observed: dict[str, Any], where: str) -> None:
+    """Observed properties, as a record's `observed` or a header's message under way gives
+    them: known, of their type and range, recipients likewise, times readable."""
     if not _properties_fit(observed, OBSERVED_EXACT_TYPES, OBSERVED_FIELDS, OBSERVED_VALUES):
-        _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, f"{where}: field observed")
+        _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, where)
+    for number, recipient in enumerate(observed.get("recipients", [])):
+        if not (isinstance(recipient, dict)
+                and _properties_fit(recipient, RECIPIENT_EXACT_TYPES, RECIPIENT_FIELDS,
+                                    RECIPIENT_VALUES)):
+            _check_recipient(recipient, f"{where}/recipients/{number}")
+    if "deferred_send_time" in observed:
+        parse_time(observed["deferred_send_time"], f"{where}/deferred_send_time")
 
 
 def _check_recipient(recipient: Any, where: str) -> None:
@@ -453,9 +454,7 @@ def _started_messages(value: Any, where: str) -> dict[str, dict[str, Any]]:
     for message, observed in value.items():
         at = f"{where}/{quoted_field(message)}"
         _check_type(observed, (dict,), at)
-        _check_properties(observed, OBSERVED_FIELDS, OBSERVED_VALUES, at)
-        for number, recipient in enumerate(observed.get("recipients", [])):
-            _check_recipient(recipient, f"{at}/recipients/{number}")
+        _check_observed(observed, at)
     return dict(value)
 
 

@@ -63,6 +63,13 @@ class Clock:
             self._forget_before(moment)
         return None
 
+    def know_under_way(self, messages: dict[str, dict[str, Any]], line: int) -> None:
+        """The send times of the messages a log starts with (its header's `messages`)."""
+        for message, observed in messages.items():
+            if "deferred_send_time" in observed:
+                self.send_times[message] = (parse_time(observed["deferred_send_time"], ""),
+                                            line)
+
     def waiting(self, record: dict[str, Any]) -> frozenset[str]:
         """The message ids still in their retry delay at the record's time (none when the
         record gives no time): the spooler keeps them waiting until the delay has passed

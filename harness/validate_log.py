@@ -830,14 +830,15 @@ def _sorted_rules(rules: Iterable[str]) -> list[str]:
 def validate_records(model: Model, initial: Iterable[World], records: Iterable[NumberedRecord],
                      *, all_steps_logged: bool = False, max_worlds: int = DEFAULT_MAX_WORLDS,
                      progress: ValidationProgress | None = None,
-                     started: Iterable[tuple[World, Binding]] | None = None) -> LogVerdict:
+                     started: Iterable[tuple[World, Binding]] | None = None,
+                     header: Header | None = None) -> LogVerdict:
     """Judge the records one at a time, as `records` yields them: the first divergence ends
     the run, so a malformed line after it is never read (a LogError from `records` before it
-    propagates)."""
+    propagates). `header`: the log's, whose messages under way may carry their send times."""
     with collector_paused():
         try:
             return _validate_records(model, initial, records, all_steps_logged, max_worlds,
-                                     progress, started)
+                                     progress, started, header or Header())
         finally:
             if progress is not None:
                 progress.close()
@@ -846,9 +847,11 @@ def validate_records(model: Model, initial: Iterable[World], records: Iterable[N
 def _validate_records(model: Model, initial: Iterable[World],
                       records: Iterable[NumberedRecord], all_steps_logged: bool,
                       max_worlds: int, progress: ValidationProgress | None,
-                      started: Iterable[tuple[World, Binding]] | None) -> LogVerdict:
+                      started: Iterable[tuple[World, Binding]] | None,
+                      header: Header) -> LogVerdict:
     validator = LogValidator(model, initial, all_steps_logged=all_steps_logged,
                              max_worlds=max_worlds, started=started)
+    validator.clock.know_under_way(header.messages, header.line)
     count = 0
     for line, record in records:
         count += "end" not in record  # the end-of-run line is not a record of a call
@@ -926,5 +929,6 @@ def validate_log_text(text: str, where: str, config: Config | None = None,
     header, records = read_records(io.StringIO(text, newline="\n"), where)
     model = Model(config or header.config or Config(), variant)
     return validate_records(model, (), records, all_steps_logged=header.all_steps_logged,
+                            header=header,
                             max_worlds=max_worlds,
                             started=starting_point(model, header, where, max_worlds))

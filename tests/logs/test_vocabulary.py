@@ -163,6 +163,10 @@ def test_a_log_may_start_with_messages_under_way() -> None:
     ({"a": {"state": "spooled", "in_queue": False}}, "no world of the configuration has"),
     ({"a": {"state": "sleeping"}}, 'field header/messages/a/state: unknown value "sleeping"'),
     ([], "field header/messages: expected object"),
+    ({"a": {"deferred_send_time": "noon"}},
+     'field header/messages/a/deferred_send_time: "noon" is not an RFC 3339 time'),
+    ({"a": {"recipients": [{"state": "gone"}]}},
+     'field header/messages/a/recipients/0/state: unknown value "gone"'),
 ])
 def test_a_start_no_world_fits_is_an_error(messages: Any, message: str) -> None:
     header = {"header": {**HEADER["header"], "messages": messages}}
