@@ -108,7 +108,7 @@ def call_may_begin(record: dict[str, Any], candidates: Iterable[Candidate], bind
                for slot, target, _ in binder.targets(world, binding, record["message"]))
 
 
-def owed(config: Config, world: World, binding: Binding) -> list[tuple[Property, int]]:
+def owed(config: Config, world: World) -> list[tuple[Property, int]]:
     """The liveness obligations `world` still owes: (property, message slot)."""
     return [(prop, slot) for prop in liveness_properties()
             for slot in range(len(world.messages)) if prop.check(config, world, slot)]
@@ -122,7 +122,7 @@ def judge_end(candidates: Iterable[Candidate], config: Config,
     least_world: tuple[World, Binding] | None = None
     for compact, binding in candidates:
         world = expand(compact)
-        pending = owed(config, world, binding)
+        pending = owed(config, world)
         if not pending:
             return Judged({(compact, binding)})
         if least is None or (len(pending), repr(world)) < (len(least), repr(least_world)):
