@@ -8,7 +8,7 @@ one id and one object across every world of an exploration.
 
 The successors of one message depend only on that message, the context and the phases of the
 queued messages: each guard and effect reads the world-wide fields and its own message, and
-the one guard that reads others, first_waiting_in_queue, reads only the phase and transport of
+the one guard that reads others, next_in_submission_order, reads only the phase and transport of
 messages queued before it (`queued_view`). So the moves of a message slot are computed once
 per distinct (slot, message, context, queued views) and reused for every world that repeats
 them. Two things are
@@ -50,11 +50,11 @@ KNOWN_FUNCTIONS: frozenset[object] = frozenset(
 
 #: The one registered guard that reads other messages (the phase and transport of those queued
 #: before its message, R14/R39); the cache keys on them only where a row uses it.
-READS_QUEUED_PHASES: frozenset[object] = frozenset([GUARDS["first_waiting_in_queue"]])
+READS_QUEUED_PHASES: frozenset[object] = frozenset([GUARDS["next_in_submission_order"]])
 
 def queued_view(message: Message) -> tuple[str, int]:
-    """What first_waiting_in_queue reads of a queued message: its phase (waiting for the lock,
-    or for a transport) and the transport it waits for (R14, R39)."""
+    """What next_in_submission_order reads of a queued message: its phase (ahead of it in
+    order, or waiting for a transport) and the transport it waits for (R14, R39)."""
     return (message.phase, message.transport)
 
 

@@ -23,12 +23,12 @@ from mapi_submission.model.constants import FOLDERS, S_OK, SENT_ITEMS
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.guards import GUARDS
 from mapi_submission.model.states import (
+    AHEAD_IN_ORDER,
     CLIENT_STATES,
     FINISHED,
     IN_SUBMISSION,
     SENT_DIRECTLY,
     STATE_NAMES,
-    WAITING_FOR_LOCK,
     WAITING_FOR_TRANSPORT,
     WITH_A_TRANSPORT,
 )
@@ -128,11 +128,12 @@ def _uses_another_transport(config: Config, message: str, transport: str) -> str
     return "(" + " || ".join(terms) + ")"
 
 
-def _first_waiting(config: Config) -> str:
-    """R14, R39: walk the queue; the message itself first, or no earlier one waiting for the
-    lock, nor one waiting for its transport unless the message uses another transport."""
+def _next_in_submission_order(config: Config) -> str:
+    """R14, R39: walk the queue; the message itself first, or no earlier one ahead of it in
+    submission order, nor one waiting for its transport unless the message uses another
+    transport."""
     # latest state of the life-cycle first: the order the export has always written
-    waiting_states = sorted(WAITING_FOR_LOCK, key=STATE_NAMES.index, reverse=True)
+    waiting_states = sorted(AHEAD_IN_ORDER, key=STATE_NAMES.index, reverse=True)
     expression = "1"
     for i in reversed(range(config.messages)):
         waiting = "(" + " || ".join(f"msg[queue[{i}]].phase == {state}"
@@ -187,7 +188,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "spooler_may_lock": _text("msg[m].in_queue && !msg[m].inflight"),
     "lock_is_free": _text("msg[m].lock_holders == 0"),
     "lock_is_held": _text("msg[m].lock_holders > 0"),
-    "first_waiting_in_queue": _first_waiting,
+    "next_in_submission_order": _next_in_submission_order,
     "preprocessors_pending": _text("!msg[m].preprocessed"),
     "preprocessors_ran": _text("msg[m].preprocessed"),
     "transport_ready": _text("transport_state[a] == ready"),

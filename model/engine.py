@@ -8,7 +8,7 @@ rows.
 The explorer does not call `successors` world by world: it caches each message's steps
 (checker/compact.py, built on `message_successors` and `transport_successors`), which is sound
 because every guard and effect reads only the world-wide fields and its own message
-(first_waiting_in_queue also reads the phases of the messages queued before its own). A test
+(next_in_submission_order also reads the phases of the messages queued before its own). A test
 compares the cached steps with `successors`.
 """
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .config import Config
 from .constants import MSGFLAG_SUBMIT
-from .states import WAITING_FOR_LOCK, WAITING_FOR_TRANSPORT
+from .states import AHEAD_IN_ORDER, WAITING_FOR_TRANSPORT
 from .world import Message, World, serves
 
 Guard = Callable[[Config, World, int, int], bool]
@@ -235,15 +235,18 @@ def uses_another_transport(c: Config, w: World, message: Message, transport: int
 
 
 @guard("R14", "R39")
-def first_waiting_in_queue(c: Config, w: World, m: int, a: int) -> bool:
-    """FIFO (R14): no earlier-submitted message is still waiting for the spooler's lock. The
-    one exception (R39): an earlier message waiting for its transport to be available again
-    is passed by a message that uses a different transport, and only by such a message."""
+def next_in_submission_order(c: Config, w: World, m: int, a: int) -> bool:
+    """FIFO (R14, R39): the spooler locks only the oldest queued message, so no earlier-submitted
+    message is still in the queue waiting for the lock or held by the spooler. The one
+    exception (R39): an earlier message waiting for its transport to be available again is
+    passed by a message that uses a different transport, and only by such a message. A message
+    waiting for its send time (R72) or for its transport's NOTIFY_SENTDEFERRED (R52) holds
+    nothing back."""
     for other in w.queue:
         if other == m:
             return True
         earlier = w.messages[other]
-        if earlier.phase in WAITING_FOR_LOCK:
+        if earlier.phase in AHEAD_IN_ORDER:
             return False
         if earlier.phase in WAITING_FOR_TRANSPORT and not uses_another_transport(
                 c, w, w.messages[m], earlier.transport):

@@ -17,9 +17,10 @@ class State(NamedTuple):
     description: str
     #: in the store's outgoing queue (GetOutgoingQueue lists it, R25, R26)
     in_queue: bool = False
-    #: in the queue and next for the spooler's lock in submission order (R14, R39): a later
-    #: message waits behind it
-    waits_for_lock: bool = False
+    #: in the queue ahead of every later message: the spooler locks only the oldest queued
+    #: message (R14, R39), so a later one waits until this one leaves the queue (or waits for
+    #: a transport the later one does not need: waits_for_transport)
+    ahead_in_order: bool = False
     #: taken by the spooler: it holds, or under one reading of R47/R52 may hold, the lock
     spooler_holds: bool = False
     #: waiting for its transport to be available again (R39: a later message that uses
@@ -45,27 +46,31 @@ MESSAGE_STATES: tuple[State, ...] = (
           "call returns (R26)."),
     State("preprocess_queued", "spooler", ("R26", "R34"),
           "In the outgoing queue with SUBMITFLAG_PREPROCESS, waiting for the spooler.",
-          in_queue=True, waits_for_lock=True),
+          in_queue=True, ahead_in_order=True),
     State("preprocessing", "spooler", ("R34", "R35"),
           "Locked by the spooler while the registered preprocessors run.",
-          in_queue=True, spooler_holds=True, always_locked=True),
+          in_queue=True, spooler_holds=True, always_locked=True,
+          ahead_in_order=True),
     State("deferred", "spooler", ("R72", "R73"),
           "In the outgoing queue, PR_DEFERRED_SEND_TIME not reached; still abortable.",
           in_queue=True),
     State("spooled", "spooler", ("R17", "R26"),
           "In the outgoing queue, unlocked, waiting for the spooler.", in_queue=True,
-          waits_for_lock=True),
+          ahead_in_order=True),
     State("direct_sending", "transport", ("R17", "R20", "R21", "R23"),
           "The tightly coupled store+transport is sending it without the spooler."),
     State("locked", "spooler", ("R38", "R39", "R40"),
           "The spooler holds the lock and is choosing a transport, generating NDRs or "
-          "finishing.", in_queue=True, spooler_holds=True, always_locked=True),
+          "finishing.", in_queue=True, spooler_holds=True, always_locked=True,
+          ahead_in_order=True),
     State("in_transport", "transport", ("R46", "R47", "R49"),
           "Inside IXPLogon::SubmitMessage on one transport.",
-          in_queue=True, spooler_holds=True, always_locked=True),
+          in_queue=True, spooler_holds=True, always_locked=True,
+          ahead_in_order=True),
     State("awaiting_end", "transport", ("R47", "R51"),
           "IXPLogon::SubmitMessage returned S_OK; the spooler will call EndMessage.",
-          in_queue=True, spooler_holds=True, always_locked=True),
+          in_queue=True, spooler_holds=True, always_locked=True,
+          ahead_in_order=True),
     State("retry_wait", "transport", ("R47", "R51"),
           "After MAPI_E_BUSY, MAPI_E_NETWORK_ERROR or END_RESEND_LATER; lock per "
           "conflicts.lock_during_retry.", in_queue=True, spooler_holds=True,
@@ -123,9 +128,10 @@ ALWAYS_LOCKED: tuple[str, ...] = _states(lambda s: s.always_locked)
 #: Where the spooler (not the tight pair) routes the message (observed as SUBMITFLAG_LOCKED
 #: under the spooler_route reading of R42).
 SPOOLER_ROUTE: frozenset[str] = frozenset(IN_QUEUE)
-#: Waiting for the spooler's lock, first in first out (R14, R39); a deferred message is
-#: queued but waits for its send time instead (R72).
-WAITING_FOR_LOCK: frozenset[str] = frozenset(_states(lambda s: s.waits_for_lock))
+#: Queued ahead of every later message: waiting for the spooler's lock or held by it (R14,
+#: R39); a deferred message is queued but waits for its send time instead (R72), and a
+#: message waiting for its transport holds back only the messages that need that transport.
+AHEAD_IN_ORDER: frozenset[str] = frozenset(_states(lambda s: s.ahead_in_order))
 #: Waiting for its transport to be available again (R39).
 WAITING_FOR_TRANSPORT: frozenset[str] = frozenset(_states(lambda s: s.waits_for_transport))
 #: Handed to a transport: locked by the spooler from IXPLogon::SubmitMessage until

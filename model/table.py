@@ -197,7 +197,7 @@ TABLE: tuple[Row, ...] = (
         "queue_remaining_recipients", S_OK, ("R23", "R26"), kind=INTERNAL),
     # ---- spooler: lock, preprocess -----------------------------------------------------------
     Row("lock-preprocess", "IMsgStore::SetLockState", SPOOLER, ("preprocess_queued",),
-        "preprocessing", ("spooler_may_lock", "lock_is_free", "first_waiting_in_queue"),
+        "preprocessing", ("spooler_may_lock", "lock_is_free", "next_in_submission_order"),
         "take_lock", S_OK, ("R14", "R34", "R39", "R40"), call_arguments=(("lock", "MSG_LOCKED"),)),
     Row("preprocess", "PreprocessMessage", PREPROCESSOR, ("preprocessing",),
         "preprocessing", ("preprocessors_pending",), "run_preprocessors", S_OK,
@@ -205,7 +205,7 @@ TABLE: tuple[Row, ...] = (
     Row("preprocess-done", "IMessage::SubmitMessage", SPOOLER, ("preprocessing",), "locked",
         ("preprocessors_ran",), "finish_preprocessing", S_OK, ("R34", "R37")),
     Row("lock", "IMsgStore::SetLockState", SPOOLER, ("spooled",), "locked",
-        ("spooler_may_lock", "lock_is_free", "first_waiting_in_queue"), "take_lock", S_OK,
+        ("spooler_may_lock", "lock_is_free", "next_in_submission_order"), "take_lock", S_OK,
         ("R14", "R20", "R38", "R39", "R40"), call_arguments=(("lock", "MSG_LOCKED"),)),
     Row("lock-again", "IMsgStore::SetLockState", SPOOLER, ALWAYS_LOCKED, None,
         ("lock_is_free",), "take_lock", S_OK, ("R81",), call_arguments=(("lock", "MSG_LOCKED"),)),

@@ -188,17 +188,22 @@ def test_the_end_of_run_judges_what_is_owed() -> None:
     assert drafts["verdict"] == "conforms", "a draft owes nothing: clients stop at will"
 
 
-def test_a_retry_delay_keeps_the_message_waiting_until_it_has_passed() -> None:
-    # R47: the spooler keeps the message until the delay has passed, so the model's silent
-    # end of the wait is not taken before then; R39 then holds the later message back.
-    header = {"header": {"config": {"messages": 2, "recipients": 1, "transports": 1,
-                                    "coupling": ["loose"], "features": {"deferral": False}}}}
+def test_a_later_message_passes_a_waiting_one_only_for_another_transport() -> None:
+    # R39: while the oldest message waits out its retry delay (R47), the spooler may lock a
+    # later one that uses another transport; one that needs the same transport waits, before
+    # the delay has passed and after it (the oldest is then due to be resent first, R14).
     lines = [*_submitted("a", 1), *_submitted("b", 4), _lock(7, "a"),
              _call(8, "transport", "IXPLogon::SubmitMessage", "a", "MAPI_E_NETWORK_ERROR",
                    transport=0, return_parm=60, time="2026-12-02T10:00:00Z")]
-    early = _verdict(*lines, dict(_lock(9, "b"), time="2026-12-02T10:00:30Z"), header=header)
-    assert (early["line"], early["rules"]) == (10, ["R14", "R39"])
-    late = _verdict(*lines, dict(_lock(9, "b"), time="2026-12-02T10:01:00Z"), header=header)
-    assert late["verdict"] == "conforms"
-    untimed = _verdict(*lines, _lock(9, "b"), header=header)
-    assert untimed["verdict"] == "conforms", "without a time the delay may have passed"
+    config: dict[str, Any] = {"messages": 2, "recipients": 1, "coupling": ["loose"],
+                              "features": {"deferral": False}}
+    two = {"header": {"config": {**config, "transports": 2,
+                                 "address_mixes": ["servable", "mixed"],
+                                 "profiles": "independent"}}}
+    one = {"header": {"config": {**config, "transports": 1}}}
+    early = dict(_lock(9, "b"), time="2026-12-02T10:00:30Z")
+    late = dict(_lock(9, "b"), time="2026-12-02T10:01:00Z")
+    assert _verdict(*lines, early, header=two)["verdict"] == "conforms"
+    for lock in (early, late, _lock(9, "b")):
+        verdict = _verdict(*lines, lock, header=one)
+        assert (verdict["line"], verdict["rules"]) == (10, ["R14", "R39"]), lock

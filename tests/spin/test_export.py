@@ -22,9 +22,9 @@ from mapi_submission.model import TABLE, VARIANTS, Config
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.guards import GUARDS
 from mapi_submission.model.states import (
+    AHEAD_IN_ORDER,
     SENT_DIRECTLY,
     STATE_NAMES,
-    WAITING_FOR_LOCK,
     WITH_A_TRANSPORT,
 )
 from mapi_submission.model.table import INSIDE_CALL_SOURCES, Kind
@@ -80,9 +80,9 @@ def test_the_state_sets_the_translations_derive_are_those_the_python_model_tests
     world = initial_worlds(config)[0]
     # message 0 behind message 1 in the queue: FIFO holds it back while 1 waits for the lock
     queued = update_world(world, queue=(1, 0))
-    first_waiting = GUARDS["first_waiting_in_queue"]
+    first_waiting = GUARDS["next_in_submission_order"]
     assert {state for state in STATE_NAMES
-            if not first_waiting(config, _in_phase(queued, 1, state), 0, -1)} == WAITING_FOR_LOCK
+            if not first_waiting(config, _in_phase(queued, 1, state), 0, -1)} == AHEAD_IN_ORDER
     # still to be preprocessed: I-PREPROC fails exactly where a transport has the message
     preprocess = PROPERTIES["I-PREPROC"].check
     assert {state for state in STATE_NAMES
