@@ -306,6 +306,19 @@ def _send_own_recipients(config: Config) -> str:
     return ";\n".join([START_DIRECT_SEND, _tight_sends_own(config)])
 
 
+def _discard_unsaved(config: Config) -> str:
+    """model/effects.py _discard_unsaved: the marks the transport did not save are gone (R48)."""
+    resets = [
+        f"if\n:: (msg[m].unsaved >> {i}) & 1 ->\n"
+        f"   msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending;\n"
+        f"   if\n   :: msg[m].rcpt[{i}].transmissions > 0 -> "
+        f"msg[m].rcpt[{i}].transmissions = msg[m].rcpt[{i}].transmissions - 1\n"
+        "   :: else -> skip\n   fi\n:: else -> skip\nfi"
+        for i in range(config.recipients)
+    ]
+    return ";\n".join([*resets, "msg[m].unsaved = 0"])
+
+
 def _open_recipients(config: Config) -> str:
     """Some recipient of the message's transport is still open (model/guards.py
     transport_left_recipients_open)."""
@@ -349,21 +362,25 @@ EFFECT_PROMELA: dict[str, Render] = {
         "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
         "msg[m].declined = 0", "msg[m].preprocessed = 0", "msg[m].call_progress = 0",
         _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)"),
-    "transport_transmit": _lines(_TRANSMIT, "msg[m].call_progress = 1"),
+    "transport_transmit": _lines(_TRANSMIT, "msg[m].call_progress = 1",
+                                 "msg[m].unsaved = msg[m].unsaved | (1 << a)"),
+    "save_transport_changes": _text("msg[m].unsaved = 0"),
     "transport_fails_recipient": _lines(
         "msg[m].rcpt[a].resp = 1", "msg[m].rcpt[a].outcome = ndr",
         "msg[m].call_progress = 1"),
     "end_message": _text("msg[m].transport = -1"),
     "resend_now": lambda c: ";\n".join([_spend_unless_paid(c), "msg[m].call_progress = 0"]),
     "wait_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c), _LOCK_AFTER_WAIT]),
-    "not_sending_now": _text(_SPEND_SETBACK),
-    "wait_after_error": _lines(_SPEND_SETBACK, _LOCK_AFTER_WAIT),
-    "decline_transport": _lines(
-        _SPEND_SETBACK, "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",
-        "msg[m].transport = -1"),
-    "transport_critical_error": _lines(
-        _SPEND_SETBACK, "transport_state[msg[m].transport] = critical",
-        "msg[m].transport = -1"),
+    "not_sending_now": _lines(_SPEND_SETBACK, "msg[m].unsaved = 0"),
+    "wait_after_error": lambda c: ";\n".join([_SPEND_SETBACK, _discard_unsaved(c),
+                                              _LOCK_AFTER_WAIT]),
+    "decline_transport": lambda c: ";\n".join([
+        _SPEND_SETBACK, _discard_unsaved(c),
+        "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",
+        "msg[m].transport = -1"]),
+    "transport_critical_error": lambda c: ";\n".join([
+        _SPEND_SETBACK, _discard_unsaved(c), "transport_state[msg[m].transport] = critical",
+        "msg[m].transport = -1"]),
     "resume_deferred": _lines(
         "if\n:: msg[m].lock_holders == 0 -> msg[m].lock_holders = 1\n:: else -> skip\nfi",
         "msg[m].call_progress = 0"),
@@ -384,7 +401,7 @@ def _discard_all_progress(config: Config) -> str:
         ":: else -> skip\nfi"
         for i in range(config.recipients)
     ]
-    return ";\n".join([*resets, _LOCK_AFTER_WAIT, _SPEND_SETBACK])
+    return ";\n".join([*resets, "msg[m].unsaved = 0", _LOCK_AFTER_WAIT, _SPEND_SETBACK])
 
 
 #: Replacements of the known-bad variants (model/variants.py): variant -> name -> text.
@@ -472,8 +489,20 @@ def _save_responsibility(config: Config) -> str:
                      for i in range(config.recipients))
 
 
-def _responsibility_dropped(config: Config) -> str:
-    return _disjunction(_recipients, "resp_before[{i}] && !msg[m].rcpt[{i}].resp")(config)
+def _saved_responsibility_dropped(config: Config) -> str:
+    return _disjunction(_recipients, "resp_before[{i}] && !((unsaved_before >> {i}) & 1) && "
+                                     "!msg[m].rcpt[{i}].resp")(config)
+
+
+def _save_responsibility_and_unsaved(config: Config) -> str:
+    return f"{_save_responsibility(config)}; unsaved_before = msg[m].unsaved"
+
+
+def _error_save_broken(config: Config) -> str:
+    """I-ERRSAVE: a saved mark dropped, or an unsaved one kept (properties/invariants.py)."""
+    kept = _disjunction(_recipients,
+                        "((unsaved_before >> {i}) & 1) && msg[m].rcpt[{i}].resp")(config)
+    return f"({_saved_responsibility_dropped(config)}) || ({kept})"
 
 
 STEP_PROPERTY_PROMELA: dict[str, StepCheck] = {
@@ -485,14 +514,15 @@ STEP_PROPERTY_PROMELA: dict[str, StepCheck] = {
     ),
     "I-ERRSAVE": StepCheck(
         lambda row: row.event == "IXPLogon::SubmitMessage" and row.result != S_OK,
-        _save_responsibility,
-        lambda c: f"I_ERRSAVE = {_responsibility_dropped(c)}; assert(!I_ERRSAVE)",
+        _save_responsibility_and_unsaved,
+        lambda c: f"I_ERRSAVE = {_error_save_broken(c)}; assert(!I_ERRSAVE)",
     ),
     "I-RESP": StepCheck(
         lambda row: row.machine == "message" and not (
             row.event == "IMessage::SubmitMessage" and row.actor is Actor.CLIENT),
-        lambda c: f"was_in_submission = in_submission(m); {_save_responsibility(c)}",
-        lambda c: (f"I_RESP = was_in_submission && ({_responsibility_dropped(c)}); "
+        lambda c: (f"was_in_submission = in_submission(m); "
+                   f"{_save_responsibility_and_unsaved(c)}"),
+        lambda c: (f"I_RESP = was_in_submission && ({_saved_responsibility_dropped(c)}); "
                    "assert(!I_RESP)"),
     ),
     "I-ACTOR": StepCheck(

@@ -191,6 +191,10 @@ class SystemUnderTest(Protocol):
     def transport_fail_recipient(self, message: int, recipient: int) -> str:
         """IMAPISupport::StatusRecips: the transport fails one recipient conclusively (R58)."""
 
+    def transport_save(self, message: int) -> str:
+        """The transport holding the message calls IMAPIProp::SaveChanges on it: the marks it
+        made so far survive an error it returns later (R48)."""
+
     def transport_returns(self, message: int, code: str) -> str:
         """IXPLogon::SubmitMessage returns `code`: S_OK, MAPI_E_BUSY, MAPI_E_NETWORK_ERROR,
         MAPI_E_NOT_ME or MAPI_E_CANCEL (R47, R48, R53)."""

@@ -17,7 +17,6 @@ from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.constants import S_OK
 from mapi_submission.model.observe import observe_message
-from mapi_submission.model.states import WITH_A_TRANSPORT
 from mapi_submission.model.world import World
 
 from .log_bindings import Binding
@@ -50,10 +49,6 @@ def _calls() -> dict[tuple[str, str, str], ObservationCall]:
                         ("R14", "R25"),
                         "the outgoing queue's rows, ascending by submission time: `queue` "
                         "must list exactly the messages in the queue, in that order"),
-        ObservationCall(Actor.TRANSPORT.value, "IMAPIProp::SaveChanges", "message",
-                        ("R46", "R48"),
-                        "the transport saves its changes to a message it was handed: only "
-                        "inside IXPLogon::SubmitMessage or while the message is with it"),
         ObservationCall(Actor.STORE.value, "IMAPISupport::SpoolerNotify", "session", ("R12",),
                         "the store synchronises the spooler once per session, before its first "
                         "PrepareSubmit (R12 a); the model has no session to count against, so "
@@ -89,10 +84,5 @@ def holds_for_message(call: ObservationCall, config: Config, world: World, slot:
     if record["result"] != S_OK:
         return True  # a failed read observes nothing
     message = world.messages[slot]
-    if call.event == "IMAPIProp::SaveChanges":
-        if message.phase not in WITH_A_TRANSPORT:
-            return False
-        if "transport" in record and message.transport != record["transport"]:
-            return False
     observed = record.get("observed")
     return observed is None or observed_matches(observed, observe_message(config, message))

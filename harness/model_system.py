@@ -117,6 +117,9 @@ class ModelSystem:
     def transport_fail_recipient(self, message: int, recipient: int) -> str:
         return self._do("transport_fail_recipient", message, recipient)
 
+    def transport_save(self, message: int) -> str:
+        return self._do("transport_save", message)
+
     def transport_returns(self, message: int, code: str) -> str:
         return self._do("transport_returns", message, extra=code)
 

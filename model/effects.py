@@ -272,11 +272,36 @@ def finish_message(c: Config, w: World, m: int, a: int) -> World:
 # -- transport call ------------------------------------------------------------------------------
 
 
-@effect("R49", "R57")
+@effect("R48", "R49", "R57")
 def transport_transmit(c: Config, w: World, m: int, a: int) -> World:
+    """The transport hands the recipient on and marks it (IMessage::ModifyRecipients,
+    PR_RESPONSIBILITY TRUE): a change to the message it has not saved yet (R48)."""
     message = w.messages[m]
     message = replace_recipient(message, a, _transmit(message.recipients[a]))
-    return replace_message(w, m, message._replace(call_progress=True))
+    return replace_message(w, m, message._replace(call_progress=True,
+                                                  unsaved=message.unsaved | (1 << a)))
+
+
+@effect("R48", "R51")
+def save_transport_changes(c: Config, w: World, m: int, a: int) -> World:
+    """What the transport marked so far is saved: by its own IMAPIProp::SaveChanges, or by the
+    spooler when IXPLogon::SubmitMessage returns S_OK (it keeps the message open and saves the
+    transport's changes with it, R51); either way it survives a later error (R48)."""
+    return _update(w, m, unsaved=0) if w.messages[m].unsaved else w
+
+
+def _discard_unsaved(w: World, m: int) -> World:
+    """R48: the spooler releases the message without saving: every mark the transport did not
+    save is gone, and with it the hand-off it recorded (a transport that handed a recipient on
+    saves before it returns an error, so an unsaved mark is a recipient not handed on)."""
+    message = w.messages[m]
+    if not message.unsaved:
+        return w
+    for r, row in enumerate(message.recipients):
+        if message.unsaved >> r & 1:
+            message = replace_recipient(
+                message, r, Recipient(False, "pending", max(row.transmissions - 1, 0)))
+    return replace_message(w, m, message._replace(unsaved=0))
 
 
 @effect("R58", "R59")
@@ -311,24 +336,27 @@ def _spend_unless_paid(c: Config, w: World, m: int) -> World:
     return w if transport_left_recipients_open(c, w, m, -1) else _spend_setback(w)
 
 
-@effect("R47", "R51")
+@effect("R47", "R48", "R51")
 def not_sending_now(c: Config, w: World, m: int, a: int) -> World:
     """IXPLogon::SubmitMessage returns S_OK without sending: a setback of the bounded budget
-    (the EndMessage that follows asks to be called again and spends no more)."""
-    return _spend_setback(w)
+    (the EndMessage that follows asks to be called again and spends no more); what the
+    transport marked is kept, as after every S_OK."""
+    return save_transport_changes(c, _spend_setback(w), m, a)
 
 
 @effect("R47", "R48")
 def wait_after_error(c: Config, w: World, m: int, a: int) -> World:
     """The spooler releases the message without saving; what the transport saved before
-    returning the error (R48 obliges it to save what must persist) is kept."""
+    returning the error (R48 obliges it to save what must persist) is kept, the rest is
+    discarded."""
     message = w.messages[m]
-    return _update(_spend_setback(w), m, lock_holders=_lock_after_wait(c, message))
+    w = _discard_unsaved(_spend_setback(w), m)
+    return _update(w, m, lock_holders=_lock_after_wait(c, message))
 
 
-@effect("R47")
+@effect("R47", "R48")
 def decline_transport(c: Config, w: World, m: int, a: int) -> World:
-    w = _spend_setback(w)
+    w = _discard_unsaved(_spend_setback(w), m)
     message = w.messages[m]
     declined = message.declined | (1 << message.transport)
     return replace_message(w, m, message._replace(declined=declined, transport=-1))
@@ -336,7 +364,9 @@ def decline_transport(c: Config, w: World, m: int, a: int) -> World:
 
 @effect("R47", "R48", "R56")
 def transport_critical_error(c: Config, w: World, m: int, a: int) -> World:
-    w = _spend_setback(w)
+    """NOTIFY_CRITICAL_ERROR, and the error the transport then returns (R47): its unsaved
+    changes are discarded (R48)."""
+    w = _discard_unsaved(_spend_setback(w), m)
     message = w.messages[m]
     transports = list(w.transports)
     transports[message.transport] = "critical"

@@ -14,7 +14,7 @@ from .world import Message, World
 OBSERVATION_RULES: dict[str, tuple[str, ...]] = {
     "message_flags": ("R2", "R13", "R65"),
     "submit_flags": ("R26", "R42"),
-    "recipients": ("R58", "R61"),
+    "recipients": ("R48", "R49", "R58", "R61"),  # PR_RESPONSIBILITY, recipient outcomes
 }
 
 

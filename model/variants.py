@@ -51,7 +51,8 @@ def _discard_all_progress(c: Config, w: World, m: int, a: int) -> World:
     )
     holders = message.lock_holders if c.conflicts.lock_during_retry == "hold" else 0
     w = w._replace(setbacks_left=w.setbacks_left - 1)
-    return replace_message(w, m, message._replace(recipients=rows, lock_holders=holders))
+    return replace_message(w, m, message._replace(recipients=rows, lock_holders=holders,
+                                                  unsaved=0))
 
 
 VARIANTS: dict[str, Variant] = {

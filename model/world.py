@@ -49,6 +49,9 @@ class Message(NamedTuple):
     transport: int  # transport index of the running call, -1 when none (R46)
     declined: int  # bit set of transports that answered NOT_ME for this submission (R47)
     call_progress: bool  # the running transport call has touched a recipient (R47)
+    #: recipients the running transport call marked PR_RESPONSIBILITY TRUE and has not saved
+    #: with IMAPIProp::SaveChanges, one bit each: an error return discards them (R48)
+    unsaved: int
     preprocessed: bool  # preprocessing round-trip done (R34, R37)
     addressed: bool  # recipient table is non-empty (R9)
     conflict: bool  # another handle committed since this one opened (R4)
@@ -124,6 +127,7 @@ def new_message(profile: Profile) -> Message:
         transport=-1,
         declined=0,
         call_progress=False,
+        unsaved=0,
         preprocessed=False,
         addressed=False,
         conflict=False,

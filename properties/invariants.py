@@ -217,21 +217,26 @@ def abort(config: Config, before: World, row: Row, step: Step, after: World) -> 
 
 
 @register("I-ERRSAVE", "step", ("R48",),
-          "A transport error keeps the recipient progress the transport saved.")
+          "A transport error keeps the recipient progress the transport saved and only that.")
 def error_keeps_saved(config: Config, before: World, row: Row, step: Step,
                       after: World) -> str | None:
     if row.event != "IXPLogon::SubmitMessage" or row.result == S_OK:
         return None
     was, now = before.messages[step.message], after.messages[step.message]
     for r, (old, new) in enumerate(zip(was.recipients, now.recipients, strict=True)):
-        if old.resp and not new.resp:
+        unsaved = was.unsaved >> r & 1
+        if old.resp and not unsaved and not new.resp:
             return (f"message {step.message}: {row.result} dropped the saved responsibility "
                     f"of recipient {r}")
+        if unsaved and new.resp:
+            return (f"message {step.message}: {row.result} kept the responsibility of "
+                    f"recipient {r} that the transport never saved")
     return None
 
 
-@register("I-RESP", "step", ("R49", "R58"),
-          "PR_RESPONSIBILITY only goes from FALSE to TRUE within a submission.")
+@register("I-RESP", "step", ("R48", "R49", "R58"),
+          "PR_RESPONSIBILITY only goes from FALSE to TRUE within a submission, except a mark "
+          "the transport never saved, which an error discards.")
 def responsibility(config: Config, before: World, row: Row, step: Step,
                    after: World) -> str | None:
     if step.message < 0 or row.event == "IMessage::SubmitMessage" and row.actor == Actor.CLIENT:
@@ -240,7 +245,7 @@ def responsibility(config: Config, before: World, row: Row, step: Step,
     if was.phase not in IN_SUBMISSION:
         return None
     for r, (old, new) in enumerate(zip(was.recipients, now.recipients, strict=True)):
-        if old.resp and not new.resp:
+        if old.resp and not new.resp and not was.unsaved >> r & 1:
             return f"message {step.message}: recipient {r} responsibility went TRUE to FALSE"
     return None
 

@@ -141,6 +141,15 @@ class DeleteSubmitted(ReferenceSystem):
         return super().delete_message(m)
 
 
+class ErrorKeepsUnsavedProgress(ReferenceSystem):
+    """R48: when the transport returns an error, the spooler saves the message with the
+    transport's changes although the transport never saved them, so a recipient it marked but
+    did not hand on stays PR_RESPONSIBILITY TRUE and is never sent."""
+
+    def _release_without_saving(self, message: StoredMessage) -> None:
+        message.unsaved_marks.clear()
+
+
 class AbortLeavesQueued(ReferenceSystem):
     """R68: AbortSubmit clears MSGFLAG_SUBMIT but forgets the outgoing-queue entry, so the
     spooler can still pick up the aborted message."""
@@ -189,6 +198,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("abort-ignores-lock", ("R41",), AbortIgnoresLock),
         Mutant("lock-not-exclusive", ("R81",), LockNotExclusive),
         Mutant("error-drops-saved-progress", ("R48",), ErrorDropsSavedProgress),
+        Mutant("error-keeps-unsaved-progress", ("R48",), ErrorKeepsUnsavedProgress),
         Mutant("finished-keeps-submit-flag", ("R62", "R65"), FinishedKeepsSubmitFlag),
         Mutant("preprocess-resubmit-is-new", ("R34",), PreprocessResubmitIsNew),
         Mutant("no-ndr-after-decline", ("R58",), NoNdrAfterDecline),

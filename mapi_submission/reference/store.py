@@ -58,6 +58,12 @@ SPOOLER_STATUSES = frozenset({"waiting_preprocessing", "preprocessing", "waiting
                               "locked", "in_transport", "awaiting_end", "retry_wait",
                               "transport_deferred"})
 QUEUED_WAITING = frozenset({"waiting", "waiting_preprocessing"})
+#: Statuses of a queued message that the spooler must finish with before it locks a later one
+#: (R14, R39: it locks only the oldest queued message); a message waiting for its send time
+#: or for its transport's NOTIFY_SENTDEFERRED holds nothing back, and one waiting out a retry
+#: delay only the messages that need its transport.
+AHEAD_OF_LATER = frozenset({"waiting", "waiting_preprocessing", "preprocessing", "locked",
+                            "in_transport", "awaiting_end"})
 
 
 def transport_type(transport: int) -> str:
@@ -89,6 +95,8 @@ class StoredMessage:
     transport: int = -1  # the transport of the running call
     declined: set[int] = field(default_factory=set)
     call_touched_recipients: bool = False
+    #: recipients the transport marked in the running call and has not saved (R48)
+    unsaved_marks: set[int] = field(default_factory=set)
     recipients: list[Recipient] = field(default_factory=list)
 
 
@@ -425,21 +433,17 @@ class ReferenceSystem:
 
     # ---- spooler -----------------------------------------------------------------------------
 
-    def _first_waiting(self) -> int | None:
-        """R14: the spooler takes queued messages in submission order."""
-        for index in self.queue:
-            if self.messages[index].status in QUEUED_WAITING:
-                return index
-        return None
-
     def _held_back(self, m: int) -> bool:
-        """R39: an earlier message waits for its transport to be available again, and this
-        one would need that same transport (it may go first only through another)."""
+        """R14, R39: the spooler locks only the oldest queued message; it may pass one that
+        waits for its transport to be available again only with a message that can go through
+        another transport."""
         message = self.messages[m]
         for index in self.queue:
             if index == m:
                 return False
             earlier = self.messages[index]
+            if earlier.status in AHEAD_OF_LATER:
+                return True
             if earlier.status == "retry_wait" and not any(
                     self._open_rows_for(message, t) for t in range(len(self.transport_states))
                     if t != earlier.transport):
@@ -452,8 +456,7 @@ class ReferenceSystem:
             return MAPI_E_NOT_IN_QUEUE  # R41, R81: the lock is exclusive
         if m not in self.queue or message.in_direct_send:
             return MAPI_E_NOT_IN_QUEUE  # R20, R27: by status, never by folder
-        if (message.status not in QUEUED_WAITING or self._first_waiting() != m
-                or self._held_back(m)):
+        if message.status not in QUEUED_WAITING or self._held_back(m):
             return NOT_DUE
         message.lock_holders = 1  # R38, R40
         message.status = ("preprocessing" if message.status == "waiting_preprocessing"
@@ -515,6 +518,14 @@ class ReferenceSystem:
         row.responsible, row.outcome = True, "sent"  # R49, R57
         row.transmissions += 1
         message.call_touched_recipients = True
+        message.unsaved_marks.add(recipient)  # R48: not saved until SaveChanges or S_OK
+        return S_OK
+
+    def transport_save(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status not in ("in_transport", "awaiting_end"):
+            return NOT_DUE  # R46: the transport has the message only while it holds it
+        message.unsaved_marks.clear()  # R48
         return S_OK
 
     def transport_fail_recipient(self, m: int, recipient: int) -> str:
@@ -535,6 +546,7 @@ class ReferenceSystem:
             # R47, R51: S_OK with recipients of its types still open means "not sent (yet)":
             # EndMessage will say whether to call again now, later, or wait for the transport.
             message.status = "awaiting_end"
+            message.unsaved_marks.clear()  # R51: kept open; the spooler saves the changes
             return S_OK
         cancel_declines = code == MAPI_E_CANCEL and self.readings["after_cancel"] == "decline"
         if code in (MAPI_E_BUSY, MAPI_E_NOT_ME) and message.call_touched_recipients:
@@ -547,8 +559,19 @@ class ReferenceSystem:
             return S_OK
         return NOT_DUE
 
+    def _release_without_saving(self, message: StoredMessage) -> None:
+        """R48: on an error the spooler releases the message without saving, so every mark
+        the transport did not save is gone; the recipient is open again (a transport that
+        had handed it on would have saved first)."""
+        for index in sorted(message.unsaved_marks):
+            row = message.recipients[index]
+            row.responsible, row.outcome = False, "pending"
+            row.transmissions -= 1
+        message.unsaved_marks.clear()
+
     def _decline(self, message: StoredMessage) -> None:
         """R47, R53: the spooler looks for another transport for this submission."""
+        self._release_without_saving(message)
         message.declined.add(message.transport)
         message.transport = -1
         message.status = "locked"
@@ -556,6 +579,7 @@ class ReferenceSystem:
     def _wait_after_error(self, message: StoredMessage) -> None:
         """R47, R48: the spooler releases the message without saving; what the transport
         saved before returning (PR_RESPONSIBILITY of recipients it handled) persists."""
+        self._release_without_saving(message)
         message.lock_holders = self._lock_after_wait(message)
         message.status = "retry_wait"
 
@@ -564,6 +588,7 @@ class ReferenceSystem:
         if message.status != "in_transport":
             return NOT_DUE
         self.transport_states[message.transport] = "critical"  # R56
+        self._release_without_saving(message)  # R47: it then returns an error (R48)
         message.transport = -1
         message.status = "locked"
         return S_OK

@@ -185,10 +185,18 @@ def _with_line(text: str, line: int, **changes: Any) -> str:
 
 def test_the_worked_examples_give_the_verdicts_the_page_states() -> None:
     examples = _worked_examples()
-    assert [verdict for verdict, _ in examples] == ["conforms"] * 5 + ["diverges"]
-    bits, nested, served, timed, started, ended = (text for _, text in examples)
-    for text in (bits, nested, served, timed, started):
+    assert [verdict for verdict, _ in examples] == ["conforms"] * 6 + ["diverges"]
+    bits, nested, saved, served, timed, started, ended = (text for _, text in examples)
+    for text in (bits, nested, saved, served, timed, started):
         assert _judge(text)["verdict"] == "conforms"
+    lost = _judge(_with_line(saved, 8, observed={"recipients": [
+        {"responsibility": False}, {"responsibility": False}]}))
+    assert lost["line"] == 8 and "R48" in lost["rules"]
+    unsaved_lines = saved.splitlines()
+    del unsaved_lines[5]  # no SaveChanges: both marks are discarded by the error
+    both_open = _judge(_with_line("\n".join(unsaved_lines) + "\n", 7, observed={"recipients": [
+        {"responsibility": False}, {"responsibility": False}]}))
+    assert both_open["verdict"] == "conforms"
     wrong_transport = _judge(_with_line(served, 5, recipient=0))
     assert (wrong_transport["line"], wrong_transport["rules"]) == (5, ["R43", "R49"])
     wrong_bit = _judge(_with_line(bits, 4, observed={"MSGFLAG_SUBMIT": False}))
