@@ -76,7 +76,7 @@ def queue_read(world: World, binding: Binding) -> list[str | None]:
     return [binding.ids[slot] for slot in world.queue if world.messages[slot].in_queue]
 
 
-def holds_for_message(call: ObservationCall, config: Config, world: World, slot: int,
+def holds_for_message(config: Config, world: World, slot: int,
                       record: dict[str, Any],
                       observed_matches: Callable[[dict[str, Any], dict[str, Any]], bool]
                       ) -> bool:

@@ -76,7 +76,7 @@ def judge_observation(call: ObservationCall, record: dict[str, Any],
             if slot < 0:
                 continue
             expanded = expand(target)
-            if holds_for_message(call, config, expanded, slot, record, observed_matches):
+            if holds_for_message(config, expanded, slot, record, observed_matches):
                 kept.add((target, new_binding))
             else:
                 differing |= _differing(record, config, expanded, slot, observed_matches)
