@@ -1,10 +1,10 @@
 """The explorer's cache: worlds as short tuples of interned ids, and their successors
 computed once per distinct message and context.
 
-A world in compact form is a tuple of small integers: one interned *context* (the
-world-wide fields: coupling, transport states, queue, setbacks left) followed by one interned
-message per message slot. Such a tuple is cheap to hash and to store, and equal messages share
-one id and one object across every world of an exploration.
+A world in compact form is a tuple of small integers: one interned *context* (the world-wide
+fields: coupling, transport states, queue, setbacks left, submission order) followed by one
+interned message per message slot. Such a tuple is cheap to hash and to store, and equal
+messages share one id and one object across every world of an exploration.
 
 The successors of one message depend only on that message, the context and the phases of the
 queued messages: each guard and effect reads the world-wide fields and its own message, and
@@ -35,8 +35,9 @@ from mapi_submission.model.world import Message, World
 
 #: A world in compact form: (context id, message id per slot); see the module docstring.
 CompactWorld = tuple[int, ...]
-#: (coupling, transports, queue, setbacks_left): the world-wide fields of a World.
-Context = tuple[bool, tuple[str, ...], tuple[int, ...], int]
+#: (coupling, transports, queue, setbacks_left, submission_order): the world-wide fields of a
+#: World.
+Context = tuple[bool, tuple[str, ...], tuple[int, ...], int, tuple[int, ...]]
 #: The steps of one slot from one (message, context): (step, new message id, new context id);
 #: the message id is -1 for a transport slot, whose steps change no message.
 Moves = list[tuple[Step, int, int]]
@@ -60,7 +61,8 @@ def queued_view(message: Message) -> tuple[str, int]:
 
 def world_context(world: World) -> Context:
     """The world-wide fields of a world, the part of the cache key every slot shares."""
-    return (world.tight, world.transports, world.queue, world.setbacks_left)
+    return (world.tight, world.transports, world.queue, world.setbacks_left,
+            world.submission_order)
 
 
 def caching_is_sound(model: Model) -> bool:
@@ -164,9 +166,10 @@ class CompactWorlds:
         return (cid, *map(self.intern_message, world.messages))
 
     def expand(self, state: CompactWorld) -> World:
-        tight, transports, queue, setbacks = self._contexts[state[0]]
+        tight, transports, queue, setbacks, order = self._contexts[state[0]]
         messages = self._messages
-        return World(tight, transports, queue, setbacks, tuple([messages[i] for i in state[1:]]))
+        return World(tight, transports, queue, setbacks, tuple([messages[i] for i in state[1:]]),
+                     order)
 
     # ---- successors --------------------------------------------------------------------------
 

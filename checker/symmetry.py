@@ -1,11 +1,10 @@
 """Symmetry reduction: messages are interchangeable, so each world stands for every world that
 differs from it only in how its messages are numbered.
 
-Nothing in the semantics depends on a message's index except the queue order, which is
-permuted along. The representative of a world lists its messages sorted by value; the
+Nothing in the semantics depends on a message's index except the queue and submission orders,
+which are permuted along. The representative of a world lists its messages sorted by value; the
 explorer keeps only representatives, and the checker undoes the renumbering where it needs
-message identities (concrete counterexamples, liveness).
-"""
+message identities (concrete counterexamples, liveness). """
 
 from __future__ import annotations
 
@@ -26,6 +25,7 @@ def canonical(world: World) -> tuple[World, tuple[int, ...]]:
         world._replace(
             messages=tuple(messages[i] for i in perm),
             queue=tuple(new_index[i] for i in world.queue),
+            submission_order=tuple(new_index[i] for i in world.submission_order),
         ),
         perm,
     )
@@ -33,8 +33,8 @@ def canonical(world: World) -> tuple[World, tuple[int, ...]]:
 
 class CompactSymmetry:
     """`canonical` on compact worlds: the same representative (messages sorted by value, the
-    queue renumbered along), with the permutation cached per tuple of message ids and the
-    renumbered context cached per (context, permutation)."""
+    queue and submission order renumbered along), with the permutation cached per tuple of
+    message ids and the renumbered context cached per (context, permutation)."""
 
     def __init__(self, worlds: CompactWorlds) -> None:
         self.worlds = worlds
@@ -54,10 +54,11 @@ class CompactSymmetry:
         key = (state[0], perm)
         cid = self._contexts.get(key)
         if cid is None:
-            tight, transports, queue, setbacks = self.worlds.context_of(state[0])
+            tight, transports, queue, setbacks, order = self.worlds.context_of(state[0])
             new_index = {old: new for new, old in enumerate(perm)}
             cid = self._contexts[key] = self.worlds.intern_context(
-                (tight, transports, tuple(new_index[i] for i in queue), setbacks))
+                (tight, transports, tuple(new_index[i] for i in queue), setbacks,
+                 tuple(new_index[i] for i in order)))
         return (cid, *[mids[i] for i in perm])
 
 

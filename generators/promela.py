@@ -251,6 +251,9 @@ def _world_variables() -> list[str]:
         "mtype transport_state[TRANSPORTS];  /* ready / critical (R44, R56) */",
         "byte queue[MESSAGES];               /* outgoing queue, submission order (R14, R25) */",
         "byte queue_length;",
+        "byte submission_order[MESSAGES];    /* messages inside a submission, by SubmitMessage "
+        "(R14) */",
+        "byte submission_length;",
         "byte setbacks_left;                 /* transport setbacks still possible */",
         "Message msg[MESSAGES];",
         "bit started;                        /* an initial world has been chosen */",
@@ -297,14 +300,47 @@ def _scratch(config: Config) -> list[str]:
 
 def _queue_helpers(config: Config) -> list[str]:
     return [
-        "/* ---- queue helpers (model/effects.py _enqueue, _dequeue; R25) ---- */",
+        "/* ---- queue helpers (model/effects.py _enqueue, _dequeue, _leave_submission; R14,",
+        "   R25) ---- */",
         f"#define queued(m) ({queue_lists_message(config)})",
-        "inline enqueue(m) {",
-        "    msg[m].in_queue = 1;",
+        "inline enqueue(m) {  /* at its place in submission order: the queue is rebuilt from",
+        "                        submission_order, keeping the queued messages and m */",
         "    if",
-        "    :: !queued(m) -> queue[queue_length] = m; queue_length = queue_length + 1",
-        "    :: else -> skip",
+        "    :: !queued(m) ->",
+        "        msg[m].in_queue = 1;",
+        "        j = 0;",
+        "        for (i : 0 .. MESSAGES - 1) {",
+        "            if",
+        "            :: i < submission_length && msg[submission_order[i]].in_queue ->",
+        "                queue[j] = submission_order[i]; j = j + 1",
+        "            :: else -> skip",
+        "            fi",
+        "        }",
+        "        queue_length = j",
+        "    :: else -> msg[m].in_queue = 1",
         "    fi",
+        "}",
+        "inline leave_submission(m) {  /* remove m, keep the order, keep unused slots 0 */",
+        "    j = 0;",
+        "    for (i : 0 .. MESSAGES - 1) {",
+        "        if",
+        "        :: i < submission_length && submission_order[i] != m ->",
+        "            submission_order[j] = submission_order[i]; j = j + 1",
+        "        :: else -> skip",
+        "        fi",
+        "    }",
+        "    for (i : 0 .. MESSAGES - 1) {",
+        "        if",
+        "        :: i >= j -> submission_order[i] = 0",
+        "        :: else -> skip",
+        "        fi",
+        "    }",
+        "    submission_length = j",
+        "}",
+        "inline join_submission(m) {  /* the latest SubmitMessage is the last in order */",
+        "    leave_submission(m);",
+        "    submission_order[submission_length] = m;",
+        "    submission_length = submission_length + 1",
         "}",
         "inline dequeue(m) {  /* remove m, keep the order, keep unused slots 0 */",
         "    msg[m].in_queue = 0;",
@@ -602,6 +638,9 @@ def _value_names(world: World) -> list[str]:
     for i, slot in enumerate(world.queue):
         lines.append(f"queue[{i}] = {slot}")
     lines.append(f"queue_length = {len(world.queue)}")
+    for i, slot in enumerate(world.submission_order):
+        lines.append(f"submission_order[{i}] = {slot}")
+    lines.append(f"submission_length = {len(world.submission_order)}")
     for m, message in enumerate(world.messages):
         profile = message.profile
         fields = [

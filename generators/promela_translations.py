@@ -277,6 +277,7 @@ def _save_and_mark(config: Config) -> str:
         *rows,
         "msg[m].declined = 0; msg[m].preprocessed = 0; msg[m].preprocess = 0",
         "msg[m].transport = -1; msg[m].call_progress = 0",
+        "join_submission(m)",
     ])
 
 
@@ -289,7 +290,7 @@ START_DIRECT_SEND = ("msg[m].inflight = 1;\n"
                      "if\n:: queued(m) -> dequeue(m)\n:: else -> skip\nfi")
 FINISH_WITHOUT_SPOOLER = ";\n".join([
     "msg[m].inflight = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(), "msg[m].declined = 0",
-    "msg[m].preprocessed = 0"])
+    "msg[m].preprocessed = 0", "leave_submission(m)"])
 QUEUE_REMAINING_RECIPIENTS = "msg[m].inflight = 0;\nenqueue(m)"
 
 
@@ -361,7 +362,7 @@ EFFECT_PROMELA: dict[str, Render] = {
     "finish_message": _lines(
         "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
         "msg[m].declined = 0", "msg[m].preprocessed = 0", "msg[m].call_progress = 0",
-        _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)"),
+        _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)", "leave_submission(m)"),
     "transport_transmit": _lines(_TRANSMIT, "msg[m].call_progress = 1",
                                  "msg[m].unsaved = msg[m].unsaved | (1 << a)"),
     "save_transport_changes": _text("msg[m].unsaved = 0"),
@@ -389,7 +390,8 @@ EFFECT_PROMELA: dict[str, Render] = {
     "abort_submission": _lines(
         "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
         "msg[m].inflight = 0", "msg[m].call_progress = 0",
-        "msg[m].flags = (msg[m].flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT", "dequeue(m)"),
+        "msg[m].flags = (msg[m].flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT", "dequeue(m)",
+        "leave_submission(m)"),
 }
 
 

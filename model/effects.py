@@ -44,8 +44,20 @@ def _update(w: World, m: int, **changes: Any) -> World:
 
 
 def _enqueue(w: World, m: int, **changes: Any) -> World:
+    """Into the outgoing queue at its place in submission order (R14, R25: sorted by
+    submission time); a message already queued keeps its place. Every row that queues a
+    message is inside its submission, so the message is in submission_order."""
     w = _update(w, m, in_queue=True, **changes)
-    return update_world(w, queue=w.queue + (m,)) if m not in w.queue else w
+    if m in w.queue:
+        return w
+    queued = w.queue
+    return update_world(w, queue=tuple(i for i in w.submission_order if i == m or i in queued))
+
+
+def _leave_submission(w: World, m: int) -> World:
+    """The submission ended (finished or aborted): the message no longer has a place in
+    submission order."""
+    return update_world(w, submission_order=tuple(i for i in w.submission_order if i != m))
 
 
 def _dequeue(w: World, m: int, **changes: Any) -> World:
@@ -101,7 +113,7 @@ def overwrite_concurrent_commit(c: Config, w: World, m: int, a: int) -> World:
     return _update(w, m, conflict=False)
 
 
-@effect("R8", "R10", "R12", "R13", "R74", "R75", "R78")
+@effect("R8", "R10", "R12", "R13", "R14", "R74", "R75", "R78")
 def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
     """SaveChanges, then mark: MSGFLAG_SUBMIT set, PR_RESPONSIBILITY FALSE for every row
     (TRUE for rows a resend already delivered), a fresh submission."""
@@ -117,7 +129,7 @@ def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
         else Recipient(False, "pending", 0)
         for i in range(len(message.recipients))
     )
-    return replace_message(
+    w = replace_message(
         w,
         m,
         message._replace(
@@ -125,6 +137,9 @@ def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
             transport=-1, call_progress=False,
         ),
     )
+    # the latest SubmitMessage is the last in submission order (R14)
+    order = tuple(i for i in w.submission_order if i != m) + (m,)
+    return update_world(w, submission_order=order)
 
 
 # -- routing ------------------------------------------------------------------------------------
@@ -178,10 +193,11 @@ def tight_transmit(c: Config, w: World, m: int, a: int) -> World:
 @effect("R21", "R63", "R65")
 def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]
-    return _update(
+    w = _update(
         w, m, inflight=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
         folder=_finished_folder(c, message), declined=0, preprocessed=False,
     )
+    return _leave_submission(w, m)
 
 
 def _tight_pair_transmits(c: Config, w: World, m: int) -> World:
@@ -262,11 +278,12 @@ def finish_message(c: Config, w: World, m: int, a: int) -> World:
     """FinishedMsg: unlock, leave the queue, clear MSGFLAG_SUBMIT/UNSENT, file per R63
     (RemovePreprocessInfo ran before, R36)."""
     message = w.messages[m]
-    return _dequeue(
+    w = _dequeue(
         w, m, lock_holders=0, preprocess=False, transport=-1, declined=0, preprocessed=False,
         call_progress=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
         folder=_finished_folder(c, message),
     )
+    return _leave_submission(w, m)
 
 
 # -- transport call ------------------------------------------------------------------------------
@@ -401,7 +418,8 @@ def abort_submission(c: Config, w: World, m: int, a: int) -> World:
     """Out of the queue, MSGFLAG_SUBMIT cleared, MSGFLAG_UNSENT set: a draft again (R68). A
     transport holding it deferred is told NOTIFY_ABORT_DEFERRED (R55)."""
     message = w.messages[m]
-    return _dequeue(
+    w = _dequeue(
         w, m, lock_holders=0, preprocess=False, transport=-1, inflight=False,
         call_progress=False, flags=(message.flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT,
     )
+    return _leave_submission(w, m)

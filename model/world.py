@@ -66,6 +66,10 @@ class World(NamedTuple):
     queue: tuple[int, ...]  # outgoing queue in submission order (R14, R25)
     setbacks_left: int  # transport setbacks still possible (Config.setbacks)
     messages: tuple[Message, ...]
+    #: the messages inside a submission, in the order of their SubmitMessage calls: the queue
+    #: is sorted by submission time (R14, R25), so a message the tight pair queues after the
+    #: call returned (R23) still goes ahead of the ones submitted after it
+    submission_order: tuple[int, ...] = ()
 
 
 PENDING_RECIPIENT = Recipient(False, "pending", 0)
@@ -170,7 +174,8 @@ _RECIPIENTS = _MESSAGE_FIELDS["recipients"]
 def replace_message(world: World, index: int, message: Message) -> World:
     messages = world.messages
     return tuple.__new__(World, (world[0], world[1], world[2], world[3],
-                                 messages[:index] + (message,) + messages[index + 1 :]))
+                                 messages[:index] + (message,) + messages[index + 1 :],
+                                 world[5]))
 
 
 def replace_recipient(message: Message, index: int, recipient: Recipient) -> Message:
@@ -190,7 +195,8 @@ def update_message(message: Message, changes: dict[str, object]) -> Message:
 
 def update_world(world: World, queue: tuple[int, ...] | None = None,
                  setbacks_left: int | None = None,
-                 transports: tuple[str, ...] | None = None) -> World:
+                 transports: tuple[str, ...] | None = None,
+                 submission_order: tuple[int, ...] | None = None) -> World:
     """`world._replace(...)` for the world-wide fields effects change, faster."""
     return tuple.__new__(World, (
         world[0],
@@ -198,4 +204,5 @@ def update_world(world: World, queue: tuple[int, ...] | None = None,
         world[2] if queue is None else queue,
         world[3] if setbacks_left is None else setbacks_left,
         world[4],
+        world[5] if submission_order is None else submission_order,
     ))

@@ -97,6 +97,8 @@ class StoredMessage:
     call_touched_recipients: bool = False
     #: recipients the transport marked in the running call and has not saved (R48)
     unsaved_marks: set[int] = field(default_factory=set)
+    #: when its latest SubmitMessage marked it, as a sequence number (PR_CLIENT_SUBMIT_TIME)
+    submit_time: int = 0
     recipients: list[Recipient] = field(default_factory=list)
 
 
@@ -110,6 +112,7 @@ class ReferenceSystem:
         self.transport_states: list[str] = []
         self.messages: list[StoredMessage] = []
         self.queue: list[int] = []
+        self.submissions = 0  # SubmitMessage calls that marked a message: the submit clock
 
     # ---- set-up and observation -------------------------------------------------------------
 
@@ -119,6 +122,7 @@ class ReferenceSystem:
         self.serves = setup.serves
         self.transport_states = ["ready"] * setup.transports
         self.queue = []
+        self.submissions = 0
         self.messages = [
             StoredMessage(setup=spec, folder=spec.folder,
                           recipients=[Recipient(kind) for kind in spec.address_types])
@@ -161,9 +165,11 @@ class ReferenceSystem:
     # ---- queue helpers ----------------------------------------------------------------------
 
     def _enqueue(self, m: int) -> None:
-        """R25, R26: the outgoing queue keeps submission order (R14)."""
+        """R25, R26: the outgoing queue is sorted by submission time (R14), also for a
+        message the tight pair queues after SubmitMessage returned."""
         if m not in self.queue:
             self.queue.append(m)
+            self.queue.sort(key=lambda index: self.messages[index].submit_time)
 
     def _dequeue(self, m: int) -> None:
         if m in self.queue:
@@ -295,6 +301,8 @@ class ReferenceSystem:
         message.preprocess_flag = False
         message.transport = -1
         message.call_touched_recipients = False
+        self.submissions += 1
+        message.submit_time = self.submissions
         message.status = "submitted"
 
     def open_for_write(self, m: int) -> str:

@@ -10,6 +10,7 @@ from mapi_submission.checker.check import HOLDS, SKIPPED, check
 from mapi_submission.checker.compact import CompactWorlds
 from mapi_submission.checker.explore import explore
 from mapi_submission.model import VARIANTS, Config, Model
+from mapi_submission.model.states import IN_SUBMISSION, SENT_DIRECTLY
 from mapi_submission.properties import PROPERTIES
 
 
@@ -105,3 +106,21 @@ def test_liveness_product_too_large_is_refused_loudly(monkeypatch: pytest.Monkey
     assert skipped == {"L1", "L2", "L3"}
     assert any("--no-symmetry" in warning for warning in result.warnings)
     assert result.exit_code == 0  # the checked properties hold; the warning says what was not
+
+
+def test_the_queue_follows_submission_order_in_every_reachable_world() -> None:
+    # R14, R25: the outgoing queue is sorted by submission time; submission_order lists exactly
+    # the messages inside a submission, so a message queued late still lands at its place
+    config = Config(messages=3, recipients=2, transports=2, profiles="shared",
+                    address_mixes=("mixed",), coupling=("tight",), setbacks=0)
+    explored = explore(Model(config), symmetry=False, keep_edges=False, max_states=60_000)
+    tight_pair_queued_late = 0
+    for world in explored.states:
+        order = world.submission_order
+        assert set(order) == {m for m, message in enumerate(world.messages)
+                              if message.phase in IN_SUBMISSION}
+        assert world.queue == tuple(m for m in order if m in world.queue)
+        tight_pair_queued_late += any(
+            world.messages[m].phase in SENT_DIRECTLY and world.queue
+            and order.index(m) < order.index(world.queue[-1]) for m in order)
+    assert tight_pair_queued_late, "no world has the tight pair sending an older message"

@@ -95,6 +95,23 @@ def test_R14_spooler_locks_messages_in_submission_order() -> None:
     assert locks == {1}
 
 
+
+def test_R14_a_message_the_tight_pair_queues_late_keeps_its_submission_place() -> None:
+    # both go to the tight pair first (R17, R23); the later one's rest is queued first, yet
+    # the queue is sorted by submission time (R25), so the older one is ahead and locked first
+    config = Config(messages=2, recipients=2, transports=2, profiles="shared",
+                    address_mixes=("mixed",))
+    runtime = submission(config, tight=True, **PLAIN)
+    drive(runtime, ("add-recipients", 0, -1), ("submit", 0, -1),
+          ("add-recipients", 1, -1), ("submit", 1, -1))
+    assert runtime.world.submission_order == (0, 1)
+    for m in (1, 0):
+        served = next(s.arg for s in runtime.enabled()
+                      if s.row == "tight-transmit" and s.message == m)
+        drive(runtime, ("tight-transmit", m, served), ("tight-queue-rest", m, -1))
+    assert runtime.world.queue == (0, 1)
+    assert {s.message for s in runtime.enabled() if s.row == "lock"} == {0}
+
 @pytest.mark.parametrize(("tight", "mix", "preprocessing", "expected"), [
     (False, "servable", False, "route-spooler"),   # (1) not tightly coupled
     (True, "mixed", True, "route-preprocess"),     # (2) preprocessing needed
