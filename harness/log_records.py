@@ -120,13 +120,17 @@ def judge_end(candidates: Iterable[Candidate], config: Config,
     what the world owing least still owes, with the rules of those properties."""
     least: list[tuple[Property, int]] | None = None
     least_world: tuple[World, Binding] | None = None
+    least_key: tuple[int, str] | None = None
     for compact, binding in candidates:
         world = expand(compact)
         pending = owed(config, world)
         if not pending:
             return Judged({(compact, binding)})
-        if least is None or (len(pending), repr(world)) < (len(least), repr(least_world)):
-            least, least_world = pending, (world, binding)
+        # ties broken by the world's text, so the world named does not depend on the order
+        # the candidates are met in
+        key = (len(pending), repr(world))
+        if least_key is None or key < least_key:
+            least, least_world, least_key = pending, (world, binding), key
     if least is None or least_world is None:
         return Judged(set())
     world, binding = least_world

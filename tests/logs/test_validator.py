@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +33,12 @@ from mapi_submission.harness.validate_log import (
 from mapi_submission.model import Config, Model
 from mapi_submission.model.engine import Step
 from mapi_submission.model.observe import OBSERVATION_RULES
+from mapi_submission.model.table import ROWS_BY_NAME
 from mapi_submission.model.world import World
 
 from .logs_support import CONFORMING
+
+CORPUS = Path(__file__).resolve().parents[1] / "acceptance" / "logs"
 
 ONE = Config(messages=1, recipients=1)
 TWO = Config(messages=2, recipients=1, transports=1)
@@ -393,24 +397,66 @@ def test_cached_steps_give_the_verdicts_of_the_models_steps(
     assert max(verdict["peak_worlds"] for verdict in cached) > 4
 
 
-def test_deferring_the_spoolers_ndr_changes_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
-    # DEFERRED_ROWS: the spooler's NDR is taken when the log comes back to its message, not in
-    # every closure. With one transport half the messages have a recipient no transport takes,
-    # so the NDR is pending in many worlds; random logs, and the same logs with a record
-    # dropped or its result changed, get the same verdict, line, reason and rules either way
-    # (only the worlds counted and listed differ: that is what the deferral saves).
+def _swapped_logs(lines: list[str], cuts: list[int]) -> list[str]:
+    """Per cut, the log with that record and the next one in the other order (sequence
+    numbers kept in place)."""
+    logs = []
+    for cut in cuts:
+        if cut + 1 >= len(lines):
+            continue
+        first, second = json.loads(lines[cut]), json.loads(lines[cut + 1])
+        first["seq"], second["seq"] = second["seq"], first["seq"]
+        logs.append("\n".join([*lines[:cut], json.dumps(second), json.dumps(first),
+                               *lines[cut + 2:]]) + "\n")
+    return logs
+
+
+#: Per deferred row, the configurations whose random logs put it to work: one transport leaves
+#: half the recipients to no transport (the spooler's NDR, R58); a tight store with mixed
+#: recipients leaves the rest of every message for the tight pair to queue (R23), several at
+#: once, so the queue order (R14) and the spooler's choice (R39) depend on when it does.
+DEFERRAL_FAMILIES: dict[str, Any] = {
+    "spooler-ndr": lambda seed: Model(
+        Config(messages=2 + seed % 3, recipients=1 + seed % 2, transports=1),
+        None if seed % 4 else "download-in-flight"),
+    "tight-queue-rest": lambda seed: Model(
+        Config(messages=2 + seed % 2, recipients=2, transports=2, coupling=("tight",),
+               address_mixes=("mixed",), profiles="shared", setbacks=seed % 2),
+        None if seed % 4 else "download-in-flight"),
+}
+
+
+@pytest.mark.parametrize("row", sorted(DEFERRAL_FAMILIES))
+def test_deferring_a_silent_row_changes_no_verdict(monkeypatch: pytest.MonkeyPatch,
+                                                   row: str) -> None:
+    # DEFERRED_ROWS: such a row is taken when the log comes back to its message, not in every
+    # closure. Random logs, and the same logs with a record dropped, its result changed or two
+    # records swapped, get the same verdict, line, reason and rules with the row deferred alone
+    # as with every silent row eager (only the worlds counted and listed differ: that is what
+    # the deferral saves).
+    assert row in validate_log_module.DEFERRED_ROWS
     logs = []
     for seed in range(10):
-        model = Model(Config(messages=2 + seed % 3, recipients=1 + seed % 2, transports=1),
-                      None if seed % 4 else "download-in-flight")
-        lines = _random_log_lines(model, seed, 150)
-        logs += _mutated_logs(lines, [1 + seed * 7 % (len(lines) - 1), len(lines) // 2])
+        lines = _random_log_lines(DEFERRAL_FAMILIES[row](seed), seed, 150)
+        # the spooler's first lock, moved before the record ahead of it, tests R14 and R39
+        lock = next((i for i, line in enumerate(lines) if "SetLockState" in line), 1)
+        cuts = [1 + seed * 7 % (len(lines) - 1), len(lines) // 2, max(1, lock - 1)]
+        logs += _mutated_logs(lines, cuts) + _swapped_logs(lines, cuts)
         logs.append("\n".join(lines) + "\n" + '{"end": {}}\n')
+    # and the hand-written acceptance corpus, whose queue-order logs name R14 and R39
+    logs += [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.jsonl"))]
 
     def judged() -> tuple[list[tuple[Any, ...]], list[int]]:
         verdicts = [validate_log_text(log, "random").to_json() for log in logs]
         return ([(v.get("verdict"), v.get("line"), v.get("reason"), v.get("rules"))
                  for v in verdicts], [v["peak_worlds"] for v in verdicts])
+
+    def defer(rows: frozenset[str]) -> None:
+        monkeypatch.setattr(validate_log_module, "DEFERRED_ROWS", rows)
+        monkeypatch.setattr(validate_log_module, "DEFERRED_SOURCES", frozenset(
+            state for name in rows for state in ROWS_BY_NAME[name].sources))
+        monkeypatch.setattr(validate_log_module, "EAGER_SILENT_ROWS",
+                            validate_log_module.SILENT_ROWS - rows)
 
     original = LogValidator._settled
     taken = 0
@@ -422,11 +468,10 @@ def test_deferring_the_spoolers_ndr_changes_no_verdict(monkeypatch: pytest.Monke
         return found
 
     monkeypatch.setattr(LogValidator, "_settled", counted)
+    defer(frozenset({row}))
     deferred, deferred_peaks = judged()
     assert taken > 50, "the deferral was at work in these logs"
-    monkeypatch.setattr(validate_log_module, "DEFERRED_ROWS", frozenset())
-    monkeypatch.setattr(validate_log_module, "DEFERRED_SOURCES", frozenset())
-    monkeypatch.setattr(validate_log_module, "EAGER_SILENT_ROWS", validate_log_module.SILENT_ROWS)
+    defer(frozenset())
     eager, eager_peaks = judged()
     assert eager == deferred
     assert {verdict for verdict, *_ in deferred} == {"conforms", "diverges"}
