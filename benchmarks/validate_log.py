@@ -10,8 +10,8 @@ message under a new id, as a server's next message would. Every record carries t
 observed state of its message; the header gives the configuration and the initial world. It
 is written to a temporary file and judged by `validate_log_file`, the function the
 `validate-log` command calls (streaming, progress on stderr). Printed: wall time, records/s
-and the process's peak memory (ru_maxrss; the log is generated record by record, so that is
-the validator's). `--profile` runs the validation under cProfile and prints the top entries.
+and the peak memory of the judging process and of the one reading the log ahead (ru_maxrss;
+the log is generated record by record, so the first is the validator's). `--profile` runs the validation under cProfile and prints the top entries.
 
 `--ten-messages` is the earlier benchmark: a 100,000-step run of ten interleaved messages that
 never start over (only loops and refused calls fill it), validated from text twice, with the
@@ -127,6 +127,11 @@ def peak_megabytes() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def reader_peak_megabytes() -> float:
+    """The peak memory of the process that read the log ahead (0 when none ran)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def traffic(records: int, seed: int, profile: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "traffic.jsonl"
@@ -149,6 +154,7 @@ def traffic(records: int, seed: int, profile: bool) -> None:
         took = time.perf_counter() - started
     print(f"validate-log: {verdict.records:,} records in {took:.1f} s = "
           f"{verdict.records / took:,.0f} records/s, peak memory {peak_megabytes():.0f} MB "
+          f"and {reader_peak_megabytes():.0f} MB in the process reading ahead "
           f"(verdict {'conforms' if verdict.conforms else 'DIVERGES'}, at most "
           f"{verdict.peak_worlds} model world(s) at once)")
     if verdict.divergence is not None:
