@@ -7,11 +7,12 @@
 The log comes from a seeded random run of the model on Config(messages=5, recipients=1,
 transports=1): when a message finishes (or is deleted) its slot starts over with a fresh
 message under a new id, as a server's next message would. Every record carries the full
-observed state of its message; the header gives the configuration and the initial world. It
-is written to a temporary file and judged by `validate_log_file`, the function the
-`validate-log` command calls (streaming, progress on stderr). Printed: wall time, records/s
-and the peak memory of the judging process and of the one reading the log ahead (ru_maxrss;
-the log is generated record by record, so the first is the validator's). `--profile` runs the validation under cProfile and prints the top entries.
+observed state of its message; the header gives the configuration and the initial world. It is
+written to a temporary file and judged by `validate_log_file`, the function the `validate-log`
+command calls (streaming, progress on stderr). Printed: wall time, records/s and the peak
+memory of the judging process and of the one reading the log ahead (ru_maxrss; the log is
+generated record by record, so the first is the validator's). `--profile` runs the validation
+under cProfile and prints the top entries.
 
 `--ten-messages` is the earlier benchmark: a 100,000-step run of ten interleaved messages that
 never start over (only loops and refused calls fill it), validated from text twice, with the
