@@ -88,6 +88,10 @@ def _choose(data: st.DataObject, options: list[T], label: str) -> T:
 #: Deleting a draft ends that message's run; it is offered in one draw out of four, so that
 #: most runs get past composition (the deep rules are all after SubmitMessage).
 OFFER_ENDING = [False, False, False, True]
+#: A side whose every enabled call would be refused (the spooler asking to lock a draft, which
+#: is not queued) is offered in one draw out of four when the other side can move: offered
+#: evenly, such refusals would take half the steps of a message's composition.
+OFFER_REFUSED = [False, False, False, True]
 
 
 def draw_step(data: st.DataObject, options: list[Step]) -> Step:
@@ -95,8 +99,14 @@ def draw_step(data: st.DataObject, options: list[Step]) -> Step:
     clients), then the row, then the message and argument. Drawing the side first keeps the
     many calls a client may make (most of them refused) from crowding out the spooler and
     transport steps that carry a submission forward; every enabled step stays reachable
-    (deletion of a draft, which ends the run, less often: OFFER_ENDING)."""
+    (a side with only refused calls, and deletion of a draft, which ends the run, less often:
+    OFFER_REFUSED, OFFER_ENDING)."""
     sides = sorted({ROWS_BY_NAME[s.row].actor.is_client for s in options})
+    moving = [side for side in sides if any(not ROWS_BY_NAME[s.row].is_error for s in options
+                                            if ROWS_BY_NAME[s.row].actor.is_client == side)]
+    if moving and len(moving) < len(sides) and _choose(data, OFFER_REFUSED,
+                                                       "refused") is False:
+        sides = moving
     client = _choose(data, sides, "client")
     candidates = [s for s in options if ROWS_BY_NAME[s.row].actor.is_client == client]
     rows = sorted(dict.fromkeys(s.row for s in candidates), key=_forward_first)

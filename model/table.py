@@ -29,6 +29,7 @@ from .constants import (
     MAPI_E_OBJECT_CHANGED,
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
+    MAPI_E_WAIT,
     S_OK,
 )
 from .states import ALWAYS_LOCKED, FINISHED_ORDER, IN_QUEUE, IN_SUBMISSION_ORDER, QUEUED_WAITING
@@ -212,6 +213,14 @@ TABLE: tuple[Row, ...] = (
     Row("lock-refused", "IMsgStore::SetLockState", SPOOLER, ALWAYS_LOCKED, None,
         ("lock_is_held",), "none", MAPI_E_NOT_IN_QUEUE, ("R41", "R81"),
         call_arguments=(("lock", "MSG_LOCKED"),)),
+    # The spooler read the queue, then the client's AbortSubmit (or the message's end) took the
+    # message out before the spooler's SetLockState: the store answers that it is not queued
+    # (R81), and nothing changes. A message the tight pair is sending is not queued either
+    # (R20).
+    Row("lock-not-queued", "IMsgStore::SetLockState", SPOOLER,
+        ("draft", "saved", "direct_sending", *FINISHED_ORDER), None,
+        ("not_in_outgoing_queue",), "none", MAPI_E_NOT_IN_QUEUE, ("R20", "R67", "R68", "R81"),
+        call_arguments=(("lock", "MSG_LOCKED"),)),
     # ---- spooler <-> transport ----------------------------------------------------------------
     Row("present", "present to transport", SPOOLER, ("locked",), "in_transport",
         ("transport_ready", "transport_not_declined", "transport_has_recipients"),
@@ -240,6 +249,11 @@ TABLE: tuple[Row, ...] = (
     Row("xp-network-error", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport",),
         "retry_wait", ("transport_failures_enabled", "setback_available"),
         "wait_after_error", MAPI_E_NETWORK_ERROR, ("R47", "R48")),
+    # MAPI_E_WAIT is the other temporary problem R47 names beside MAPI_E_NETWORK_ERROR: the
+    # same retry after the delay the transport puts in lpulReturnParm
+    Row("xp-wait", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport",),
+        "retry_wait", ("transport_failures_enabled", "setback_available"),
+        "wait_after_error", MAPI_E_WAIT, ("R47", "R48")),
     Row("xp-not-me", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport",), "locked",
         ("transport_failures_enabled", "setback_available", "nothing_processed_in_call"),
         "decline_transport", MAPI_E_NOT_ME, ("R47", "R49")),

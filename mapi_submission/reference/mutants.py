@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from mapi_submission.harness.adapter import NOT_DUE
 from mapi_submission.model.constants import (
     MAPI_E_NETWORK_ERROR,
+    MAPI_E_WAIT,
     MSGFLAG_SUBMIT,
     OUTBOX,
     S_OK,
@@ -62,16 +63,20 @@ class LockNotExclusive(ReferenceSystem):
         return super().spooler_lock(m)
 
 
+#: The results R47 calls a temporary problem, answered by a retry after a delay.
+TEMPORARY_ERRORS = frozenset({MAPI_E_NETWORK_ERROR, MAPI_E_WAIT})
+
+
 class ErrorDropsSavedProgress(ReferenceSystem):
-    """R48: after MAPI_E_NETWORK_ERROR the spooler throws away the recipient progress the
-    transport saved before returning, so the recipients already sent are sent again on the
-    retry (duplicate delivery)."""
+    """R48: after a temporary error (MAPI_E_NETWORK_ERROR or MAPI_E_WAIT, R47) the spooler
+    throws away the recipient progress the transport saved before returning, so the
+    recipients already sent are sent again on the retry (duplicate delivery)."""
 
     def transport_returns(self, m: int, code: str) -> str:
         message = self.messages[m]
         transport = message.transport
         result = super().transport_returns(m, code)
-        if result == S_OK and code == MAPI_E_NETWORK_ERROR and transport >= 0:
+        if result == S_OK and code in TEMPORARY_ERRORS and transport >= 0:
             for row in message.recipients:
                 if self._serves(transport, row.address_type) and row.outcome in ("sent", "ndr"):
                     row.responsible, row.outcome = False, "pending"
@@ -174,6 +179,20 @@ class RetryResendsEveryone(ReferenceSystem):
         return result
 
 
+class LockIgnoresQueue(ReferenceSystem):
+    """R81, R67, R68: SetLockState(MSG_LOCKED) checks only that nobody else holds the lock,
+    not that the message is still in the outgoing queue, so a spooler that read the queue
+    before the client's AbortSubmit locks the aborted message (and one the tight pair is
+    sending, or one already finished)."""
+
+    def spooler_lock(self, m: int) -> str:
+        message = self.messages[m]
+        if not message.lock_holders and m not in self.queue:
+            message.lock_holders = 1
+            return S_OK
+        return super().spooler_lock(m)
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -197,6 +216,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("download-in-flight", ("R20",), DownloadInFlight),
         Mutant("abort-ignores-lock", ("R41",), AbortIgnoresLock),
         Mutant("lock-not-exclusive", ("R81",), LockNotExclusive),
+        Mutant("lock-ignores-queue", ("R67", "R68", "R81"), LockIgnoresQueue),
         Mutant("error-drops-saved-progress", ("R48",), ErrorDropsSavedProgress),
         Mutant("error-keeps-unsaved-progress", ("R48",), ErrorKeepsUnsavedProgress),
         Mutant("finished-keeps-submit-flag", ("R62", "R65"), FinishedKeepsSubmitFlag),

@@ -32,6 +32,7 @@ from mapi_submission.model.constants import (
     MAPI_E_OBJECT_CHANGED,
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
+    MAPI_E_WAIT,
     MSGFLAG_SUBMIT,
     MSGFLAG_UNSENT,
     S_OK,
@@ -562,7 +563,8 @@ class ReferenceSystem:
         if code == MAPI_E_NOT_ME or cancel_declines:
             self._decline(message)
             return S_OK
-        if code in (MAPI_E_BUSY, MAPI_E_NETWORK_ERROR, MAPI_E_CANCEL):
+        if code in (MAPI_E_BUSY, MAPI_E_NETWORK_ERROR, MAPI_E_WAIT, MAPI_E_CANCEL):
+            # R47: BUSY, and WAIT / NETWORK_ERROR with their delay: retry later
             self._wait_after_error(message)
             return S_OK
         return NOT_DUE

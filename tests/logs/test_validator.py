@@ -25,7 +25,6 @@ from mapi_submission.harness.log_format import (
 from mapi_submission.harness.log_paths import random_run
 from mapi_submission.harness.model_logs import path_to_log, step_record
 from mapi_submission.harness.validate_log import (
-    SILENT_ROWS,
     SILENT_TRANSPORT_ROWS,
     LogValidator,
     validate_log_text,
@@ -351,12 +350,30 @@ def _fresh_steps(self: LogValidator, world: Any, index: int, rows: frozenset[str
 
 
 def _fresh_silent_successors(self: LogValidator, world: Any) -> list[tuple[int, Any, bool]]:
-    """LogValidator._silent_successors without any cache: every silent step of the model."""
-    silent = SILENT_ROWS | SILENT_TRANSPORT_ROWS
-    return [(step.message, after, self.binder.finishes(world, after, step.message))
-            for step, expanded in
-            self.model.successors(self.worlds.expand(world))
-            if step.row in silent and (after := self.worlds.compact(expanded)) != world]
+    """LogValidator._silent_successors without any cache: from the worlds each message's
+    deferred rows lead to, the model's eager silent steps of that message, then every
+    transport's silent steps."""
+    found = []
+    for index in range(len(world) - 1):
+        settled = [world]
+        for current in settled:  # grows while iterated: a breadth-first walk
+            settled += [after for step, expanded in
+                        self.model.message_successors(self.worlds.expand(current), index)
+                        if step.row in validate_log_module.DEFERRED_ROWS
+                        and (after := self.worlds.compact(expanded)) not in settled]
+        for before in settled:
+            found += [(index, after, self.binder.finishes(before, after, index))
+                      for step, expanded in
+                      self.model.message_successors(self.worlds.expand(before), index)
+                      if step.row in validate_log_module.EAGER_SILENT_ROWS
+                      and (after := self.worlds.compact(expanded)) != before]
+    expanded_world = self.worlds.expand(world)
+    found += [(-1, after, False)
+              for t in range(len(expanded_world.transports))
+              for step, expanded in self.model.transport_successors(expanded_world, t)
+              if step.row in SILENT_TRANSPORT_ROWS
+              and (after := self.worlds.compact(expanded)) != world]
+    return found
 
 
 def _random_log_lines(model: Model, seed: int, steps: int) -> list[str]:
