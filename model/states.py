@@ -72,7 +72,7 @@ MESSAGE_STATES: tuple[State, ...] = (
           in_queue=True, spooler_holds=True, always_locked=True,
           ahead_in_order=True),
     State("retry_wait", "transport", ("R47", "R51"),
-          "After MAPI_E_BUSY, MAPI_E_NETWORK_ERROR or END_RESEND_LATER; lock per "
+          "After MAPI_E_BUSY, MAPI_E_NETWORK_ERROR, MAPI_E_WAIT or END_RESEND_LATER; lock per "
           "conflicts.lock_during_retry.", in_queue=True, spooler_holds=True,
           waits_for_transport=True),
     State("transport_deferred", "transport", ("R51", "R52"),
