@@ -379,9 +379,10 @@ EFFECT_PROMELA: dict[str, Render] = {
         _SPEND_SETBACK, _discard_unsaved(c),
         "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",
         "msg[m].transport = -1"]),
-    "transport_critical_error": lambda c: ";\n".join([
-        _SPEND_SETBACK, _discard_unsaved(c), "transport_state[msg[m].transport] = critical",
-        "msg[m].transport = -1"]),
+    "report_critical_error": _lines(_SPEND_SETBACK,
+                                   "transport_state[msg[m].transport] = critical"),
+    "return_after_critical_error": lambda c: ";\n".join([_discard_unsaved(c),
+                                                         "msg[m].transport = -1"]),
     "resume_deferred": _lines(
         "if\n:: msg[m].lock_holders == 0 -> msg[m].lock_holders = 1\n:: else -> skip\nfi",
         "msg[m].call_progress = 0"),

@@ -90,7 +90,7 @@ EAGER_SILENT_ROWS: frozenset[str] = SILENT_ROWS - DEFERRED_ROWS
 DEFERRED_SOURCES: frozenset[str] = frozenset(
     state for row in TABLE if row.name in DEFERRED_ROWS for state in row.sources)
 #: Effects that change a transport's state: records of their rows settle every deferred row.
-TRANSPORT_EFFECTS: frozenset[str] = frozenset({"transport_critical_error", "transport_recovers"})
+TRANSPORT_EFFECTS: frozenset[str] = frozenset({"report_critical_error", "transport_recovers"})
 #: What a record names of the calls whose rows change a transport's state.
 TRANSPORT_CHANGING_CALLS: frozenset[RecordCall] = frozenset(
     call for row in TABLE if row.effect in TRANSPORT_EFFECTS for call in record_calls(row))

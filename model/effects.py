@@ -379,16 +379,21 @@ def decline_transport(c: Config, w: World, m: int, a: int) -> World:
     return replace_message(w, m, message._replace(declined=declined, transport=-1))
 
 
-@effect("R47", "R48", "R56")
-def transport_critical_error(c: Config, w: World, m: int, a: int) -> World:
-    """NOTIFY_CRITICAL_ERROR, and the error the transport then returns (R47): its unsaved
-    changes are discarded (R48)."""
-    w = _discard_unsaved(_spend_setback(w), m)
-    message = w.messages[m]
+@effect("R47", "R56")
+def report_critical_error(c: Config, w: World, m: int, a: int) -> World:
+    """NOTIFY_CRITICAL_ERROR inside IXPLogon::SubmitMessage: the transport is critical (the
+    spooler makes no more calls to it until it recovers); the call has not returned yet."""
     transports = list(w.transports)
-    transports[message.transport] = "critical"
-    w = replace_message(w, m, message._replace(transport=-1))
-    return w._replace(transports=tuple(transports))
+    transports[w.messages[m].transport] = "critical"
+    return update_world(_spend_setback(w), transports=tuple(transports))
+
+
+@effect("R47", "R48")
+def return_after_critical_error(c: Config, w: World, m: int, a: int) -> World:
+    """The error the transport returns after NOTIFY_CRITICAL_ERROR (R47): the spooler
+    releases the message without saving, so its unsaved marks are gone (R48)."""
+    w = _discard_unsaved(w, m)
+    return replace_message(w, m, w.messages[m]._replace(transport=-1))
 
 
 @effect("R51", "R52")

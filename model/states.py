@@ -67,6 +67,11 @@ MESSAGE_STATES: tuple[State, ...] = (
           "Inside IXPLogon::SubmitMessage on one transport.",
           in_queue=True, spooler_holds=True, always_locked=True,
           ahead_in_order=True),
+    State("failing", "transport", ("R47", "R48", "R56"),
+          "The transport reported NOTIFY_CRITICAL_ERROR inside IXPLogon::SubmitMessage and "
+          "returns an error from it next.",
+          in_queue=True, spooler_holds=True, always_locked=True,
+          ahead_in_order=True),
     State("awaiting_end", "transport", ("R47", "R51"),
           "IXPLogon::SubmitMessage returned S_OK; the spooler will call EndMessage.",
           in_queue=True, spooler_holds=True, always_locked=True,

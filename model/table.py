@@ -19,6 +19,7 @@ from .actors import Actor
 from .constants import (
     EC_NO_DEL_SUBMIT_MSG,
     MAPI_E_BUSY,
+    MAPI_E_CALL_FAILED,
     MAPI_E_CANCEL,
     MAPI_E_NETWORK_ERROR,
     MAPI_E_NO_ACCESS,
@@ -265,9 +266,13 @@ TABLE: tuple[Row, ...] = (
         "locked",
         ("transport_failures_enabled", "setback_available", "cancel_means_decline"),
         "decline_transport", MAPI_E_CANCEL, ("R47", "R53")),
-    Row("xp-critical", "IMAPISupport::SpoolerNotify", TRANSPORT, ("in_transport",), "locked",
-        ("transport_failures_enabled", "setback_available"), "transport_critical_error",
+    Row("xp-critical", "IMAPISupport::SpoolerNotify", TRANSPORT, ("in_transport",), "failing",
+        ("transport_failures_enabled", "setback_available"), "report_critical_error",
         S_OK, ("R47", "R56"), call_arguments=(("flags", "NOTIFY_CRITICAL_ERROR"),)),
+    # R47: after NOTIFY_CRITICAL_ERROR the transport "returns an error immediately"; the
+    # documents name no code, the model expects the generic MAPI_E_CALL_FAILED
+    Row("xp-critical-return", "IXPLogon::SubmitMessage", TRANSPORT, ("failing",), "locked",
+        (), "return_after_critical_error", MAPI_E_CALL_FAILED, ("R47", "R48", "R56")),
     Row("end", "IXPLogon::EndMessage", SPOOLER, ("awaiting_end",), "locked",
         ("transport_settled_its_recipients",), "end_message", S_OK, ("R51",),
         call_arguments=(("flags", "0"),)),

@@ -56,15 +56,15 @@ DEFAULT_READINGS: dict[str, str] = {
 
 #: Statuses in which the spooler is responsible for the message (R42's second reading).
 SPOOLER_STATUSES = frozenset({"waiting_preprocessing", "preprocessing", "waiting", "deferred",
-                              "locked", "in_transport", "awaiting_end", "retry_wait",
-                              "transport_deferred"})
+                              "locked", "in_transport", "failing", "awaiting_end",
+                              "retry_wait", "transport_deferred"})
 QUEUED_WAITING = frozenset({"waiting", "waiting_preprocessing"})
 #: Statuses of a queued message that the spooler must finish with before it locks a later one
 #: (R14, R39: it locks only the oldest queued message); a message waiting for its send time
 #: or for its transport's NOTIFY_SENTDEFERRED holds nothing back, and one waiting out a retry
 #: delay only the messages that need its transport.
 AHEAD_OF_LATER = frozenset({"waiting", "waiting_preprocessing", "preprocessing", "locked",
-                            "in_transport", "awaiting_end"})
+                            "in_transport", "failing", "awaiting_end"})
 
 
 def transport_type(transport: int) -> str:
@@ -549,6 +549,12 @@ class ReferenceSystem:
 
     def transport_returns(self, m: int, code: str) -> str:
         message = self.messages[m]
+        if message.status == "failing" and code != S_OK:
+            # R47, R48: the error after NOTIFY_CRITICAL_ERROR; released without saving
+            self._release_without_saving(message)
+            message.transport = -1
+            message.status = "locked"
+            return S_OK
         if message.status != "in_transport":
             return NOT_DUE
         if code == S_OK:
@@ -598,9 +604,7 @@ class ReferenceSystem:
         if message.status != "in_transport":
             return NOT_DUE
         self.transport_states[message.transport] = "critical"  # R56
-        self._release_without_saving(message)  # R47: it then returns an error (R48)
-        message.transport = -1
-        message.status = "locked"
+        message.status = "failing"  # R47: it returns an error from SubmitMessage next
         return S_OK
 
     def end_message(self, m: int, flags: str) -> str:
