@@ -20,7 +20,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -70,7 +70,8 @@ def _sendable(problem: Exception) -> Exception:
     return problem
 
 
-def received(stream: IO[bytes], where: str, exit_code: Any) -> Iterator[NumberedRecord]:
+def received(stream: IO[bytes], where: str, exit_code: Callable[[], int | None]
+             ) -> Iterator[NumberedRecord]:
     """The records as the reader sends them (after its "ready"); its problem raised in its
     place. A reader that stops without saying it is done (killed, out of memory) is a
     LogError; `exit_code()` gives its exit code then."""

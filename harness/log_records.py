@@ -118,25 +118,24 @@ def judge_end(candidates: Iterable[Candidate], config: Config,
               describe_slot: Callable[[World, Binding, int], str], expand: Expand) -> Judged:
     """The end of the run: some consistent world must owe nothing. Otherwise the verdict names
     what the world owing least still owes, with the rules of those properties."""
-    least: list[tuple[Property, int]] | None = None
-    least_world: tuple[World, Binding] | None = None
-    least_key: tuple[int, str] | None = None
+    #: (how much it owes, its text), what it owes, the world and its binding; ties are broken
+    #: by the world's text, so the world named does not depend on the order the candidates
+    #: are met in
+    least: tuple[tuple[int, str], list[tuple[Property, int]], World, Binding] | None = None
     for compact, binding in candidates:
         world = expand(compact)
         pending = owed(config, world)
         if not pending:
             return Judged({(compact, binding)})
-        # ties broken by the world's text, so the world named does not depend on the order
-        # the candidates are met in
         key = (len(pending), repr(world))
-        if least_key is None or key < least_key:
-            least, least_world, least_key = pending, (world, binding), key
-    if least is None or least_world is None:
+        if least is None or key < least[0]:
+            least = (key, pending, world, binding)
+    if least is None:
         return Judged(set())
-    world, binding = least_world
+    _, owing_least, world, binding = least
     owing = "; ".join(f"{describe_slot(world, binding, slot)} breaks {prop.id} "
-                      f"({prop.description.rstrip('.')})" for prop, slot in least)
-    rules = {rule for prop, _ in least for rule in prop.rules}
+                      f"({prop.description.rstrip('.')})" for prop, slot in owing_least)
+    rules = {rule for prop, _ in owing_least for rule in prop.rules}
     return Judged(set(), "the run ends with every component idle but work left undone in "
                   f"every consistent model world; where least is left: {owing}",
                   _ordered(rules))

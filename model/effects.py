@@ -138,8 +138,8 @@ def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
         ),
     )
     # the latest SubmitMessage is the last in submission order (R14)
-    order = tuple(i for i in w.submission_order if i != m) + (m,)
-    return update_world(w, submission_order=order)
+    w = _leave_submission(w, m)
+    return update_world(w, submission_order=w.submission_order + (m,))
 
 
 # -- routing ------------------------------------------------------------------------------------
