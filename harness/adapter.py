@@ -112,6 +112,11 @@ class SystemUnderTest(Protocol):
     def other_handle_save(self, message: int) -> str:
         """IMAPIProp::SaveChanges through a second handle opened on the same message (R4)."""
 
+    def other_handle_submit(self, message: int) -> str:
+        """IMessage::SubmitMessage through a second handle (another session) opened on the
+        same message before it was submitted: the store's test-and-set lets only the first
+        submit succeed (R16)."""
+
     def save_changes(self, message: int, force: bool) -> str:
         """IMAPIProp::SaveChanges, with FORCE_SAVE when `force` (R3, R4)."""
 
@@ -141,6 +146,10 @@ class SystemUnderTest(Protocol):
     # ---- tightly coupled store + transport 0 --------------------------------------------------
     def tight_transmit(self, message: int, recipient: int) -> str:
         """The tight transport puts one recipient on the wire (R23, R49)."""
+
+    def tight_fail_recipient(self, message: int, recipient: int) -> str:
+        """The tightly coupled transport fails the recipient conclusively and calls
+        IMAPISupport::StatusRecips, so an NDR is built (R58, R59)."""
 
     def tight_request_download(self, message: int) -> str:
         """The tight transport asks the spooler to download the message (R20)."""

@@ -45,6 +45,7 @@ class CallShape(NamedTuple):
 PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.CLIENT, "IMessage::ModifyRecipients"): "modify_recipients",
     (Actor.OTHER_CLIENT, "IMAPIProp::SaveChanges (other handle)"): "other_handle_save",
+    (Actor.OTHER_CLIENT, "IMessage::SubmitMessage (other handle)"): "other_handle_submit",
     (Actor.CLIENT, "IMsgStore::OpenEntry"): "open_for_write",
     (Actor.CLIENT, "IMAPIFolder::DeleteMessages"): "delete_message",
     (Actor.CLIENT, "IMessage::SubmitMessage"): "submit_message",
@@ -52,6 +53,7 @@ PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.CLIENT, "IMsgStore::FinishedMsg"): "client_finished_msg",
     (Actor.STORE, "send time reached"): "send_time_reached",
     (Actor.TIGHT_PAIR, "transmit recipient (tight pair)"): "tight_transmit",
+    (Actor.TIGHT_PAIR, "IMAPISupport::StatusRecips"): "tight_fail_recipient",
     (Actor.TIGHT_PAIR, "IMAPISupport::SpoolerNotify"): "tight_request_download",
     (Actor.TIGHT_PAIR, "finish without spooler"): "tight_finish",
     (Actor.TIGHT_PAIR, "IMAPISupport::CompleteMsg"): "tight_complete",

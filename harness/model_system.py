@@ -45,6 +45,9 @@ class ModelSystem:
     def other_handle_save(self, message: int) -> str:
         return self._do("other_handle_save", message)
 
+    def other_handle_submit(self, message: int) -> str:
+        return self._do("other_handle_submit", message)
+
     def save_changes(self, message: int, force: bool) -> str:
         return self._do("save_changes", message, extra=force)
 
@@ -71,6 +74,9 @@ class ModelSystem:
 
     def tight_transmit(self, message: int, recipient: int) -> str:
         return self._do("tight_transmit", message, recipient)
+
+    def tight_fail_recipient(self, message: int, recipient: int) -> str:
+        return self._do("tight_fail_recipient", message, recipient)
 
     def tight_request_download(self, message: int) -> str:
         return self._do("tight_request_download", message)

@@ -108,8 +108,6 @@ OUT_OF_SCOPE: dict[str, str] = {
     "R11": "FORCE_SUBMIT is documented as not in use: there is no behaviour to encode.",
     "R15": "The recipient list is fixed at composition; expansion of distribution lists and "
            "duplicate removal are not modelled.",
-    "R16": "One client handle per message; two concurrent submits of the same message are not "
-           "modelled.",
     "R24": "The spooler is always available (no MAPI_NO_MAIL sessions).",
     "R45": "FlushQueues only speeds the spooler up; the model already lets it act at any time.",
     "R50": "Message content (and so the P1 projection) is not modelled; resend semantics are "

@@ -67,6 +67,11 @@ class Conflicts:
     #: resubmit to the same transport; "decline" = the transport is not asked again for this
     #: message (like MAPI_E_NOT_ME).
     after_cancel: str = "decline"
+    #: R10/R16 (reference section 5, item 13): SubmitMessage on a message already submitted.
+    #: "refused" = the store's test-and-set answers ecAccessDenied (MAPI_E_NO_ACCESS) and
+    #: nothing changes (Gromox emsmdb, R9, R16); "forbidden" = the MAPI reference page: the
+    #: handle is dead after a successful submit, so the call itself is a protocol violation.
+    resubmit: str = "refused"
 
 
 CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
@@ -78,6 +83,7 @@ CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
     "abort_during_direct_send": ("not_in_queue", "unable_to_abort"),
     "direct_send": ("after_return", "before_return"),
     "after_cancel": ("decline", "retry"),
+    "resubmit": ("refused", "forbidden"),
 }
 
 #: The conflicts of reference section 2.8 / 5 and the parameter (or catalogue entry) for each.
@@ -90,6 +96,7 @@ CONFLICT_RULES: dict[str, tuple[str, ...]] = {
     "abort_during_direct_send": ("R67",),
     "direct_send": ("R21", "R23", "R26"),
     "after_cancel": ("R47", "R53"),
+    "resubmit": ("R10", "R16"),
 }
 
 COUPLINGS = ("tight", "loose")

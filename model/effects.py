@@ -190,6 +190,17 @@ def tight_transmit(c: Config, w: World, m: int, a: int) -> World:
     return replace_message(w, m, replace_recipient(message, a, _transmit(message.recipients[a])))
 
 
+@effect("R58", "R59")
+def tight_fails_recipient(c: Config, w: World, m: int, a: int) -> World:
+    """The pair's transport fails the recipient conclusively: PR_RESPONSIBILITY TRUE and
+    StatusRecips builds the NDR (no transport call of the spooler's is running, so there is
+    no unsaved progress to track)."""
+    message = w.messages[m]
+    row = message.recipients[a]
+    return replace_message(w, m, replace_recipient(message, a, Recipient(True, "ndr",
+                                                                         row.transmissions)))
+
+
 @effect("R21", "R63", "R65")
 def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]

@@ -93,6 +93,19 @@ def concurrent_edits_enabled(c: Config, w: World, m: int, a: int) -> bool:
     return c.features.save_conflicts and not w.messages[m].conflict
 
 
+@guard("R4", "R16")
+def second_handle_open(c: Config, w: World, m: int, a: int) -> bool:
+    """A second handle (another session) is open on the message: the save_conflicts
+    feature, which also lets that handle commit first."""
+    return c.features.save_conflicts
+
+
+@guard("R10", "R16")
+def resubmit_is_refused(c: Config, w: World, m: int, a: int) -> bool:
+    """The "refused" reading of a second SubmitMessage (conflicts.resubmit)."""
+    return c.conflicts.resubmit == "refused"
+
+
 @guard("R30")
 def message_submitted(c: Config, w: World, m: int, a: int) -> bool:
     """MSGFLAG_SUBMIT is set."""

@@ -145,6 +145,20 @@ TABLE: tuple[Row, ...] = (
     Row("submit", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), "submitted",
         ("has_recipient_rows", "no_save_conflict"), "save_and_mark", S_OK,
         ("R8", "R10", "R12", "R13", "R75"), recipient_change=("pending", "pending")),
+    # R10, R16 (reference section 5, item 13): SubmitMessage on a message already inside a
+    # submission. Under the "refused" reading the store's atomic test-and-set of
+    # MSGFLAG_SUBMIT refuses it as Gromox does (ecAccessDenied, R9) and nothing changes; under
+    # "forbidden" the client's handle is dead after its submit (R10), no row answers and any
+    # record of the call diverges.
+    Row("resubmit-refused", "IMessage::SubmitMessage", CLIENT, IN_SUBMISSION_ORDER, None,
+        ("message_submitted", "resubmit_is_refused"), "none", MAPI_E_NO_ACCESS,
+        ("R9", "R10", "R16")),
+    # R16: a second session's handle, opened before the submit, calls SubmitMessage too: the
+    # test-and-set lets exactly one of the two succeed, the other gets ecAccessDenied. (The
+    # other handle winning is the same race with the sessions' names swapped.)
+    Row("other-submit-refused", "IMessage::SubmitMessage (other handle)", OTHER_CLIENT,
+        IN_SUBMISSION_ORDER, None, ("message_submitted", "second_handle_open"), "none",
+        MAPI_E_NO_ACCESS, ("R4", "R16")),
     # ---- routing inside SubmitMessage (store) -------------------------------------------------
     Row("route-preprocess", "queue for preprocessing", STORE, ("submitted",),
         "preprocess_queued", ("needs_preprocessing", "send_time_due"),
@@ -179,6 +193,14 @@ TABLE: tuple[Row, ...] = (
         ("in_flight_on_tight_transport", "recipient_for_tight_transport"), "tight_transmit",
         S_OK, ("R23", "R49"), ranges_over="recipient", recipient_change=("pending", "sent"),
         kind=INTERNAL),
+    # R58, R59: the pair's transport fails a recipient conclusively on the direct path: it
+    # sets PR_RESPONSIBILITY TRUE and calls StatusRecips, and MAPI builds the NDR, as a
+    # transport under the spooler does
+    Row("tight-fail-recipient", "IMAPISupport::StatusRecips", TIGHT_PAIR,
+        ("direct_sending",), "direct_sending",
+        ("in_flight_on_tight_transport", "transport_failures_enabled",
+         "recipient_for_tight_transport"), "tight_fails_recipient", S_OK,
+        ("R58", "R59", "R60"), ranges_over="recipient", recipient_change=("pending", "ndr")),
     Row("tight-request-download", "IMAPISupport::SpoolerNotify", TIGHT_PAIR,
         ("direct_sending",), "spooled", ("not_in_flight_on_tight_transport",),
         "enqueue_in_flight", S_OK, ("R20",), call_arguments=(("flags", "NOTIFY_READYTOSEND"),)),
@@ -187,6 +209,16 @@ TABLE: tuple[Row, ...] = (
         ("in_flight_on_tight_transport", "tight_recipients_settled",
          "tight_pair_serves_every_recipient", "not_preprocessed", "outcome_all_handed_off"),
         "finish_without_spooler", S_OK, ("R21", "R37", "R63"), kind=INTERNAL),
+    Row("tight-finish-partial", "finish without spooler", TIGHT_PAIR, ("direct_sending",),
+        "partially_delivered",
+        ("in_flight_on_tight_transport", "tight_recipients_settled",
+         "tight_pair_serves_every_recipient", "not_preprocessed", "outcome_partly_handed_off"),
+        "finish_without_spooler", S_OK, ("R21", "R58", "R59", "R63"), kind=INTERNAL),
+    Row("tight-finish-none", "finish without spooler", TIGHT_PAIR, ("direct_sending",),
+        "non_delivered",
+        ("in_flight_on_tight_transport", "tight_recipients_settled",
+         "tight_pair_serves_every_recipient", "not_preprocessed", "outcome_none_handed_off"),
+        "finish_without_spooler", S_OK, ("R21", "R58", "R59", "R63"), kind=INTERNAL),
     Row("tight-complete", "IMAPISupport::CompleteMsg", TIGHT_PAIR, ("direct_sending",),
         "completing",
         ("in_flight_on_tight_transport", "tight_recipients_settled",
@@ -317,6 +349,12 @@ TABLE: tuple[Row, ...] = (
     Row("completed", "IMsgStore::FinishedMsg", SPOOLER, ("completing",), "delivered",
         ("all_recipients_settled", "outcome_all_handed_off"), "finish_message", S_OK,
         ("R22", "R62", "R63", "R65")),
+    Row("completed-partial", "IMsgStore::FinishedMsg", SPOOLER, ("completing",),
+        "partially_delivered", ("all_recipients_settled", "outcome_partly_handed_off"),
+        "finish_message", S_OK, ("R22", "R58", "R59", "R62", "R63", "R65")),
+    Row("completed-none", "IMsgStore::FinishedMsg", SPOOLER, ("completing",),
+        "non_delivered", ("all_recipients_settled", "outcome_none_handed_off"),
+        "finish_message", S_OK, ("R22", "R58", "R59", "R62", "R63", "R65")),
     # ---- abort and access (client) ---------------------------------------------------------
     Row("abort", "IMsgStore::AbortSubmit", CLIENT, IN_QUEUE, "saved",
         ("abort_enabled", "in_outgoing_queue", "not_locked_by_spooler"), "abort_submission",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from mapi_submission.harness.adapter import NOT_DUE
 from mapi_submission.model.constants import (
     MAPI_E_NETWORK_ERROR,
+    MAPI_E_OBJECT_CHANGED,
     MAPI_E_WAIT,
     MSGFLAG_SUBMIT,
     OUTBOX,
@@ -193,6 +194,52 @@ class LockIgnoresQueue(ReferenceSystem):
         return super().spooler_lock(m)
 
 
+class TightPairDropsFailedRecipient(ReferenceSystem):
+    """R58, R59: when the tightly coupled transport fails a recipient on the direct path, the
+    pair marks it PR_RESPONSIBILITY TRUE as handled but never calls StatusRecips, so the
+    recipient silently gets nothing and the sender no NDR."""
+
+    def tight_fail_recipient(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        if not message.in_direct_send or recipient not in self._tight_open_rows(message):
+            return NOT_DUE
+        row = message.recipients[recipient]
+        row.responsible, row.outcome = True, "sent"
+        return S_OK
+
+
+class SubmitErrorStillQueues(ReferenceSystem):
+    """R8: when the SaveChanges inside SubmitMessage fails (another handle committed first,
+    MAPI_E_OBJECT_CHANGED), the store returns the error but has already marked and queued
+    the message, so a submit the client was told failed is sent anyway."""
+
+    def submit_message(self, m: int) -> str:
+        message = self.messages[m]
+        result = super().submit_message(m)
+        if result == MAPI_E_OBJECT_CHANGED:
+            self._mark(message)
+            self._route(m)
+        return result
+
+
+class DoubleSubmit(ReferenceSystem):
+    """R16: the store checks MSGFLAG_SUBMIT and then sets it in two steps instead of one
+    atomic test-and-set, so a second session's SubmitMessage that raced the first also
+    succeeds: a message nobody has taken yet is marked and routed a second time (every
+    recipient open again), one the spooler or the tight pair is sending is sent on as if
+    the second submit had been merged into it."""
+
+    def other_handle_submit(self, m: int) -> str:
+        message = self.messages[m]
+        if not message.flags & MSGFLAG_SUBMIT:
+            return super().other_handle_submit(m)
+        if not message.lock_holders and not message.in_direct_send:
+            self._dequeue(m)
+            self._mark(message)
+            self._route(m)
+        return S_OK
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -225,6 +272,9 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("deferred-sent-early", ("R72",), DeferredSentEarly),
         Mutant("delete-submitted", ("R30",), DeleteSubmitted),
         Mutant("abort-leaves-queued", ("R68",), AbortLeavesQueued),
+        Mutant("submit-error-still-queues", ("R8",), SubmitErrorStillQueues),
+        Mutant("tight-drops-failed-recipient", ("R58", "R59"), TightPairDropsFailedRecipient),
+        Mutant("double-submit", ("R16",), DoubleSubmit),
         Mutant("retry-resends-everyone", ("R48", "R49"), RetryResendsEveryone, {
             "logs": "the retry delay elapsing is no MAPI call and has no log record, so a log "
                     "shows the lost responsibility only at the next logged call; in the "

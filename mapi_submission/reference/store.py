@@ -272,8 +272,10 @@ class ReferenceSystem:
 
     def submit_message(self, m: int) -> str:
         message = self.messages[m]
+        if message.flags & MSGFLAG_SUBMIT:
+            return MAPI_E_NO_ACCESS  # R16: the test-and-set finds it submitted (R9, R10)
         if message.status not in ("draft", "saved"):
-            return MAPI_E_SUBMITTED
+            return MAPI_E_NO_ACCESS
         if not message.addressed:
             return MAPI_E_NO_RECIPIENTS  # R9
         if message.other_handle_committed:
@@ -281,6 +283,10 @@ class ReferenceSystem:
         self._mark(message)
         self._route(m)
         return S_OK
+
+    def other_handle_submit(self, m: int) -> str:
+        """R16: a second session's SubmitMessage meets the same test-and-set."""
+        return self.submit_message(m)
 
     def _mark(self, message: StoredMessage) -> None:
         """R12, R13, R75: MSGFLAG_SUBMIT set, PR_RESPONSIBILITY FALSE for every row (a
@@ -396,6 +402,14 @@ class ReferenceSystem:
         row.transmissions += 1
         return S_OK
 
+    def tight_fail_recipient(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        if not message.in_direct_send or recipient not in self._tight_open_rows(message):
+            return NOT_DUE
+        row = message.recipients[recipient]
+        row.responsible, row.outcome = True, "ndr"  # R58, R59: StatusRecips builds the NDR
+        return S_OK
+
     def tight_request_download(self, m: int) -> str:
         message = self.messages[m]
         if message.in_direct_send:
@@ -412,16 +426,25 @@ class ReferenceSystem:
 
     def tight_finish(self, m: int) -> str:
         message = self.messages[m]
-        handed_off = all(r.outcome in ("sent", "skipped") for r in message.recipients)
         if not (self._tight_done(message) and self._tight_serves_all(message)
-                and not message.preprocessed and handed_off):
+                and not message.preprocessed):
             return NOT_DUE
-        # R21, R63, R65: the pair files the message itself and the submission is over.
+        # R21, R63, R65: the pair files the message itself and the submission is over; the
+        # recipients it failed have their NDRs (R58, R59).
         message.in_direct_send = False
         message.flags &= ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)
         message.folder = self._finished_folder(message)
-        message.status = "delivered"
+        message.status = self._outcome(message)
         return S_OK
+
+    @staticmethod
+    def _outcome(message: StoredMessage) -> str:
+        """R54, R58: delivered when every recipient was handed off (or skipped as already
+        received), non-delivered when none was, partially delivered otherwise."""
+        handed_off = [r.outcome in ("sent", "skipped") for r in message.recipients]
+        if all(handed_off):
+            return "delivered"
+        return "partially_delivered" if any(handed_off) else "non_delivered"
 
     def tight_complete(self, m: int) -> str:
         message = self.messages[m]
@@ -672,16 +695,8 @@ class ReferenceSystem:
         outcomes = [r.outcome for r in message.recipients]
         if "pending" in outcomes:
             return NOT_DUE  # R58: every recipient handed off or reported first
-        handed_off = [o in ("sent", "skipped") for o in outcomes]
-        if message.status == "completing" and not all(handed_off):
-            return NOT_DUE
         self._finish(m)
-        if all(handed_off):
-            message.status = "delivered"
-        elif any(handed_off):
-            message.status = "partially_delivered"  # R54
-        else:
-            message.status = "non_delivered"
+        message.status = self._outcome(message)
         return S_OK
 
     def _finish(self, m: int) -> None:

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from typing import Any
 
 from mapi_submission.checker.cases import replay_case
 from mapi_submission.generators.generate import Generated, generate
-from mapi_submission.model.config import Config
+from mapi_submission.model.config import Config, Conflicts
 from mapi_submission.model.engine import Model
 
 SMALL = Config(messages=1, recipients=1, coupling=("loose",), folders=("outbox",))
@@ -40,9 +41,16 @@ def test_finished_msg_from_a_client_is_no_support_everywhere() -> None:
 
 def test_client_calls_after_submit_and_spooler_calls_out_of_place_are_not_callable() -> None:
     refusals = _refusals()
-    submit = refusals["client:SubmitMessage@spooled"]
-    assert (submit["refusal"]["kind"], submit["result"]) == ("not_callable", "not callable")
-    assert "R10" in submit["rules"]
+    save = refusals["client:SaveChanges@spooled"]
+    assert (save["refusal"]["kind"], save["result"]) == ("not_callable", "not callable")
+    assert "R10" in save["rules"]
+    # a second SubmitMessage is a row of its own (resubmit-refused, R10, R16): refused by the
+    # store under one reading, disabled by its guard under the other; never a sneak path
+    forbidden = generate(Model(dataclasses.replace(
+        SMALL, conflicts=Conflicts(resubmit="forbidden"))), "negative")
+    for generated in (negative(), forbidden):
+        assert not any(step.get("refusal", {}).get("target") == "client:SubmitMessage@spooled"
+                       for case in generated.cases for step in case["steps"])
     end = refusals["spooler:EndMessage[0]@draft"]
     assert end["refusal"]["kind"] == "not_callable"
     assert "R51" in end["rules"]
