@@ -149,8 +149,10 @@ def _next_in_submission_order(config: Config) -> str:
 
 
 def _no_transport_takes(config: Config) -> str:
-    """R58: recipient a is open and no ready, undeclined transport has its type."""
-    someone = _disjunction(_transports, "transport_state[{i}] == ready && "
+    """R56, R58: recipient a is open and no available (ready, or critical under the
+    "wait" reading of after_critical), undeclined transport has its type."""
+    someone = _disjunction(_transports, "(transport_state[{i}] == ready || "
+                          "CONFLICT_after_critical_wait) && "
                           "!((msg[m].declined >> {i}) & 1) && takes({i}, m, a)")(config)
     return f"(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp && !({someone}))"
 

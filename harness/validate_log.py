@@ -436,7 +436,7 @@ class LogValidator:
         if rows is None:
             rows = self._rows_by_call_and_result[key] = frozenset(
                 row.name for row in ROWS_BY_RECORD_CALL.get(call, ())
-                if row.result == record["result"])
+                if row.answers_with(record["result"]))
         return rows
 
     def live_messages(self) -> int:
@@ -549,12 +549,12 @@ class LogValidator:
             return _sorted_rules(r for row in named for r in row.rules), reason
         survey = self._survey(record, rows)
         same_result = {name for name in survey.enabled
-                       if self.model.rows[name].result == record["result"]}
+                       if self.model.rows[name].answers_with(record["result"])}
         if same_result:
             return self._differing_observations(same_result, survey)
         if survey.failed_guards:
             return self._wrong_result(record["result"], survey)
-        if survey.enabled and not any(row.result == record["result"] for row in rows):
+        if survey.enabled and not any(row.answers_with(record["result"]) for row in rows):
             return self._undocumented_result(record["result"], survey)
         return self._out_of_order(record, rows, survey)
 
@@ -566,7 +566,7 @@ class LogValidator:
         without_observation.pop("observed", None)
         observed: dict[str, Any] = record.get("observed", {})
         result = record["result"]
-        wanted = [row for row in rows if row.result == result]
+        wanted = [row for row in rows if row.answers_with(result)]
         survey = CallSurvey()
         for candidate, binding in self.candidates:
             for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
@@ -574,7 +574,7 @@ class LogValidator:
                     if not self._matches(without_observation, world, step, after, index):
                         continue
                     survey.enabled.add(step.row)
-                    if self.model.rows[step.row].result == result and index >= 0:
+                    if self.model.rows[step.row].answers_with(result) and index >= 0:
                         actual = self._observation(after[1 + index])
                         differing = {name for name, value in observed.items()
                                      if not _observed_matches({name: value}, actual)}
@@ -636,7 +636,7 @@ class LogValidator:
         """No consistent state is one the call's rows start from: the rules of the rows giving
         the logged result (those that could leave the observed state), and of the guards of
         the silent steps that would have led there but were not enabled."""
-        wanted = [row for row in rows if row.result == record["result"]]
+        wanted = [row for row in rows if row.answers_with(record["result"])]
         observed: dict[str, Any] = record.get("observed", {})
         claimed = _fitting_observed_state(wanted or list(rows), observed.get("state"))
         sources = sorted({s for row in claimed for s in row.sources})

@@ -72,6 +72,12 @@ class Conflicts:
     #: nothing changes (Gromox emsmdb, R9, R16); "forbidden" = the MAPI reference page: the
     #: handle is dead after a successful submit, so the call itself is a protocol violation.
     resubmit: str = "refused"
+    #: R56: what becomes of the recipients of a transport that reported
+    #: NOTIFY_CRITICAL_ERROR; the documents say only "re-routed or wait". "reroute" = the
+    #: critical transport is unavailable: another transport that registered the recipient's
+    #: type takes it, or the spooler reports it (NDR); "wait" = the message waits for the
+    #: transport to recover (NOTIFY_READYTOSEND), so no NDR while that transport may take it.
+    after_critical: str = "reroute"
 
 
 CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
@@ -84,6 +90,7 @@ CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
     "direct_send": ("after_return", "before_return"),
     "after_cancel": ("decline", "retry"),
     "resubmit": ("refused", "forbidden"),
+    "after_critical": ("reroute", "wait"),
 }
 
 #: The conflicts of reference section 2.8 / 5 and the parameter (or catalogue entry) for each.
@@ -97,6 +104,7 @@ CONFLICT_RULES: dict[str, tuple[str, ...]] = {
     "direct_send": ("R21", "R23", "R26"),
     "after_cancel": ("R47", "R53"),
     "resubmit": ("R10", "R16"),
+    "after_critical": ("R56",),
 }
 
 COUPLINGS = ("tight", "loose")

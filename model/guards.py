@@ -296,15 +296,18 @@ def transport_has_recipients(c: Config, w: World, m: int, a: int) -> bool:
     return any(takes(c, a, message, r) for r in range(len(message.recipients)))
 
 
-@guard("R58")
+@guard("R56", "R58")
 def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
-    """Recipient `a` is open and no ready, undeclined transport has its address type."""
+    """Recipient `a` is open and no undeclined transport that registered its address type
+    is available: ready, or (under conflicts.after_critical "wait") critical but able to
+    recover (R56)."""
     message = w.messages[m]
     row = message.recipients[a]
     if row.outcome != "pending" or row.resp:
         return False
+    waits = c.conflicts.after_critical == "wait"
     for t in range(len(w.transports)):
-        if (w.transports[t] == "ready" and not (message.declined >> t) & 1
+        if ((waits or w.transports[t] == "ready") and not (message.declined >> t) & 1
                 and takes(c, t, message, a)):
             return False
     return True

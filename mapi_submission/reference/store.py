@@ -52,6 +52,8 @@ DEFAULT_READINGS: dict[str, str] = {
     "abort_during_direct_send": "not_in_queue",
     "direct_send": "after_return",
     "after_cancel": "decline",
+    "resubmit": "refused",
+    "after_critical": "reroute",
 }
 
 #: Statuses in which the spooler is responsible for the message (R42's second reading).
@@ -682,10 +684,13 @@ class ReferenceSystem:
         return S_OK
 
     def _some_transport_accepts(self, message: StoredMessage, recipient: int) -> bool:
-        """R43, R58: a ready transport that has not declined this submission and registered
-        the recipient's address type."""
+        """R43, R58: a transport that has not declined this submission, registered the
+        recipient's address type and is ready, or critical while the run's reading of R56
+        has the spooler wait for it to recover."""
         kind = message.recipients[recipient].address_type
-        return any(state == "ready" and t not in message.declined and self._serves(t, kind)
+        waits = self.readings["after_critical"] == "wait"
+        return any((state == "ready" or waits) and t not in message.declined
+                   and self._serves(t, kind)
                    for t, state in enumerate(self.transport_states))
 
     def finished_msg(self, m: int) -> str:

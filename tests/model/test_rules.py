@@ -438,3 +438,68 @@ def test_R72_deferred_message_waits_for_its_send_time() -> None:
     assert "lock" not in rows_enabled(runtime)
     drive(runtime, "send-time-reached")
     assert runtime.message(0).phase == "spooled"
+
+
+@pytest.mark.parametrize("reading", ["refused", "forbidden"])
+def test_R10_R16_a_second_submit_follows_the_named_parameter(reading: str) -> None:
+    config = Config(messages=1, recipients=2, transports=2,
+                    conflicts=Conflicts(resubmit=reading))
+    runtime = submission(config, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit")
+    before = runtime.world
+    if reading == "refused":
+        result = runtime.call("IMessage::SubmitMessage", 0)
+        assert result.result == "MAPI_E_NO_ACCESS" and "R16" in result.rules
+        assert runtime.world == before
+    else:
+        with pytest.raises(CallNotAllowed):
+            runtime.call("IMessage::SubmitMessage", 0)
+
+
+def test_R16_a_second_sessions_submit_loses_the_test_and_set() -> None:
+    runtime = spooled()
+    before = runtime.world
+    assert drive(runtime, "other-submit-refused") == ["MAPI_E_NO_ACCESS"]
+    assert runtime.world == before
+    drive(runtime, "lock")
+    assert "other-submit-refused" in rows_enabled(runtime)
+    # before the first submit there is nothing for the test-and-set to find
+    fresh = submission(ONE, tight=False, **PLAIN)
+    drive(fresh, "add-recipients")
+    assert "other-submit-refused" not in rows_enabled(fresh)
+
+
+def test_R58_R59_the_tight_pair_reports_a_recipient_its_transport_fails() -> None:
+    runtime = submission(ONE, tight=True, address_types=("EX", "EX"), **PLAIN)
+    drive(runtime, "add-recipients", "submit")
+    assert runtime.message(0).phase == "direct_sending"
+    drive(runtime, ("tight-fail-recipient", 0, 1), ("tight-transmit", 0, 0))
+    recipient = runtime.message(0).recipients[1]
+    assert (recipient.resp, recipient.outcome, recipient.transmissions) == (True, "ndr", 0)
+    assert {"tight-finish-partial", "tight-complete"} <= rows_enabled(runtime)
+    assert "tight-finish" not in rows_enabled(runtime)
+    drive(runtime, "tight-complete", "completed-partial")
+    assert runtime.message(0).phase == "partially_delivered"
+
+
+def test_R47_any_error_after_a_critical_error_is_the_critical_return() -> None:
+    critical_return = ROWS_BY_NAME["xp-critical-return"]
+    assert critical_return.answers_with("MAPI_E_CALL_FAILED")
+    assert critical_return.answers_with("MAPI_E_NETWORK_ERROR")
+    assert not critical_return.answers_with(S_OK)
+    busy = ROWS_BY_NAME["xp-busy"]
+    assert busy.answers_with("MAPI_E_BUSY") and not busy.answers_with("MAPI_E_NETWORK_ERROR")
+
+
+@pytest.mark.parametrize("reading, ndr", [("reroute", True), ("wait", False)])
+def test_R56_a_critical_transports_recipients_follow_the_named_parameter(
+        reading: str, ndr: bool) -> None:
+    config = Config(messages=1, recipients=1, transports=1, setbacks=1,
+                    conflicts=Conflicts(after_critical=reading))
+    runtime = submission(config, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "lock", ("present", 0, 0), "xp-critical",
+          "xp-critical-return")
+    assert runtime.world.transports == ("critical",)
+    assert ("spooler-ndr" in rows_enabled(runtime)) is ndr
+    drive(runtime, ("transport-recovers", -1, 0))
+    assert "present" in rows_enabled(runtime) and "spooler-ndr" not in rows_enabled(runtime)
