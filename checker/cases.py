@@ -23,7 +23,7 @@ from mapi_submission.model.observe import observe
 from mapi_submission.model.states import MESSAGE_STATES
 from mapi_submission.model.table import ROWS_BY_NAME, Kind, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
-from mapi_submission.model.world import Profile, World, new_message
+from mapi_submission.model.world import Profile, World, max_recipient_rows, new_message
 
 from .files import read_text, write_atomic
 
@@ -244,7 +244,7 @@ def _check_consistent(data: dict[str, Any], config: Config, where: str) -> None:
             raise CaseError(f"{where}: field steps/{number}/message: no message {step['message']}"
                             f" (the config has {config.messages})")
         limit = config.transports if ROWS_BY_NAME[step["row"]].ranges_over == "transport" else (
-            config.recipients)
+            max_recipient_rows(config))  # a resend's P1 rows follow the recipients (R74)
         if step["arg"] is not None and step["arg"] >= limit:
             raise CaseError(f"{where}: field steps/{number}/arg: {step['arg']} is out of range")
 

@@ -58,7 +58,14 @@ from mapi_submission.model.states import (
 )
 from mapi_submission.model.table import INSIDE_CALL_SOURCES, TABLE, Kind, Row
 from mapi_submission.model.variants import VARIANTS
-from mapi_submission.model.world import SATURATION, World, initial_worlds
+from mapi_submission.model.world import (
+    SATURATION,
+    Recipient,
+    World,
+    initial_worlds,
+    max_recipient_rows,
+    row_address_type,
+)
 from mapi_submission.properties import PROPERTIES
 
 from .promela_translations import (
@@ -180,7 +187,7 @@ def _bounds(config: Config) -> list[str]:
     lines = [
         "/* ---- bounds and configuration (model/config.py) ---- */",
         f"#define MESSAGES {config.messages}",
-        f"#define RECIPIENTS {config.recipients}",
+        f"#define RECIPIENTS {max_recipient_rows(config)}  /* rows: a resend's P1 copies too */",
         f"#define TRANSPORTS {config.transports}",
         f"#define MSGFLAG_SUBMIT {MSGFLAG_SUBMIT}",
         f"#define MSGFLAG_UNSENT {MSGFLAG_UNSENT}",
@@ -291,7 +298,7 @@ def _scratch(config: Config) -> list[str]:
         f"SCRATCH {', '.join(flags)};  /* one per property: pan names the failing one */",
         "inline forget_scratch() {",
         f"    i = 0; j = 0; was_in_submission = 0; unsaved_before = 0; {AMBIGUOUS} = 0;",
-        "    " + " ".join(f"resp_before[{r}] = 0;" for r in range(config.recipients)),
+        "    " + " ".join(f"resp_before[{r}] = 0;" for r in range(max_recipient_rows(config))),
         _block(textwrap.fill(" ".join(f"{flag} = 0;" for flag in flags), 88), "    "),
         "}",
         "",
@@ -575,7 +582,8 @@ def _system(export: Export) -> list[str]:
     ]
     for number, world in enumerate(unique, 1):
         lines.append(f"        :: /* initial world {number} of {len(unique)} */")
-        lines += [f"           {line};" for line in _value_names(world)]
+        lines += [f"           {line};"
+                  for line in _value_names(world, max_recipient_rows(export.config))]
         lines.append("           skip")
     lines += ["        fi;", "        started = 1", "    };", "    do"]
     lines += _row_options(export)
@@ -610,7 +618,7 @@ def _instances(row: Row, config: Config) -> list[tuple[int, int]]:
 
 def _arguments(row: Row, config: Config) -> list[int]:
     """The recipient or transport indices a message row ranges over; [-1] for none."""
-    return list(range(config.recipients) if row.ranges_over == "recipient"
+    return list(range(max_recipient_rows(config)) if row.ranges_over == "recipient"
                 else range(config.transports) if row.ranges_over == "transport" else (-1,))
 
 
@@ -630,8 +638,13 @@ def _rule_list(rules: Iterable[str]) -> str:
     return ", ".join(rules) if rules else "no rule"
 
 
-def _value_names(world: World) -> list[str]:
-    """The assignments that set every variable to `world` (an initial world)."""
+#: A recipient row a message does not have, as the export stores it (see _value_names).
+INERT_ROW = Recipient(True, "skipped", 0)
+
+
+def _value_names(world: World, rows: int) -> list[str]:
+    """The assignments that set every variable to `world` (an initial world), over `rows`
+    recipient rows per message."""
     lines = [f"tight = {int(world.tight)}; setbacks_left = {world.setbacks_left}"]
     lines.append("; ".join(f"transport_state[{t}] = {state}"
                            for t, state in enumerate(world.transports)))
@@ -665,9 +678,13 @@ def _value_names(world: World) -> list[str]:
             f"msg[{m}].disposition = {DISPOSITION_NAMES[profile.disposition]}",
             f"msg[{m}].resend = {int(profile.resend)}",
         ]
-        for r, recipient in enumerate(message.recipients):
+        for r in range(rows):
+            # a row the message does not have (the P1 rows of a message that is no resend)
+            # is inert: taken, skipped, of the type of row 0 (promela_translations._recipients)
+            recipient = message.recipients[r] if r < len(message.recipients) else INERT_ROW
             fields += [
-                f"msg[{m}].address_type[{r}] = {profile.address_types[r]}",
+                f"msg[{m}].address_type[{r}] = "
+                f"{row_address_type(profile, r if r < len(message.recipients) else 0)}",
                 f"msg[{m}].rcpt[{r}].resp = {int(recipient.resp)}",
                 f"msg[{m}].rcpt[{r}].outcome = {recipient.outcome}",
                 f"msg[{m}].rcpt[{r}].transmissions = {recipient.transmissions}",

@@ -34,7 +34,7 @@ from mapi_submission.model.states import (
 )
 from mapi_submission.model.table import Row
 from mapi_submission.model.variants import VARIANTS
-from mapi_submission.model.world import SATURATION
+from mapi_submission.model.world import SATURATION, max_recipient_rows
 from mapi_submission.properties import PROPERTIES, SPOOLER_ONLY
 
 #: A translation renders Promela text for a configuration (loops over recipients, transports
@@ -47,17 +47,25 @@ def _text(body: str) -> Render:
 
 
 def _disjunction(count: Callable[[Config], int], template: str, empty: str = "0") -> Render:
-    """`template` (with `{i}`) or-ed over range(count(config)); `empty` when the range is."""
+    """`template` (with `{i}`) or-ed over range(count(config)); `empty` when the range is.
+    Over recipient rows, a P1 row (past the configured recipients) counts only for a resend,
+    the one message that has it (R74)."""
 
     def render(config: Config) -> str:
         terms = [template.format(i=i) for i in range(count(config))]
+        if count is _recipients:
+            terms = [term if i < config.recipients else f"msg[m].resend && ({term})"
+                     for i, term in enumerate(terms)]
         return " || ".join(f"({t})" for t in terms) if terms else empty
 
     return render
 
 
 def _recipients(config: Config) -> int:
-    return config.recipients
+    """Recipient rows of the record: a resend's P1 copies included (model/world.py
+    max_recipient_rows). A message without them keeps those rows inert: PR_RESPONSIBILITY
+    TRUE, outcome skipped, the address type of its row 0 (generators/promela.py)."""
+    return max_recipient_rows(config)
 
 
 def _transports(config: Config) -> int:
@@ -124,7 +132,7 @@ def _uses_another_transport(config: Config, message: str, transport: str) -> str
     """R39, model/guards.uses_another_transport: some open recipient of `message` is taken by
     a transport other than `transport`."""
     terms = [f"({transport} != {t} && takes({t}, {message}, {r}))"
-             for t in range(config.transports) for r in range(config.recipients)]
+             for t in range(config.transports) for r in range(max_recipient_rows(config))]
     return "(" + " || ".join(terms) + ")"
 
 
@@ -262,17 +270,23 @@ def _lines(*statements: str) -> Render:
 
 
 def _save_and_mark(config: Config) -> str:
+    """model/effects.py save_and_mark; R75: a resend's MAPI_SUBMITTED rows (the configured
+    recipients) are skipped and its P1 rows sent under "skip", the other way round under
+    "transmit"; a message without P1 rows leaves those inert."""
+    skip = "CONFLICT_resend_submitted_rows_skip"
     rows = []
-    for i in range(config.recipients):
-        if i == 0:
-            rows.append(
-                "if\n:: msg[m].resend && CONFLICT_resend_submitted_rows_skip ->\n"
-                "   msg[m].rcpt[0].resp = 1; msg[m].rcpt[0].outcome = skipped\n"
-                ":: else ->\n   msg[m].rcpt[0].resp = 0; msg[m].rcpt[0].outcome = pending\n"
-                "fi;\nmsg[m].rcpt[0].transmissions = 0")
+    for i in range(max_recipient_rows(config)):
+        open_row = (f"msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending; "
+                    f"msg[m].rcpt[{i}].transmissions = 0")
+        skipped_row = (f"msg[m].rcpt[{i}].resp = 1; msg[m].rcpt[{i}].outcome = skipped; "
+                       f"msg[m].rcpt[{i}].transmissions = 0")
+        if i < config.recipients:
+            rows.append(f"if\n:: msg[m].resend && {skip} -> {skipped_row}\n"
+                        f":: else -> {open_row}\nfi")
         else:
-            rows.append(f"msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending; "
-                        f"msg[m].rcpt[{i}].transmissions = 0")
+            rows.append(f"if\n:: msg[m].resend && {skip} -> {open_row}\n"
+                        f":: msg[m].resend && !{skip} -> {skipped_row}\n"
+                        ":: else -> skip\nfi")
     return ";\n".join([
         "msg[m].flags = msg[m].flags | MSGFLAG_SUBMIT",
         "if\n:: CONFLICT_unsent_while_submitted_clear -> "
@@ -302,7 +316,7 @@ def _tight_sends_own(config: Config) -> str:
     """The tight pair transmits every recipient its transport takes (no state change)."""
     return ";\n".join(
         f"if\n:: takes(0, m, {r}) ->\n" + _TRANSMIT.replace("rcpt[a]", f"rcpt[{r}]")
-        + "\n:: else -> skip\nfi" for r in range(config.recipients))
+        + "\n:: else -> skip\nfi" for r in range(max_recipient_rows(config)))
 
 
 def _send_own_recipients(config: Config) -> str:
@@ -319,7 +333,7 @@ def _discard_unsaved(config: Config) -> str:
         f"   if\n   :: msg[m].rcpt[{i}].transmissions > 0 -> "
         f"msg[m].rcpt[{i}].transmissions = msg[m].rcpt[{i}].transmissions - 1\n"
         "   :: else -> skip\n   fi\n:: else -> skip\nfi"
-        for i in range(config.recipients)
+        for i in range(max_recipient_rows(config))
     ]
     return ";\n".join([*resets, "msg[m].unsaved = 0"])
 
@@ -407,7 +421,7 @@ def _discard_all_progress(config: Config) -> str:
         f"SERVES(msg[m].transport, msg[m].address_type[{i}]) ->\n"
         f"   msg[m].rcpt[{i}].resp = 0; msg[m].rcpt[{i}].outcome = pending\n"
         ":: else -> skip\nfi"
-        for i in range(config.recipients)
+        for i in range(max_recipient_rows(config))
     ]
     return ";\n".join([*resets, "msg[m].unsaved = 0", _LOCK_AFTER_WAIT, _SPEND_SETBACK])
 
@@ -478,7 +492,8 @@ STATE_PROPERTY_PROMELA: dict[str, Render] = {
     "I-PREPROC": _text(
         f"({_phases(WITH_A_TRANSPORT)}) && (msg[m].preprocess || "
         "(msg[m].needs_preprocessing && !msg[m].preprocessed))"),
-    "I-P1": _text("msg[m].resend && msg[m].rcpt[0].transmissions > 0"),
+    "I-P1": lambda c: "msg[m].resend && (" + " || ".join(
+        f"msg[m].rcpt[{i}].transmissions > 0" for i in range(c.recipients)) + ")",
 }
 
 
@@ -494,7 +509,7 @@ class StepCheck:
 
 def _save_responsibility(config: Config) -> str:
     return "; ".join(f"resp_before[{i}] = msg[m].rcpt[{i}].resp"
-                     for i in range(config.recipients))
+                     for i in range(max_recipient_rows(config)))
 
 
 def _saved_responsibility_dropped(config: Config) -> str:

@@ -38,7 +38,10 @@ class MessageSetup:
     needs_preprocessing: bool  # a registered preprocessor matches it (R32, R33)
     deferred_send: bool  # PR_DEFERRED_SEND_TIME lies in the future at submit (R72)
     disposition: str  # "leave", "move", "delete" or "move_and_delete" (R63)
-    resend: bool  # MSGFLAG_RESEND: recipient 0 received the original already (R74, R75)
+    #: MSGFLAG_RESEND (R74, R75): the original reached recipient 0 and failed for the others.
+    #: The resend's recipient table, which modify_recipients builds and observe() reports, is
+    #: a MAPI_SUBMITTED row per recipient above, then a MAPI_P1 copy of recipients 1..n-1.
+    resend: bool
 
 
 @dataclass(frozen=True)

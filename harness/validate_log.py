@@ -160,6 +160,10 @@ class LogVerdict:
         return data
 
 
+#: The rules that say which recipient rows of a resend are sent (R74, R75).
+RESEND_RULES = frozenset({"R74", "R75"})
+
+
 @dataclass
 class CallSurvey:
     """What the consistent worlds say about a record's call, leaving its observation aside."""
@@ -172,6 +176,8 @@ class CallSurvey:
     #: (None: no such step), and after some step
     differ_everywhere: set[str] | None = None
     differ_somewhere: set[str] = field(default_factory=set)
+    #: the message is a resend in some consistent world: its recipient rows follow R74, R75
+    resend: bool = False
 
 
 def _observed_matches(observed: dict[str, Any], actual: dict[str, Any]) -> bool:
@@ -583,6 +589,8 @@ class LogValidator:
                             differing if survey.differ_everywhere is None
                             else survey.differ_everywhere & differing)
                 expanded = self.worlds.expand(world)
+                if index >= 0 and expanded.messages[index].profile.resend:
+                    survey.resend = True
                 for row in wanted:
                     survey.failed_guards.update(self._failed_guards(row, expanded, index,
                                                                     record))
@@ -599,6 +607,8 @@ class LogValidator:
         differ after every fitting step are named, else those that differ after some."""
         named = sorted(survey.differ_everywhere or survey.differ_somewhere)
         broken = {r for name in named for r in observation_rules(name)}
+        if "recipients" in named and survey.resend:
+            broken |= RESEND_RULES  # which rows a resend sends (MAPI_SUBMITTED or MAPI_P1)
         broken |= {r for name in same_result for r in _inside_call_rules(name)}
         # what the step does to the message is its effect's: a property that differs after it
         # breaks the effect's rules too

@@ -18,6 +18,7 @@ from .world import (
     Message,
     Recipient,
     World,
+    is_submitted_row,
     replace_message,
     replace_recipient,
     update_message,
@@ -123,9 +124,14 @@ def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
         flags &= ~MSGFLAG_UNSENT
     else:
         flags |= MSGFLAG_UNSENT
-    skip_first = message.profile.resend and c.conflicts.resend_submitted_rows == "skip"
+    # R75: under "skip" a resend's MAPI_SUBMITTED rows are shown, never transmitted, and its
+    # P1 copies are sent; under "transmit" (the PrepareSubmit page) the MAPI_SUBMITTED rows
+    # are cleared and sent again, and the rows without it become P1 with responsibility TRUE
+    submitted_rows_skipped = c.conflicts.resend_submitted_rows == "skip"
+    profile = message.profile
     rows = tuple(
-        Recipient(True, "skipped", 0) if (skip_first and i == 0)
+        Recipient(True, "skipped", 0)
+        if profile.resend and is_submitted_row(profile, i) is submitted_rows_skipped
         else Recipient(False, "pending", 0)
         for i in range(len(message.recipients))
     )

@@ -27,7 +27,7 @@ from .integrity import check_table
 from .states import TERMINAL
 from .table import INSIDE_CALL_SOURCES, TABLE, Kind, Row
 from .variants import VARIANTS, Variant
-from .world import Message, World, initial_worlds, replace_message
+from .world import Message, World, initial_worlds, max_recipient_rows, replace_message
 
 
 class Step(NamedTuple):
@@ -82,7 +82,7 @@ class Model:
             guards.update(self.variant.guard_overrides)
             effects.update(self.variant.effect_overrides)
         check_table(TABLE, guards, effects, (entry.rule for entry in CATALOGUE))
-        recipients = tuple(range(self.config.recipients))
+        recipients = tuple(range(max_recipient_rows(self.config)))
         transports = tuple(range(self.config.transports))
         self.message_rows: dict[str, list[CompiledRow]] = {}
         self.transport_rows: dict[str, list[CompiledRow]] = {}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from .config import Config
 from .constants import MSGFLAG_SUBMIT
 from .states import AHEAD_IN_ORDER, WAITING_FOR_TRANSPORT
-from .world import Message, World, serves
+from .world import Message, World, row_address_type, serves
 
 Guard = Callable[[Config, World, int, int], bool]
 
@@ -53,12 +53,15 @@ def send_time_pending(message: Message) -> bool:
 
 
 def takes(config: Config, transport: int, message: Message, recipient: int) -> bool:
-    """Recipient `recipient` is still open and of a type `transport` registered (R43, R49)."""
+    """Recipient row `recipient` exists, is still open and is of a type `transport`
+    registered (R43, R49)."""
+    if recipient >= len(message.recipients):
+        return False  # only a resend has the P1 rows (R74)
     row = message.recipients[recipient]
     return (
         row.outcome == "pending"
         and not row.resp
-        and serves(config, transport, message.profile.address_types[recipient])
+        and serves(config, transport, row_address_type(message.profile, recipient))
     )
 
 
@@ -302,6 +305,8 @@ def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
     is available: ready, or (under conflicts.after_critical "wait") critical but able to
     recover (R56)."""
     message = w.messages[m]
+    if a >= len(message.recipients):
+        return False  # only a resend has the P1 rows (R74)
     row = message.recipients[a]
     if row.outcome != "pending" or row.resp:
         return False

@@ -13,7 +13,7 @@ from .config import Config
 from .constants import OUTBOX
 from .effects import Effect
 from .guards import Guard
-from .world import Recipient, World, replace_message, serves
+from .world import Recipient, World, replace_message, row_address_type, serves
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _discard_all_progress(c: Config, w: World, m: int, a: int) -> World:
     rows = tuple(
         Recipient(False, "pending", r.transmissions)
         if r.outcome in ("sent", "ndr")
-        and serves(c, message.transport, message.profile.address_types[i])
+        and serves(c, message.transport, row_address_type(message.profile, i))
         else r
         for i, r in enumerate(message.recipients)
     )

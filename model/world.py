@@ -17,12 +17,18 @@ from .states import INITIAL_STATE
 class Profile(NamedTuple):
     """What the client decided when composing the message; fixed for its whole life."""
 
-    address_types: tuple[str, ...]  # per recipient (R43)
+    #: per original recipient (R43); a resend's recipient table has more rows than this
+    #: (recipient_row_count, row_address_type)
+    address_types: tuple[str, ...]
     folder: str  # where it is composed and submitted (R1, R19)
     needs_preprocessing: bool  # a registered preprocessor matches (R32, R33)
     deferred_send: bool  # PR_DEFERRED_SEND_TIME in the future at submit (R72)
     disposition: str  # leave / move / delete / move_and_delete (R63)
-    resend: bool  # MSGFLAG_RESEND: recipient 0 already received the original (R74, R75)
+    #: MSGFLAG_RESEND (R74, R75): the original went to recipient 0 and failed for the others.
+    #: The resend's recipient table (R74) has a MAPI_SUBMITTED row per original recipient,
+    #: in order, then a MAPI_P1 copy of each failed one (rows n .. 2n-2 copy recipients
+    #: 1 .. n-1).
+    resend: bool
 
 
 #: Counters (transmissions per recipient, lock holders) stop at 2: "more than once" is all the
@@ -73,6 +79,30 @@ class World(NamedTuple):
 
 
 PENDING_RECIPIENT = Recipient(False, "pending", 0)
+
+
+def recipient_row_count(profile: Profile) -> int:
+    """The rows of the message's recipient table: one per recipient, and for a resend a
+    MAPI_P1 copy of every recipient the original failed to reach (R74)."""
+    originals = len(profile.address_types)
+    return 2 * originals - 1 if profile.resend else originals
+
+
+def is_submitted_row(profile: Profile, row: int) -> bool:
+    """A resend's MAPI_SUBMITTED row: an original recipient, shown, not the P1 copy (R74)."""
+    return profile.resend and row < len(profile.address_types)
+
+
+def row_address_type(profile: Profile, row: int) -> str:
+    """The address type of recipient row `row`: a P1 copy has its original's (R74)."""
+    types = profile.address_types
+    return types[row] if row < len(types) else types[row - len(types) + 1]
+
+
+def max_recipient_rows(config: Config) -> int:
+    """The most recipient rows a message of `config` has (a resend's, when resends are on)."""
+    resends = config.features.resend and config.recipients > 1
+    return 2 * config.recipients - 1 if resends else config.recipients
 
 
 def address_types(mix: str, recipients: int) -> tuple[str, ...]:
@@ -136,7 +166,7 @@ def new_message(profile: Profile) -> Message:
         addressed=False,
         conflict=False,
         send_time_reached=False,
-        recipients=tuple(PENDING_RECIPIENT for _ in profile.address_types),
+        recipients=(PENDING_RECIPIENT,) * recipient_row_count(profile),
         profile=profile,
     )
 

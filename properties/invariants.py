@@ -28,7 +28,7 @@ from mapi_submission.model.states import (
     WITH_A_TRANSPORT,
 )
 from mapi_submission.model.table import Row
-from mapi_submission.model.world import Message, World
+from mapi_submission.model.world import Message, World, is_submitted_row
 
 from .registry import register
 
@@ -186,12 +186,17 @@ def preprocessed(config: Config, world: World) -> str | None:
     return _each(world, test)
 
 
-@register("I-P1", "state", ("R50", "R75"),
-          "A resend never transmits to recipients that already received the original.")
+@register("I-P1", "state", ("R50", "R74", "R75"),
+          "A resend transmits only its MAPI_P1 rows, never a MAPI_SUBMITTED row (the "
+          "recipient that already received the original, or the shown row of a failed one).")
 def resend(config: Config, world: World) -> str | None:
     def test(i: int, m: Message) -> str | None:
-        if m.profile.resend and m.recipients[0].transmissions:
-            return "recipient 0 already received the original but was transmitted again"
+        if not m.profile.resend:
+            return None
+        for row, recipient in enumerate(m.recipients):
+            if recipient.transmissions and is_submitted_row(m.profile, row):
+                return (f"recipient row {row} is a MAPI_SUBMITTED row of the resend but was "
+                        "transmitted")
         return None
 
     return _each(world, test)

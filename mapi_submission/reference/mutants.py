@@ -208,6 +208,18 @@ class TightPairDropsFailedRecipient(ReferenceSystem):
         return S_OK
 
 
+class ResendTransmitsDisplayRows(ReferenceSystem):
+    """R74, R75: on a resend the store clears PR_RESPONSIBILITY on the MAPI_SUBMITTED rows as
+    well as on the MAPI_P1 copies, so the display rows are transmitted too: the recipient
+    that already received the original gets it again, and each failed one gets two copies."""
+
+    def _mark(self, message: StoredMessage) -> None:
+        super()._mark(message)
+        for row in message.recipients:
+            if row.resend_type:
+                row.responsible, row.outcome = False, "pending"
+
+
 class SubmitErrorStillQueues(ReferenceSystem):
     """R8: when the SaveChanges inside SubmitMessage fails (another handle committed first,
     MAPI_E_OBJECT_CHANGED), the store returns the error but has already marked and queued
@@ -273,6 +285,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("delete-submitted", ("R30",), DeleteSubmitted),
         Mutant("abort-leaves-queued", ("R68",), AbortLeavesQueued),
         Mutant("submit-error-still-queues", ("R8",), SubmitErrorStillQueues),
+        Mutant("resend-transmits-display-rows", ("R74", "R75"), ResendTransmitsDisplayRows),
         Mutant("tight-drops-failed-recipient", ("R58", "R59"), TightPairDropsFailedRecipient),
         Mutant("double-submit", ("R16",), DoubleSubmit),
         Mutant("retry-resends-everyone", ("R48", "R49"), RetryResendsEveryone, {

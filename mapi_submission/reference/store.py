@@ -77,6 +77,9 @@ def transport_type(transport: int) -> str:
 @dataclass
 class Recipient:
     address_type: str
+    #: PR_RECIPIENT_TYPE's resend bits (R74): "" for an ordinary row, MAPI_SUBMITTED for a
+    #: resend's row of an original recipient, MAPI_P1 for its copy of a failed one
+    resend_type: str = ""
     responsible: bool = False  # PR_RESPONSIBILITY (R58)
     outcome: str = "pending"
     transmissions: int = 0
@@ -127,10 +130,18 @@ class ReferenceSystem:
         self.queue = []
         self.submissions = 0
         self.messages = [
-            StoredMessage(setup=spec, folder=spec.folder,
-                          recipients=[Recipient(kind) for kind in spec.address_types])
+            StoredMessage(setup=spec, folder=spec.folder, recipients=self._recipient_table(spec))
             for spec in setup.messages
         ]
+
+    @staticmethod
+    def _recipient_table(spec: MessageSetup) -> list[Recipient]:
+        """R74: a resend marks every original recipient MAPI_SUBMITTED and adds a MAPI_P1
+        copy of each one the original failed to reach (all but the first, in this setup)."""
+        if not spec.resend:
+            return [Recipient(kind) for kind in spec.address_types]
+        return ([Recipient(kind, "MAPI_SUBMITTED") for kind in spec.address_types]
+                + [Recipient(kind, "MAPI_P1") for kind in spec.address_types[1:]])
 
     def observe(self) -> Observation:
         return Observation(
@@ -298,9 +309,12 @@ class ReferenceSystem:
             message.flags &= ~MSGFLAG_UNSENT
         else:
             message.flags |= MSGFLAG_UNSENT
-        skip_first = message.setup.resend and self.readings["resend_submitted_rows"] == "skip"
-        for index, row in enumerate(message.recipients):
-            if skip_first and index == 0:
+        # R75: the intended reading sends only the P1 rows; the PrepareSubmit page's clears
+        # the MAPI_SUBMITTED rows for sending and gives the others (the P1 rows) TRUE
+        skipped = ("MAPI_SUBMITTED" if self.readings["resend_submitted_rows"] == "skip"
+                   else "MAPI_P1")
+        for row in message.recipients:
+            if row.resend_type == skipped:
                 row.responsible, row.outcome = True, "skipped"
             else:
                 row.responsible, row.outcome = False, "pending"

@@ -503,3 +503,18 @@ def test_R56_a_critical_transports_recipients_follow_the_named_parameter(
     assert ("spooler-ndr" in rows_enabled(runtime)) is ndr
     drive(runtime, ("transport-recovers", -1, 0))
     assert "present" in rows_enabled(runtime) and "spooler-ndr" not in rows_enabled(runtime)
+
+
+@pytest.mark.parametrize("reading, sent_rows", [("skip", {2}), ("transmit", {0, 1})])
+def test_R74_R75_a_resend_shows_every_recipient_and_sends_per_the_named_parameter(
+        reading: str, sent_rows: set[int]) -> None:
+    config = Config(messages=1, recipients=2, transports=1,
+                    conflicts=Conflicts(resend_submitted_rows=reading))
+    runtime = submission(config, tight=False, address_types=("EX", "EX"),
+                         **{**PLAIN, "resend": True})
+    # a MAPI_SUBMITTED row per original recipient, a MAPI_P1 copy of the failed one
+    assert len(runtime.message(0).recipients) == 3
+    drive(runtime, "add-recipients", "submit", "lock", ("present", 0, 0))
+    _transmit_all(runtime)
+    sent = {i for i, r in enumerate(runtime.message(0).recipients) if r.transmissions}
+    assert sent == sent_rows
