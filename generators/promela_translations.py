@@ -165,6 +165,22 @@ def _no_transport_takes(config: Config) -> str:
     return f"(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp && !({someone}))"
 
 
+def _first_in_transport_order(config: Config) -> str:
+    """R43: for one of transport a's open recipients no earlier available transport (ready,
+    or critical under after_critical "wait", and undeclined) registered its type."""
+    def earlier(r: int) -> str:
+        return " || ".join(
+            f"({t} < a && (transport_state[{t}] == ready || CONFLICT_after_critical_wait)"
+            f" && !((msg[m].declined >> {t}) & 1) && takes({t}, m, {r}))"
+            for t in range(config.transports))
+
+    terms = []
+    for r in range(max_recipient_rows(config)):
+        term = f"takes(a, m, {r}) && !({earlier(r)})"
+        terms.append(f"(msg[m].resend && ({term}))" if r >= config.recipients else f"({term})")
+    return "(" + " || ".join(terms) + ")"
+
+
 def _feature(name: str) -> Render:
     return _text(f"FEATURE_{name}")
 
@@ -207,6 +223,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "transport_not_declined": _text("!((msg[m].declined >> a) & 1)"),
     "transport_has_recipients": _disjunction(_recipients, "takes(a, m, {i})"),
     "no_transport_takes_recipient": _no_transport_takes,
+    "first_in_transport_order": _first_in_transport_order,
     "all_recipients_settled": lambda c: "!(" + _disjunction(
         _recipients, "msg[m].rcpt[{i}].outcome == pending")(c) + ")",
     "outcome_all_handed_off": lambda c: "!(" + _disjunction(

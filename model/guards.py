@@ -299,6 +299,26 @@ def transport_has_recipients(c: Config, w: World, m: int, a: int) -> bool:
     return any(takes(c, a, message, r) for r in range(len(message.recipients)))
 
 
+def _available(c: Config, w: World, message: Message, transport: int) -> bool:
+    """The transport may still take the message's recipients: it has not declined this
+    submission (R47) and is ready, or critical while the spooler waits for it to recover
+    under conflicts.after_critical "wait" (R56)."""
+    return (not (message.declined >> transport) & 1
+            and (w.transports[transport] == "ready" or c.conflicts.after_critical == "wait"))
+
+
+@guard("R43")
+def first_in_transport_order(c: Config, w: World, m: int, a: int) -> bool:
+    """The transport comes first in the profile's transport order for one of its open
+    recipients: no earlier transport that registered that recipient's type is available
+    (R43: when several transports register a type, the order decides)."""
+    message = w.messages[m]
+    return any(takes(c, a, message, r)
+               and not any(_available(c, w, message, t) and takes(c, t, message, r)
+                           for t in range(a))
+               for r in range(len(message.recipients)))
+
+
 @guard("R56", "R58")
 def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
     """Recipient `a` is open and no undeclined transport that registered its address type
@@ -310,12 +330,8 @@ def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
     row = message.recipients[a]
     if row.outcome != "pending" or row.resp:
         return False
-    waits = c.conflicts.after_critical == "wait"
-    for t in range(len(w.transports)):
-        if ((waits or w.transports[t] == "ready") and not (message.declined >> t) & 1
-                and takes(c, t, message, a)):
-            return False
-    return True
+    return not any(_available(c, w, message, t) and takes(c, t, message, a)
+                   for t in range(len(w.transports)))
 
 
 @guard("R58", "R62")

@@ -265,7 +265,8 @@ TABLE: tuple[Row, ...] = (
         call_arguments=(("lock", "MSG_LOCKED"),)),
     # ---- spooler <-> transport ----------------------------------------------------------------
     Row("present", "present to transport", SPOOLER, ("locked",), "in_transport",
-        ("transport_ready", "transport_not_declined", "transport_has_recipients"),
+        ("transport_ready", "transport_not_declined", "transport_has_recipients",
+         "first_in_transport_order"),
         "present_to_transport", S_OK, ("R38", "R43", "R44", "R46"), ranges_over="transport",
         kind=INTERNAL),
     Row("transmit", "transmit recipient", TRANSPORT, ("in_transport",), "in_transport",

@@ -552,10 +552,24 @@ class ReferenceSystem:
         if (message.status != "locked" or self.transport_states[transport] != "ready"
                 or transport in message.declined or not self._open_rows_for(message, transport)):
             return NOT_DUE  # R43, R44, R47
+        if all(self._earlier_transport_takes(message, transport, row)
+               for row in self._open_rows_for(message, transport)):
+            return NOT_DUE  # R43: the profile's transport order decides
         message.transport = transport  # R46
         message.call_touched_recipients = False
         message.status = "in_transport"
         return S_OK
+
+    def _earlier_transport_takes(self, message: StoredMessage, transport: int,
+                                 row: int) -> bool:
+        """R43: a transport earlier in the profile's order registered the row's type and may
+        still take it (it has not declined; ready, or critical while the run's reading of
+        R56 waits for it)."""
+        kind = message.recipients[row].address_type
+        waits = self.readings["after_critical"] == "wait"
+        return any(t not in message.declined and self._serves(t, kind)
+                   and (self.transport_states[t] == "ready" or waits)
+                   for t in range(transport))
 
     def transport_transmit(self, m: int, recipient: int) -> str:
         message = self.messages[m]

@@ -172,7 +172,11 @@ def test_R43_R49_a_transport_processes_the_recipients_of_the_types_it_registered
                     serves=serves)
     for transport, recipients in takes.items():
         runtime = submission(config, tight=False, **PLAIN)
-        drive(runtime, "add-recipients", "submit", "lock", ("present", 0, transport))
+        drive(runtime, "add-recipients", "submit", "lock")
+        if transport == 1 and serves:
+            # transport 0 comes first for the SMTP recipient too (R43): it declines first
+            drive(runtime, ("present", 0, 0), "xp-not-me")
+        drive(runtime, ("present", 0, transport))
         sendable = {s.arg for s in runtime.enabled() if s.row == "transmit"}
         assert sendable == recipients, (serves, transport)
 
@@ -518,3 +522,14 @@ def test_R74_R75_a_resend_shows_every_recipient_and_sends_per_the_named_paramete
     _transmit_all(runtime)
     sent = {i for i, r in enumerate(runtime.message(0).recipients) if r.transmissions}
     assert sent == sent_rows
+
+
+def test_R43_the_profiles_transport_order_decides_among_transports_of_a_type() -> None:
+    config = Config(messages=1, recipients=1, transports=2, address_mixes=("servable",),
+                    serves=(("EX",), ("EX",)), setbacks=1)
+    runtime = submission(config, tight=False, **PLAIN)
+    drive(runtime, "add-recipients", "submit", "lock")
+    assert {s.arg for s in runtime.enabled() if s.row == "present"} == {0}
+    # the first is no longer available: the next of the type comes first now (R56 reroute)
+    drive(runtime, ("present", 0, 0), "xp-critical", "xp-critical-return")
+    assert {s.arg for s in runtime.enabled() if s.row == "present"} == {1}
