@@ -29,6 +29,7 @@ from mapi_submission.model.states import (
     IN_SUBMISSION,
     SENT_DIRECTLY,
     STATE_NAMES,
+    WAITING_FOR_SEND_TIME,
     WAITING_FOR_TRANSPORT,
     WITH_A_TRANSPORT,
 )
@@ -128,6 +129,12 @@ def _spooler_needed(config: Config) -> str:
     return f"(!tight || needs_preprocessing_now(m) || {_cannot_serve_all(config)})"
 
 
+def _held_until_send_time(config: Config) -> str:
+    """model/guards.held_until_send_time (R71, R72)."""
+    return (f"(send_time_pending(m) && (CONFLICT_tight_pair_send_time_honour || "
+            f"{_spooler_needed(config)}))")
+
+
 def _uses_another_transport(config: Config, message: str, transport: str) -> str:
     """R39, model/guards.uses_another_transport: some open recipient of `message` is taken by
     a transport other than `transport`."""
@@ -200,12 +207,12 @@ GUARD_PROMELA: dict[str, Render] = {
     "resubmit_is_refused": _conflict("resubmit", "refused"),
     "needs_preprocessing": _text("needs_preprocessing_now(m)"),
     "no_preprocessing_needed": _text("!needs_preprocessing_now(m)"),
-    "spooler_required": _spooler_needed,
+    "store_holds_until_send_time": lambda c: _held_until_send_time(c),
     "store_routes_to_spooler": _text("!tight"),
     "store_routes_to_tight_pair": _text("tight"),
     "send_time_in_future": _text("send_time_pending(m)"),
     "send_time_due": _text("!send_time_pending(m)"),
-    "no_spooler_deferral": lambda c: f"!(send_time_pending(m) && {_spooler_needed(c)})",
+    "not_held_until_send_time": lambda c: f"!{_held_until_send_time(c)}",
     "in_flight_on_tight_transport": _text("msg[m].inflight"),
     "not_in_flight_on_tight_transport": _text("!msg[m].inflight"),
     "recipient_for_tight_transport": _text("takes(0, m, a)"),
@@ -491,7 +498,9 @@ _CUSTODY = "(msg[m].in_queue || msg[m].lock_holders > 0)"
 #: State invariants: the violation for message m (the checker's `_each` runs it per message).
 STATE_PROPERTY_PROMELA: dict[str, Render] = {
     "I-ROUTE": lambda c: (
-        f"({_CUSTODY} && !{_SUBMITTED}) || ({_CUSTODY} && !{_spooler_needed_property(c)}) || "
+        f"({_CUSTODY} && !{_SUBMITTED}) || ({_CUSTODY} && "
+        f"!({_phases(WAITING_FOR_SEND_TIME)} && CONFLICT_tight_pair_send_time_honour) && "
+        f"!{_spooler_needed_property(c)}) || "
         f"({_phase_operand(SENT_DIRECTLY)} && "
         "!(tight && !msg[m].needs_preprocessing))"),
     "I-EXCL": _text(f"msg[m].inflight && {_CUSTODY}"),

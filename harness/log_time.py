@@ -45,14 +45,19 @@ class Clock:
     #: (message id, transport) -> (time of the retry, line of the error)
     retries: dict[tuple[str, int | None], tuple[float, int]] = field(default_factory=dict)
 
-    def judge(self, line: int, record: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    def judge(self, line: int, record: dict[str, Any], *, sent_at_once: bool = False
+              ) -> tuple[str, tuple[str, ...]] | None:
         """Why the record's time breaks a deadline (reason, rules), or None; then remember the
-        deadlines the record sets."""
+        deadlines the record sets. `sent_at_once`: the record is the tight pair's on a message
+        it may send before the send time (conflicts.tight_pair_send_time "ignore", R71), so
+        R72's deadline does not apply to this submission: it is forgotten."""
         if (not self.send_times and not self.retries and "time" not in record
                 and "return_parm" not in record
                 and "deferred_send_time" not in record.get("observed", ())):
             return None  # no deadline pending and none set: a log without times costs nothing
         message = record.get("message")
+        if sent_at_once and message is not None:
+            self.send_times.pop(message, None)
         moment = parse_time(record["time"], "") if "time" in record else None
         if moment is not None and message is not None:
             broken = self._broken(message, moment, record)
@@ -79,6 +84,9 @@ class Clock:
         moment = parse_time(record["time"], "")
         return frozenset(message for (message, _), (until, _) in self.retries.items()
                          if until > moment)
+
+    def has_send_time(self, message: str | None) -> bool:
+        return message in self.send_times
 
     def _broken(self, message: str, moment: float, record: dict[str, Any]
                 ) -> tuple[str, tuple[str, ...]] | None:

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapi_submission.checker.compact import CompactWorld, CompactWorlds
+from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.effects import EFFECT_RULES
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
-from mapi_submission.model.guards import GUARD_RULES
+from mapi_submission.model.guards import GUARD_RULES, spooler_needed
 from mapi_submission.model.observe import observe_message
 from mapi_submission.model.states import (
     INITIAL_TRANSPORT_STATE,
@@ -461,7 +462,7 @@ class LogValidator:
         if "end" in record:
             return self._judged(line, record, judge_end(
                 self.candidates, self.config, self._describe_slot, self.worlds.expand))
-        timing = self.clock.judge(line, record)
+        timing = self.clock.judge(line, record, sent_at_once=self._sent_at_once(record))
         if timing is not None:
             return self._divergence(line, record, timing)
         if record.get("entry"):
@@ -487,6 +488,23 @@ class LogValidator:
         self.candidates = matched
         self.peak = max(self.peak, len(matched))
         return None
+
+    def _sent_at_once(self, record: dict[str, Any]) -> bool:
+        """Whether the record is the tight pair's on a message whose send time it may ignore:
+        under conflicts.tight_pair_send_time "ignore" (R71) the pair sends at once a message it
+        serves alone, so R72's deadline is the spooler's business only; a message the spooler
+        is needed for (some consistent world says so of none) is still judged."""
+        if (record["actor"] != Actor.TIGHT_PAIR.value
+                or self.config.conflicts.tight_pair_send_time != "ignore"
+                or not self.clock.has_send_time(record.get("message"))):
+            return False
+        for world, binding in self.candidates:
+            for index, target, _ in self.binder.targets(world, binding, record["message"]):
+                if index >= 0:
+                    expanded = self.worlds.expand(target)
+                    if not spooler_needed(self.config, expanded, expanded.messages[index]):
+                        return True
+        return False
 
     def _judged(self, line: int, record: dict[str, Any], judged: Judged) -> LogDivergence | None:
         """Keep what a line that is not a model step kept, or diverge for its reason."""

@@ -78,6 +78,12 @@ class Conflicts:
     #: type takes it, or the spooler reports it (NDR); "wait" = the message waits for the
     #: transport to recover (NOTIFY_READYTOSEND), so no NDR while that transport may take it.
     after_critical: str = "reroute"
+    #: R71/R72: PR_DEFERRED_SEND_TIME of a message the tightly coupled pair would send alone.
+    #: "ignore" = the store holds back only what the spooler will handle and the pair sends
+    #: at once (R71 read as covering it: deferral is the messaging system's business);
+    #: "honour" = R72 for every message: the store keeps it queued until its send time, then
+    #: routes it again, to the pair.
+    tight_pair_send_time: str = "ignore"
 
 
 CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
@@ -91,6 +97,7 @@ CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
     "after_cancel": ("decline", "retry"),
     "resubmit": ("refused", "forbidden"),
     "after_critical": ("reroute", "wait"),
+    "tight_pair_send_time": ("ignore", "honour"),
 }
 
 #: The conflicts of reference section 2.8 / 5 and the parameter (or catalogue entry) for each.
@@ -105,6 +112,7 @@ CONFLICT_RULES: dict[str, tuple[str, ...]] = {
     "after_cancel": ("R47", "R53"),
     "resubmit": ("R10", "R16"),
     "after_critical": ("R56",),
+    "tight_pair_send_time": ("R71", "R72"),
 }
 
 COUPLINGS = ("tight", "loose")

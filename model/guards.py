@@ -129,10 +129,18 @@ def no_preprocessing_needed(c: Config, w: World, m: int, a: int) -> bool:
     return not needs_preprocessing_now(w.messages[m])
 
 
-@guard("R17")
-def spooler_required(c: Config, w: World, m: int, a: int) -> bool:
-    """R17: the spooler must receive the message."""
-    return spooler_needed(c, w, w.messages[m])
+def held_until_send_time(config: Config, world: World, message: Message) -> bool:
+    """R72: the store keeps a message whose send time lies ahead in its queue: one the
+    spooler will handle, and under conflicts.tight_pair_send_time "honour" also one the
+    tight pair would send alone (R71, the other reading: not the store's business)."""
+    return send_time_pending(message) and (
+        config.conflicts.tight_pair_send_time == "honour"
+        or spooler_needed(config, world, message))
+
+
+@guard("R17", "R71", "R72")
+def store_holds_until_send_time(c: Config, w: World, m: int, a: int) -> bool:
+    return held_until_send_time(c, w, w.messages[m])
 
 
 @guard("R17", "R19")
@@ -160,11 +168,9 @@ def send_time_due(c: Config, w: World, m: int, a: int) -> bool:
 
 
 @guard("R71", "R72")
-def no_spooler_deferral(c: Config, w: World, m: int, a: int) -> bool:
-    """Deferral is the spooler's queue's job (R72); a message the tight pair sends alone is
-    not held back by the store (deferred delivery belongs to the messaging system, R71)."""
-    message = w.messages[m]
-    return not (send_time_pending(message) and spooler_needed(c, w, message))
+def not_held_until_send_time(c: Config, w: World, m: int, a: int) -> bool:
+    """The store does not hold the message back for its send time (held_until_send_time)."""
+    return not held_until_send_time(c, w, w.messages[m])
 
 
 # -- tightly coupled direct send ---------------------------------------------------------------

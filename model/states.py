@@ -137,6 +137,9 @@ SPOOLER_ROUTE: frozenset[str] = frozenset(IN_QUEUE)
 #: R39); a deferred message is queued but waits for its send time instead (R72), and a
 #: message waiting for its transport holds back only the messages that need that transport.
 AHEAD_IN_ORDER: frozenset[str] = frozenset(_states(lambda s: s.ahead_in_order))
+#: Queued, waiting for PR_DEFERRED_SEND_TIME: held by the store, not yet the spooler's (R72).
+WAITING_FOR_SEND_TIME: frozenset[str] = frozenset(
+    _states(lambda s: s.in_queue and not s.ahead_in_order and not s.spooler_holds))
 #: Waiting for its transport to be available again (R39).
 WAITING_FOR_TRANSPORT: frozenset[str] = frozenset(_states(lambda s: s.waits_for_transport))
 #: Handed to a transport: locked by the spooler from IXPLogon::SubmitMessage until

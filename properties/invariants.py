@@ -25,6 +25,7 @@ from mapi_submission.model.states import (
     FINISHED,
     IN_SUBMISSION,
     SENT_DIRECTLY,
+    WAITING_FOR_SEND_TIME,
     WITH_A_TRANSPORT,
 )
 from mapi_submission.model.table import Row
@@ -64,7 +65,9 @@ def route(config: Config, world: World) -> str | None:
         custody = m.in_queue or m.lock_holders > 0
         if custody and not (m.flags & MSGFLAG_SUBMIT):
             return f"in the spooler's hands in state {m.phase} without MSGFLAG_SUBMIT"
-        if custody and not _spooler_needed(config, world, m):
+        held = (m.phase in WAITING_FOR_SEND_TIME
+                and config.conflicts.tight_pair_send_time == "honour")
+        if custody and not held and not _spooler_needed(config, world, m):
             return (f"given to the spooler (state {m.phase}, folder {m.folder}) although the "
                     "tightly coupled pair can send it alone")
         if m.phase in SENT_DIRECTLY and not (world.tight and not m.profile.needs_preprocessing):

@@ -54,6 +54,7 @@ DEFAULT_READINGS: dict[str, str] = {
     "after_cancel": "decline",
     "resubmit": "refused",
     "after_critical": "reroute",
+    "tight_pair_send_time": "ignore",
 }
 
 #: Statuses in which the spooler is responsible for the message (R42's second reading).
@@ -210,8 +211,11 @@ class ReferenceSystem:
         message = self.messages[m]
         waiting_for_send_time = message.setup.deferred_send and not message.send_time_passed
         preprocessing_due = message.setup.needs_preprocessing and not message.preprocessed
-        if waiting_for_send_time and self._spooler_needed(message):
-            message.status = "deferred"  # R72: held in the queue until the send time
+        honour = self.readings["tight_pair_send_time"] == "honour"
+        if waiting_for_send_time and (honour or self._spooler_needed(message)):
+            # R72: held in the queue until the send time; a message the tight pair would send
+            # alone too when the run's reading honours it there (R71 otherwise)
+            message.status = "deferred"
             self._enqueue(m)
         elif preprocessing_due:
             message.status = "waiting_preprocessing"  # R26, R34

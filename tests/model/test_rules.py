@@ -533,3 +533,17 @@ def test_R43_the_profiles_transport_order_decides_among_transports_of_a_type() -
     # the first is no longer available: the next of the type comes first now (R56 reroute)
     drive(runtime, ("present", 0, 0), "xp-critical", "xp-critical-return")
     assert {s.arg for s in runtime.enabled() if s.row == "present"} == {1}
+
+
+@pytest.mark.parametrize("reading, phase", [("ignore", "direct_sending"), ("honour", "deferred")])
+def test_R71_R72_the_tight_pairs_send_time_follows_the_named_parameter(reading: str,
+                                                                        phase: str) -> None:
+    config = Config(messages=1, recipients=1, transports=1,
+                    conflicts=Conflicts(tight_pair_send_time=reading))
+    runtime = submission(config, tight=True, address_types=("EX",),
+                         **{**PLAIN, "deferred_send": True})
+    drive(runtime, "add-recipients", "submit")
+    assert runtime.message(0).phase == phase
+    if reading == "honour":
+        drive(runtime, "send-time-reached")
+        assert runtime.message(0).phase == "direct_sending"
