@@ -204,6 +204,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "concurrent_edits_enabled": _text("FEATURE_save_conflicts && !msg[m].conflict"),
     "message_submitted": _text("(msg[m].flags & MSGFLAG_SUBMIT) != 0"),
     "second_handle_open": _feature("save_conflicts"),
+    "store_refusals_enabled": _feature("store_refusals"),
     "resubmit_is_refused": _conflict("resubmit", "refused"),
     "needs_preprocessing": _text("needs_preprocessing_now(m)"),
     "no_preprocessing_needed": _text("!needs_preprocessing_now(m)"),

@@ -28,6 +28,7 @@ from .adapter_calls import (
     call_for,
     expected_answer,
     first_row_of,
+    gives_answer,
     invoke,
 )
 from .observations import differences, model_observation, normalized, setup_for, shadow_world
@@ -112,7 +113,7 @@ class Lockstep:
         candidates = [(s, w) for s, w in self.model.successors(before) if call_for(s) == call]
         candidates.sort(key=lambda sw: sw[0] != step)
         matched = next(((candidate, after) for candidate, after in candidates
-                        if expected_answer(ROWS_BY_NAME[candidate.row]) == result
+                        if gives_answer(ROWS_BY_NAME[candidate.row], result)
                         and model_observation(self.config, after) == actual), None)
         chosen, chosen_after = matched if matched else (step, dict(candidates)[step])
         judged = self._judge(before, chosen_after, call, step, result, actual, chosen)

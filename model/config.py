@@ -29,6 +29,10 @@ class Features:
     transport_failures: bool = True  # R47, R48, R56, R58: BUSY, NOT_ME, errors, critical
     resend: bool = True  # R74, R75: resend of an undelivered message (MSGFLAG_RESEND)
     save_conflicts: bool = True  # R4, R8: another handle commits first
+    #: R8, R9: the store refuses a submit by limits of its own (quota, message size, recipient
+    #: count) with an error and no submission side effect. Off unless a configuration says
+    #: its store has such limits: the refusal takes any error code, which the store decides.
+    store_refusals: bool = False
 
 
 @dataclass(frozen=True)

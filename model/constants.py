@@ -27,6 +27,9 @@ MAPI_E_NOT_ME = "MAPI_E_NOT_ME"
 MAPI_E_CANCEL = "MAPI_E_CANCEL"
 EC_NO_DEL_SUBMIT_MSG = "ecNoDelSubmitMsg"
 MAPI_E_NO_SUPPORT = "MAPI_E_NO_SUPPORT"
+#: A store's own refusal of a submit by its limits (R9: Kopano's KCERR_STORE_FULL; Gromox's
+#: quota, size and recipient-count errors have other codes, so the row takes any error)
+MAPI_E_STORE_FULL = "MAPI_E_STORE_FULL"
 
 #: Every result code a table row may carry, with its numeric value where MAPI defines one.
 RESULT_CODES: dict[str, int] = {
@@ -45,6 +48,7 @@ RESULT_CODES: dict[str, int] = {
     MAPI_E_CANCEL: 0x80040501,
     EC_NO_DEL_SUBMIT_MSG: 0x00000465,
     MAPI_E_NO_SUPPORT: 0x80040102,
+    MAPI_E_STORE_FULL: 0x8004060C,
 }
 
 # Address types. The transport at index i registers ADDRESS_TYPES[i % 2] (R43); the

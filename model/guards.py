@@ -96,6 +96,12 @@ def concurrent_edits_enabled(c: Config, w: World, m: int, a: int) -> bool:
     return c.features.save_conflicts and not w.messages[m].conflict
 
 
+@guard("R9")
+def store_refusals_enabled(c: Config, w: World, m: int, a: int) -> bool:
+    """The configuration's store has limits of its own it may refuse a submit by."""
+    return c.features.store_refusals
+
+
 @guard("R4", "R16")
 def second_handle_open(c: Config, w: World, m: int, a: int) -> bool:
     """A second handle (another session) is open on the message: the save_conflicts

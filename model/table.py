@@ -28,6 +28,7 @@ from .constants import (
     MAPI_E_NOT_IN_QUEUE,
     MAPI_E_NOT_ME,
     MAPI_E_OBJECT_CHANGED,
+    MAPI_E_STORE_FULL,
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
     MAPI_E_WAIT,
@@ -151,6 +152,11 @@ TABLE: tuple[Row, ...] = (
     Row("submit-save-fails", "IMessage::SubmitMessage", CLIENT, ("draft",), None,
         ("has_recipient_rows", "save_conflict"), "none", MAPI_E_OBJECT_CHANGED,
         ("R4", "R8")),
+    # R8, R9: the store refuses the submit by limits of its own (Gromox: quota, size, too many
+    # recipients; Kopano: store full): an error, the message unchanged and still open
+    Row("submit-refused-by-store", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), None,
+        ("has_recipient_rows", "no_save_conflict", "store_refusals_enabled"), "none",
+        MAPI_E_STORE_FULL, ("R8", "R9"), any_error=True),
     Row("submit", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), "submitted",
         ("has_recipient_rows", "no_save_conflict"), "save_and_mark", S_OK,
         ("R8", "R10", "R12", "R13", "R75"), recipient_change=("pending", "pending")),

@@ -241,17 +241,25 @@ def test_an_internal_step_may_be_logged_without_logging_them_all() -> None:
 
 
 def test_a_result_no_row_gives_is_named_as_such_not_as_a_missing_state() -> None:
-    # the message is saved, where SubmitMessage is allowed; only its answer is undocumented
+    # the message is saved, where DeleteMessages is allowed; only its answer is undocumented
     lines = _records(CONFORMING.read_text())[:3]
     assert lines[2]["observed"]["state"] == "saved"
-    lines.append({"seq": 3, "actor": "client", "event": "IMessage::SubmitMessage",
+    lines.append({"seq": 3, "actor": "client", "event": "IMAPIFolder::DeleteMessages",
                   "message": lines[2]["message"], "result": "MAPI_E_CALL_FAILED"})
     verdict = validate_log_text(_text(lines), "log")
     assert verdict.divergence is not None and verdict.divergence.line == 4
     assert verdict.divergence.reason == (
         "no row returns MAPI_E_CALL_FAILED for this call here; the model answers S_OK")
     assert "needs the message in" not in verdict.divergence.reason
-    assert "R8" in verdict.divergence.rules
+    assert "R30" in verdict.divergence.rules
+    # SubmitMessage may fail with an error of the store's own choosing where the configuration
+    # says the store has limits (R9): the reason names that switch
+    lines[-1] = {**lines[-1], "event": "IMessage::SubmitMessage"}
+    verdict = validate_log_text(_text(lines), "log")
+    assert verdict.divergence is not None and verdict.divergence.line == 4
+    assert verdict.divergence.reason == ("not allowed with result MAPI_E_CALL_FAILED: "
+                                         "store_refusals_enabled false; the model answers S_OK")
+    assert "R8" in verdict.divergence.rules and "R9" in verdict.divergence.rules
 
 
 def test_an_out_of_order_call_names_the_calls_the_log_skipped() -> None:

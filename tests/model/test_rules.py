@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapi_submission.model.config import Config, Conflicts
+from mapi_submission.model.config import Config, Conflicts, Features
 from mapi_submission.model.constants import MSGFLAG_SUBMIT, MSGFLAG_UNSENT, S_OK
 from mapi_submission.model.engine import Step, StepNotEnabled
 from mapi_submission.model.runtime import CallNotAllowed, Submission
@@ -547,3 +547,19 @@ def test_R71_R72_the_tight_pairs_send_time_follows_the_named_parameter(reading: 
     if reading == "honour":
         drive(runtime, "send-time-reached")
         assert runtime.message(0).phase == "direct_sending"
+
+
+def test_R8_R9_a_store_with_limits_refuses_a_submit_with_an_error_of_its_own() -> None:
+    refusal = ROWS_BY_NAME["submit-refused-by-store"]
+    assert refusal.answers_with("MAPI_E_STORE_FULL") and refusal.answers_with("ecQuotaExceeded")
+    limited = Config(messages=1, recipients=1, transports=1,
+                     features=Features(store_refusals=True))
+    runtime = submission(limited, tight=False, **PLAIN)
+    drive(runtime, "add-recipients")
+    before = runtime.world
+    assert drive(runtime, "submit-refused-by-store") == ["MAPI_E_STORE_FULL"]
+    assert runtime.world == before  # no submission side effect, the message still usable
+    assert "submit" in rows_enabled(runtime)
+    plain = submission(Config(messages=1, recipients=1, transports=1), tight=False, **PLAIN)
+    drive(plain, "add-recipients")
+    assert "submit-refused-by-store" not in rows_enabled(plain)
