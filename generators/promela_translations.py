@@ -251,8 +251,11 @@ GUARD_PROMELA: dict[str, Render] = {
     "transport_left_recipients_open": lambda c: _open_recipients(c),
     "resend_affordable": lambda c: f"(setbacks_left > 0 || {_open_recipients(c)})",
     "deferral_enabled": _feature("deferral"),
-    "lock_held_during_retry": _conflict("lock_during_retry", "hold"),
+    "lock_held_during_retry": _text("!CONFLICT_lock_during_retry_release"),
     "lock_released_during_retry": _conflict("lock_during_retry", "release"),
+    "lock_released_while_waiting": _text(
+        f"(({_phases(WAITING_FOR_TRANSPORT)}) && CONFLICT_lock_during_retry_release) || "
+        f"(!({_phases(WAITING_FOR_TRANSPORT)}) && !CONFLICT_lock_during_retry_hold)"),
     "cancel_means_retry": _conflict("after_cancel", "retry"),
     "cancel_means_decline": _conflict("after_cancel", "decline"),
     "abort_enabled": _feature("abort"),
@@ -285,8 +288,10 @@ def _finished_folder() -> str:
 
 
 _SPEND_SETBACK = "setbacks_left = setbacks_left - 1"
-_LOCK_AFTER_WAIT = ("if\n:: CONFLICT_lock_during_retry_hold -> skip\n"
-                    ":: else -> msg[m].lock_holders = 0\nfi")
+_LOCK_AFTER_WAIT = ("if\n:: CONFLICT_lock_during_retry_release -> msg[m].lock_holders = 0\n"
+                    ":: else -> skip\nfi")
+_LOCK_WHILE_DEFERRED = ("if\n:: CONFLICT_lock_during_retry_hold -> skip\n"
+                        ":: else -> msg[m].lock_holders = 0\nfi")
 _CLEAR_SUBMIT_UNSENT = "msg[m].flags = msg[m].flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)"
 
 
@@ -416,6 +421,8 @@ EFFECT_PROMELA: dict[str, Render] = {
     "end_message": _text("msg[m].transport = -1"),
     "resend_now": lambda c: ";\n".join([_spend_unless_paid(c), "msg[m].call_progress = 0"]),
     "wait_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c), _LOCK_AFTER_WAIT]),
+    "defer_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c),
+                                                    _LOCK_WHILE_DEFERRED]),
     "not_sending_now": _lines(_SPEND_SETBACK, "msg[m].unsaved = 0"),
     "wait_after_error": lambda c: ";\n".join([_SPEND_SETBACK, _discard_unsaved(c),
                                               _LOCK_AFTER_WAIT]),

@@ -171,8 +171,9 @@ class SystemUnderTest(Protocol):
         """IMsgStore::SetLockState(MSG_LOCKED) by a spooler (R38-R41, R81)."""
 
     def spooler_unlock(self, message: int) -> str:
-        """IMsgStore::SetLockState(MSG_UNLOCKED) by a spooler while the message waits to be
-        resubmitted, under conflicts.lock_during_retry "release" (R40, R47, R52)."""
+        """IMsgStore::SetLockState(MSG_UNLOCKED) by a spooler while the message waits: to be
+        resubmitted, under conflicts.lock_during_retry "release"; for the transport's
+        NOTIFY_SENTDEFERRED, under "release" or "release_when_deferred" (R40, R47, R52, R55)."""
 
     def preprocess(self, message: int) -> str:
         """The registered preprocessors run on the locked message (R33-R35)."""

@@ -56,8 +56,11 @@ class Conflicts:
     #: R42: meaning of SUBMITFLAG_LOCKED. "locked" = property page; "spooler_route" = the
     #: store pages that set it whenever the spooler will handle the message.
     submitflag_locked: str = "locked"
-    #: R47/R52: lock state while waiting for a retry or a transport deferral. "hold" keeps
-    #: the spooler's lock; "release" unlocks (the message stays queued and abortable).
+    #: R47/R52/R55: lock state while waiting for a retry or a transport deferral. "hold"
+    #: keeps the spooler's lock through both; "release" unlocks for both (the message stays
+    #: queued and abortable); "release_when_deferred" holds it through a retry delay (R47: the
+    #: spooler keeps the message) and releases it while the transport has deferred it (R52,
+    #: R55: a deferred message can still be cancelled).
     lock_during_retry: str = "hold"
     #: R67: AbortSubmit during a tightly coupled direct send (never queued).
     abort_during_direct_send: str = "not_in_queue"
@@ -95,7 +98,7 @@ CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
     "sentmail_and_delete": ("delete", "move"),
     "resend_submitted_rows": ("skip", "transmit"),
     "submitflag_locked": ("locked", "spooler_route"),
-    "lock_during_retry": ("hold", "release"),
+    "lock_during_retry": ("hold", "release", "release_when_deferred"),
     "abort_during_direct_send": ("not_in_queue", "unable_to_abort"),
     "direct_send": ("after_return", "before_return"),
     "after_cancel": ("decline", "retry"),
@@ -110,7 +113,7 @@ CONFLICT_RULES: dict[str, tuple[str, ...]] = {
     "sentmail_and_delete": ("R63",),
     "resend_submitted_rows": ("R75",),
     "submitflag_locked": ("R42",),
-    "lock_during_retry": ("R47", "R52"),
+    "lock_during_retry": ("R47", "R52", "R55"),
     "abort_during_direct_send": ("R67",),
     "direct_send": ("R21", "R23", "R26"),
     "after_cancel": ("R47", "R53"),

@@ -75,6 +75,13 @@ def _spend_setback(w: World) -> World:
 
 
 def _lock_after_wait(c: Config, message: Message) -> int:
+    """R47: the lock through a retry delay (released only under "release")."""
+    return 0 if c.conflicts.lock_during_retry == "release" else message.lock_holders
+
+
+def _lock_while_deferred(c: Config, message: Message) -> int:
+    """R52, R55: the lock while the transport has deferred the message (kept only under
+    "hold")."""
     return message.lock_holders if c.conflicts.lock_during_retry == "hold" else 0
 
 
@@ -362,6 +369,14 @@ def resend_now(c: Config, w: World, m: int, a: int) -> World:
 def wait_keeping_progress(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]
     return _update(_spend_unless_paid(c, w, m), m, lock_holders=_lock_after_wait(c, message))
+
+
+@effect("R51", "R52", "R55")
+def defer_keeping_progress(c: Config, w: World, m: int, a: int) -> World:
+    """END_DONT_RESEND: the transport keeps the message until its NOTIFY_SENTDEFERRED."""
+    message = w.messages[m]
+    return _update(_spend_unless_paid(c, w, m), m,
+                   lock_holders=_lock_while_deferred(c, message))
 
 
 def _spend_unless_paid(c: Config, w: World, m: int) -> World:

@@ -425,12 +425,24 @@ def deferral_enabled(c: Config, w: World, m: int, a: int) -> bool:
 
 @guard("R47", "R52")
 def lock_held_during_retry(c: Config, w: World, m: int, a: int) -> bool:
-    return c.conflicts.lock_during_retry == "hold"
+    """The spooler keeps the lock through a retry delay (every reading but "release")."""
+    return c.conflicts.lock_during_retry != "release"
 
 
 @guard("R47", "R52")
 def lock_released_during_retry(c: Config, w: World, m: int, a: int) -> bool:
     return c.conflicts.lock_during_retry == "release"
+
+
+@guard("R47", "R52", "R55")
+def lock_released_while_waiting(c: Config, w: World, m: int, a: int) -> bool:
+    """The reading has the lock released where the message waits: through a retry delay
+    only under "release", while the transport has deferred it also under
+    "release_when_deferred"."""
+    reading = c.conflicts.lock_during_retry
+    if w.messages[m].phase in WAITING_FOR_TRANSPORT:
+        return reading == "release"
+    return reading != "hold"
 
 
 @guard("R47", "R53")

@@ -333,7 +333,7 @@ TABLE: tuple[Row, ...] = (
         ("deferral_enabled", "resend_affordable"), "wait_keeping_progress", S_OK, ("R51",),
         call_arguments=(("flags", "END_RESEND_LATER"),)),
     Row("end-dont-resend", "IXPLogon::EndMessage", SPOOLER, ("awaiting_end",),
-        "transport_deferred", ("deferral_enabled", "resend_affordable"), "wait_keeping_progress",
+        "transport_deferred", ("deferral_enabled", "resend_affordable"), "defer_keeping_progress",
         S_OK,
         ("R51", "R52"), call_arguments=(("flags", "END_DONT_RESEND"),)),
     Row("sent-deferred", "IMAPISupport::SpoolerNotify", TRANSPORT, ("transport_deferred",),
@@ -344,8 +344,8 @@ TABLE: tuple[Row, ...] = (
     # the call is that release as the spooler makes it: it succeeds and changes nothing more.
     # Under "hold" no row answers it: unlocking contradicts the reading.
     Row("unlock-for-retry", "IMsgStore::SetLockState", SPOOLER,
-        ("retry_wait", "transport_deferred"), None, ("lock_released_during_retry",), "none",
-        S_OK, ("R38", "R40", "R47", "R52"), call_arguments=(("lock", "MSG_UNLOCKED"),)),
+        ("retry_wait", "transport_deferred"), None, ("lock_released_while_waiting",), "none",
+        S_OK, ("R38", "R40", "R47", "R52", "R55"), call_arguments=(("lock", "MSG_UNLOCKED"),)),
     Row("retry-held", "retry delay elapsed", SPOOLER, ("retry_wait",), "locked",
         ("lock_held_during_retry",), "retry_delay_elapsed", S_OK, ("R47",), kind=INTERNAL),
     Row("retry-released", "retry delay elapsed", SPOOLER, ("retry_wait",), "spooled",

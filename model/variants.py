@@ -49,7 +49,7 @@ def _discard_all_progress(c: Config, w: World, m: int, a: int) -> World:
         else r
         for i, r in enumerate(message.recipients)
     )
-    holders = message.lock_holders if c.conflicts.lock_during_retry == "hold" else 0
+    holders = 0 if c.conflicts.lock_during_retry == "release" else message.lock_holders
     w = w._replace(setbacks_left=w.setbacks_left - 1)
     return replace_message(w, m, message._replace(recipients=rows, lock_holders=holders,
                                                   unsaved=0))

@@ -259,6 +259,11 @@ class ReferenceSystem:
 
     def _lock_after_wait(self, message: StoredMessage) -> int:
         """R47, R52: the lock is kept or released while waiting, per the run's reading."""
+        return 0 if self.readings["lock_during_retry"] == "release" else message.lock_holders
+
+    def _lock_while_deferred(self, message: StoredMessage) -> int:
+        """R52, R55: the lock while the transport has deferred the message: kept only under
+        the "hold" reading."""
         return message.lock_holders if self.readings["lock_during_retry"] == "hold" else 0
 
     # ---- client ------------------------------------------------------------------------------
@@ -519,8 +524,9 @@ class ReferenceSystem:
         message = self.messages[m]
         if message.status not in ("retry_wait", "transport_deferred"):
             return NOT_DUE
-        if self.readings["lock_during_retry"] != "release":
-            return NOT_DUE
+        reading = self.readings["lock_during_retry"]
+        if reading == "hold" or (reading != "release" and message.status == "retry_wait"):
+            return NOT_DUE  # the reading keeps the lock here
         message.lock_holders = 0  # R40: released while it waits (already, under this reading)
         return S_OK
 
@@ -680,7 +686,7 @@ class ReferenceSystem:
             message.lock_holders = self._lock_after_wait(message)
             message.status = "retry_wait"
         elif flags == "END_DONT_RESEND":
-            message.lock_holders = self._lock_after_wait(message)  # R52
+            message.lock_holders = self._lock_while_deferred(message)  # R52
             message.status = "transport_deferred"
         else:
             return NOT_DUE

@@ -563,3 +563,21 @@ def test_R8_R9_a_store_with_limits_refuses_a_submit_with_an_error_of_its_own() -
     plain = submission(Config(messages=1, recipients=1, transports=1), tight=False, **PLAIN)
     drive(plain, "add-recipients")
     assert "submit-refused-by-store" not in rows_enabled(plain)
+
+
+@pytest.mark.parametrize("reading, locked_in_retry, locked_when_deferred", [
+    ("hold", True, True), ("release", False, False), ("release_when_deferred", True, False)])
+def test_R47_R52_R55_the_lock_while_waiting_follows_the_named_parameter(
+        reading: str, locked_in_retry: bool, locked_when_deferred: bool) -> None:
+    config = Config(messages=1, recipients=1, transports=1, setbacks=2,
+                    conflicts=Conflicts(lock_during_retry=reading))
+    retried = submission(config, tight=False, address_types=("EX",), **PLAIN)
+    drive(retried, "add-recipients", "submit", "lock", ("present", 0, 0), "xp-busy")
+    assert (retried.message(0).lock_holders > 0) is locked_in_retry
+    assert ("unlock-for-retry" in rows_enabled(retried)) is not locked_in_retry
+    deferred = submission(config, tight=False, address_types=("EX",), **PLAIN)
+    drive(deferred, "add-recipients", "submit", "lock", ("present", 0, 0), "xp-ok-not-sent",
+          "end-dont-resend")
+    assert deferred.message(0).phase == "transport_deferred"
+    assert (deferred.message(0).lock_holders > 0) is locked_when_deferred
+    assert ("abort" in rows_enabled(deferred)) is not locked_when_deferred
