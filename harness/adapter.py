@@ -204,6 +204,11 @@ class SystemUnderTest(Protocol):
     def transport_fail_recipient(self, message: int, recipient: int) -> str:
         """IMAPISupport::StatusRecips: the transport fails one recipient conclusively (R58)."""
 
+    def transport_yield(self, message: int) -> str:
+        """The transport calls IMAPISupport::SpoolerYield during long work inside
+        IXPLogon::SubmitMessage; the spooler lets it go on (S_OK) and nothing changes
+        (R54)."""
+
     def transport_save(self, message: int) -> str:
         """The transport holding the message calls IMAPIProp::SaveChanges on it: the marks it
         made so far survive an error it returns later (R48)."""

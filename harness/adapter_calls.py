@@ -64,6 +64,7 @@ PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.SPOOLER, "present to transport"): "present",
     (Actor.TRANSPORT, "transmit recipient"): "transport_transmit",
     (Actor.TRANSPORT, "IMAPISupport::StatusRecips"): "transport_fail_recipient",
+    (Actor.TRANSPORT, "IMAPISupport::SpoolerYield"): "transport_yield",
     (Actor.TRANSPORT, "save transport changes"): "transport_save",
     (Actor.SPOOLER, "retry delay elapsed"): "retry_elapsed",
     (Actor.SPOOLER, "spooler NDR"): "spooler_ndr",

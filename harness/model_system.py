@@ -123,6 +123,9 @@ class ModelSystem:
     def transport_fail_recipient(self, message: int, recipient: int) -> str:
         return self._do("transport_fail_recipient", message, recipient)
 
+    def transport_yield(self, message: int) -> str:
+        return self._do("transport_yield", message)
+
     def transport_save(self, message: int) -> str:
         return self._do("transport_save", message)
 

@@ -286,6 +286,11 @@ TABLE: tuple[Row, ...] = (
     Row("xp-save", "save transport changes", TRANSPORT, ("in_transport", "awaiting_end"), None,
         (), "save_transport_changes", S_OK, ("R46", "R48"), kind=INTERNAL,
         logged_as="IMAPIProp::SaveChanges"),
+    # R54: a transport doing long work inside IXPLogon::SubmitMessage yields to the spooler;
+    # S_OK lets it go on and changes nothing (the MAPI_W_CANCEL_MESSAGE answer, which stops
+    # the delivery, is not modelled)
+    Row("xp-yield", "IMAPISupport::SpoolerYield", TRANSPORT, ("in_transport",), None, (),
+        "none", S_OK, ("R54",)),
     Row("xp-ok", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport",), "awaiting_end",
         ("transport_settled_its_recipients",), "save_transport_changes", S_OK,
         ("R47", "R48", "R49")),

@@ -593,6 +593,11 @@ class ReferenceSystem:
         message.unsaved_marks.add(recipient)  # R48: not saved until SaveChanges or S_OK
         return S_OK
 
+    def transport_yield(self, m: int) -> str:
+        if self.messages[m].status != "in_transport":
+            return NOT_DUE
+        return S_OK  # R54: the spooler lets the transport go on
+
     def transport_save(self, m: int) -> str:
         message = self.messages[m]
         if message.status not in ("in_transport", "awaiting_end"):
