@@ -33,7 +33,7 @@ typecheck: $(STAMP)
 	cd .typecheck && ../$(BIN)/mypy --config-file ../pyproject.toml -p mapi_submission
 
 pytest: $(STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 clean:
 	rm -rf $(VENV) .typecheck build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -76,9 +76,12 @@ class RefusableCall:
 
 
 #: Every call an implementation (store or spooler side) receives and must refuse in the
-#: states its rows do not list, in table order.
+#: states its rows do not list, in table order. Calls about a transport session (the
+#: spooler's IXPLogon::FlushQueues, R45) are answered by transport states, not message
+#: states, so they are no sneak paths of a message.
 REFUSABLE_CALLS: tuple[RefusableCall, ...] = tuple(
-    RefusableCall(key, rows) for key, rows in CALLS.items() if key[0].calls_store)
+    RefusableCall(key, rows) for key, rows in CALLS.items()
+    if key[0].calls_store and all(row.machine == "message" for row in rows))
 
 
 @dataclass(frozen=True)

@@ -223,5 +223,9 @@ class SystemUnderTest(Protocol):
     def transport_sent_deferred(self, message: int) -> str:
         """The transport holding the message deferred reports NOTIFY_SENTDEFERRED (R52)."""
 
+    def flush_queues(self, transport: int) -> str:
+        """The spooler's IXPLogon::FlushQueues on a ready transport (a user's "send now"): it
+        speeds the spooler up and changes no outcome (R45)."""
+
     def transport_recovers(self, transport: int) -> str:
         """A transport in critical error reports NOTIFY_READYTOSEND (R56)."""

@@ -69,6 +69,7 @@ PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.SPOOLER, "retry delay elapsed"): "retry_elapsed",
     (Actor.SPOOLER, "spooler NDR"): "spooler_ndr",
     (Actor.SPOOLER, "IMsgStore::FinishedMsg"): "finished_msg",
+    (Actor.SPOOLER, "IXPLogon::FlushQueues"): "flush_queues",
 }
 #: SpoolerNotify flags of a transport -> adapter method (R52, R56).
 TRANSPORT_NOTIFICATIONS: dict[str, str] = {
@@ -184,7 +185,7 @@ def invoke(system: SystemUnderTest, call: AdapterCall) -> str:
 
 def _invoke(system: SystemUnderTest, call: AdapterCall) -> str:
     method = getattr(system, call.method)
-    if call.method == "transport_recovers":
+    if call.message < 0:  # a call about a transport session, not a message
         return str(method(call.arg))
     arguments: list[Any] = [call.message]
     if call.arg >= 0:

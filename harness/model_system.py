@@ -138,5 +138,8 @@ class ModelSystem:
     def transport_sent_deferred(self, message: int) -> str:
         return self._do("transport_sent_deferred", message)
 
+    def flush_queues(self, transport: int) -> str:
+        return self._do("flush_queues", -1, transport)
+
     def transport_recovers(self, transport: int) -> str:
         return self._do("transport_recovers", -1, transport)

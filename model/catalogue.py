@@ -109,7 +109,6 @@ OUT_OF_SCOPE: dict[str, str] = {
     "R15": "The recipient list is fixed at composition; expansion of distribution lists and "
            "duplicate removal are not modelled.",
     "R24": "The spooler is always available (no MAPI_NO_MAIL sessions).",
-    "R45": "FlushQueues only speeds the spooler up; the model already lets it act at any time.",
     "R50": "Message content (and so the P1 projection) is not modelled; resend semantics are "
            "encoded through R74/R75.",
     "R64": "Post-processing is one atomic FinishedMsg step, so the order inside it is "

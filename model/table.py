@@ -416,6 +416,11 @@ TABLE: tuple[Row, ...] = (
     Row("delete-submitted", "IMAPIFolder::DeleteMessages", CLIENT, IN_SUBMISSION_ORDER, None,
         ("message_submitted",), "none", EC_NO_DEL_SUBMIT_MSG, ("R30",)),
     # ---- transport session machine -------------------------------------------------------------
+    # R45: on a user's "send now" the spooler calls each transport's FlushQueues in transport
+    # order; it only speeds the spooler up (the model lets it act at any time already) and
+    # changes no outcome. A critical transport gets no call but its release (R56).
+    Row("flush-queues", "IXPLogon::FlushQueues", SPOOLER, ("ready",), None, (), "none", S_OK,
+        ("R45",), ranges_over="transport", machine="transport"),
     Row("transport-recovers", "IMAPISupport::SpoolerNotify", TRANSPORT, ("critical",),
         "ready", (), "transport_recovers", S_OK, ("R56",), ranges_over="transport",
         machine="transport", call_arguments=(("flags", "NOTIFY_READYTOSEND"),)),

@@ -81,11 +81,13 @@ def test_conform_reference_exits_0() -> None:
 def test_conform_mutant_exits_1_and_writes_the_case(tmp_path: Path) -> None:
     out = tmp_path / "failures"
     result = CliRunner().invoke(main, [
-        "conform", "--adapter", "mapi_submission.reference.mutants:DeleteSubmitted",
+        "conform", "--adapter", "mapi_submission.reference.mutants:DownloadInFlight",
         "--examples", "100", "--messages", "1", "--seed", "3", "--out", str(out)])
     assert result.exit_code == 1, result.output
     written = list(out.glob("*.json"))
-    assert len(written) == 1 and "delete-submitted" in written[0].read_text()
+    # the case is named by the step where the mutant shows: the tight pair's transmission
+    # after which it queued the message it is sending (R20)
+    assert len(written) == 1 and "tight-transmit" in written[0].name
     replayed = CliRunner().invoke(main, ["conform", "--adapter",
                                          "mapi_submission.reference:make_reference",
                                          "--examples", "1", "--messages", "1",

@@ -581,3 +581,11 @@ def test_R47_R52_R55_the_lock_while_waiting_follows_the_named_parameter(
     assert deferred.message(0).phase == "transport_deferred"
     assert (deferred.message(0).lock_holders > 0) is locked_when_deferred
     assert ("abort" in rows_enabled(deferred)) is not locked_when_deferred
+
+
+def test_R45_a_flush_reaches_every_ready_transport_and_changes_no_outcome() -> None:
+    runtime = spooled()
+    before = runtime.world
+    assert {s.arg for s in runtime.enabled() if s.row == "flush-queues"} == {0, 1}
+    drive(runtime, ("flush-queues", -1, 0), ("flush-queues", -1, 1))
+    assert runtime.world == before
