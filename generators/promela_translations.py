@@ -163,29 +163,25 @@ def _next_in_submission_order(config: Config) -> str:
     return expression
 
 
+def _may_take(transport: str, recipient: str) -> str:
+    """model/guards._available and takes: the transport has not declined the message, is
+    ready (or critical under the "wait" reading of after_critical, R56) and takes the
+    recipient (R43, R47)."""
+    return (f"(transport_state[{transport}] == ready || CONFLICT_after_critical_wait) && "
+            f"!((msg[m].declined >> {transport}) & 1) && takes({transport}, m, {recipient})")
+
+
 def _no_transport_takes(config: Config) -> str:
-    """R56, R58: recipient a is open and no available (ready, or critical under the
-    "wait" reading of after_critical), undeclined transport has its type."""
-    someone = _disjunction(_transports, "(transport_state[{i}] == ready || "
-                          "CONFLICT_after_critical_wait) && "
-                          "!((msg[m].declined >> {i}) & 1) && takes({i}, m, a)")(config)
+    """R56, R58: recipient a is open and no transport may take it."""
+    someone = _disjunction(_transports, _may_take("{i}", "a"))(config)
     return f"(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp && !({someone}))"
 
 
 def _first_in_transport_order(config: Config) -> str:
-    """R43: for one of transport a's open recipients no earlier available transport (ready,
-    or critical under after_critical "wait", and undeclined) registered its type."""
-    def earlier(r: int) -> str:
-        return " || ".join(
-            f"({t} < a && (transport_state[{t}] == ready || CONFLICT_after_critical_wait)"
-            f" && !((msg[m].declined >> {t}) & 1) && takes({t}, m, {r}))"
-            for t in range(config.transports))
-
-    terms = []
-    for r in range(max_recipient_rows(config)):
-        term = f"takes(a, m, {r}) && !({earlier(r)})"
-        terms.append(f"(msg[m].resend && ({term}))" if r >= config.recipients else f"({term})")
-    return "(" + " || ".join(terms) + ")"
+    """R43: for one of transport a's open recipients no earlier transport may take it."""
+    earlier = " || ".join(f"({t} < a && {_may_take(str(t), '{i}')})"
+                          for t in range(config.transports))
+    return "(" + _disjunction(_recipients, f"takes(a, m, {{i}}) && !({earlier})")(config) + ")"
 
 
 def _feature(name: str) -> Render:
@@ -208,7 +204,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "resubmit_is_refused": _conflict("resubmit", "refused"),
     "needs_preprocessing": _text("needs_preprocessing_now(m)"),
     "no_preprocessing_needed": _text("!needs_preprocessing_now(m)"),
-    "store_holds_until_send_time": lambda c: _held_until_send_time(c),
+    "store_holds_until_send_time": _held_until_send_time,
     "store_routes_to_spooler": _text("!tight"),
     "store_routes_to_tight_pair": _text("tight"),
     "send_time_in_future": _text("send_time_pending(m)"),

@@ -99,10 +99,15 @@ def row_address_type(profile: Profile, row: int) -> str:
     return types[row] if row < len(types) else types[row - len(types) + 1]
 
 
+def resends_possible(config: Config) -> bool:
+    """A message of `config` may be a resend: the feature is on and there is a recipient
+    besides the one that received the original (R74)."""
+    return config.features.resend and config.recipients > 1
+
+
 def max_recipient_rows(config: Config) -> int:
     """The most recipient rows a message of `config` has (a resend's, when resends are on)."""
-    resends = config.features.resend and config.recipients > 1
-    return 2 * config.recipients - 1 if resends else config.recipients
+    return 2 * config.recipients - 1 if resends_possible(config) else config.recipients
 
 
 def address_types(mix: str, recipients: int) -> tuple[str, ...]:
@@ -142,7 +147,7 @@ def profiles(config: Config) -> list[Profile]:
             (False, True) if can_preprocess else (False,),
             (False, True) if features.deferral else (False,),
             config.dispositions,
-            (False, True) if features.resend and config.recipients > 1 else (False,),
+            (False, True) if resends_possible(config) else (False,),
         ):
             result.append(Profile(types, folder, pre, deferred, disposition, resend))
     return result

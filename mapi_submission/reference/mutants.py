@@ -200,12 +200,10 @@ class TightPairDropsFailedRecipient(ReferenceSystem):
     recipient silently gets nothing and the sender no NDR."""
 
     def tight_fail_recipient(self, m: int, recipient: int) -> str:
-        message = self.messages[m]
-        if not message.in_direct_send or recipient not in self._tight_open_rows(message):
-            return NOT_DUE
-        row = message.recipients[recipient]
-        row.responsible, row.outcome = True, "sent"
-        return S_OK
+        result = super().tight_fail_recipient(m, recipient)
+        if result == S_OK:
+            self.messages[m].recipients[recipient].outcome = "sent"  # no NDR
+        return result
 
 
 class ResendTransmitsDisplayRows(ReferenceSystem):

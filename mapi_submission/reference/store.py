@@ -570,16 +570,19 @@ class ReferenceSystem:
         message.status = "in_transport"
         return S_OK
 
+    def _may_take(self, message: StoredMessage, transport: int, row: int) -> bool:
+        """The transport registered the row's type (R43) and may still take it: it has not
+        declined this submission (R47) and is ready, or critical while the run's reading of
+        R56 has the spooler wait for it to recover."""
+        return (transport not in message.declined
+                and self._serves(transport, message.recipients[row].address_type)
+                and (self.transport_states[transport] == "ready"
+                     or self.readings["after_critical"] == "wait"))
+
     def _earlier_transport_takes(self, message: StoredMessage, transport: int,
                                  row: int) -> bool:
-        """R43: a transport earlier in the profile's order registered the row's type and may
-        still take it (it has not declined; ready, or critical while the run's reading of
-        R56 waits for it)."""
-        kind = message.recipients[row].address_type
-        waits = self.readings["after_critical"] == "wait"
-        return any(t not in message.declined and self._serves(t, kind)
-                   and (self.transport_states[t] == "ready" or waits)
-                   for t in range(transport))
+        """R43: a transport earlier in the profile's order may take the row."""
+        return any(self._may_take(message, t, row) for t in range(transport))
 
     def transport_transmit(self, m: int, recipient: int) -> str:
         message = self.messages[m]
@@ -727,14 +730,9 @@ class ReferenceSystem:
         return S_OK
 
     def _some_transport_accepts(self, message: StoredMessage, recipient: int) -> bool:
-        """R43, R58: a transport that has not declined this submission, registered the
-        recipient's address type and is ready, or critical while the run's reading of R56
-        has the spooler wait for it to recover."""
-        kind = message.recipients[recipient].address_type
-        waits = self.readings["after_critical"] == "wait"
-        return any((state == "ready" or waits) and t not in message.declined
-                   and self._serves(t, kind)
-                   for t, state in enumerate(self.transport_states))
+        """R58: some transport may still take the recipient."""
+        return any(self._may_take(message, t, recipient)
+                   for t in range(len(self.transport_states)))
 
     def finished_msg(self, m: int) -> str:
         message = self.messages[m]
