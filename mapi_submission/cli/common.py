@@ -109,6 +109,8 @@ def config_options(function: F) -> F:
         click.option("--dispositions", help=f"Dispositions explored ({_csv(DISPOSITIONS)})."),
         click.option("--profiles", type=click.Choice(PROFILE_MODES),
                      help="Messages share one profile, or every combination."),
+        click.option("--with", "with_", multiple=True, type=click.Choice(FEATURE_NAMES),
+                     help="Turn a feature on (repeatable; store_refusals is off by default)."),
         click.option("--without", "without", multiple=True, type=click.Choice(FEATURE_NAMES),
                      help="Turn a feature off (repeatable)."),
         click.option("--conflict", "conflicts", multiple=True, metavar="NAME=VALUE",
@@ -169,6 +171,7 @@ def build_config(
     folders: str | None = None,
     dispositions: str | None = None,
     profiles: str | None = None,
+    with_: tuple[str, ...] = (),
     without: tuple[str, ...] = (),
     conflicts: tuple[str, ...] = (),
     **_: Any,
@@ -184,8 +187,12 @@ def build_config(
                        ("folders", folders), ("dispositions", dispositions)):
         if value is not None:
             data[key] = [v.strip() for v in value.split(",") if v.strip()]
-    if without:
-        data["features"] = {**data.get("features", {}), **dict.fromkeys(without, False)}
+    both = sorted(set(with_) & set(without))
+    if both:
+        raise UsageProblem(f"options: feature {both[0]} is both in --with and --without")
+    if with_ or without:
+        data["features"] = {**data.get("features", {}), **dict.fromkeys(with_, True),
+                            **dict.fromkeys(without, False)}
     if conflicts:
         data["conflicts"] = {**data.get("conflicts", {}), **_chosen_conflicts(conflicts)}
     try:

@@ -83,12 +83,18 @@ def test_limit_exits_2_after_a_partial_summary() -> None:
 def test_bad_options_exit_2_with_one_line() -> None:
     for args in (["--messages", "0"], ["--bogus"], ["--variant", "nonsense"],
                  ["--conflict", "lock_during_retry"], ["--max-states", "0"],
-                 ["--timeout", "-1"]):
+                 ["--timeout", "-1"], ["--with", "resend", "--without", "resend"]):
         result = _run(*args)
         assert result.exit_code == 2, args
         assert result.stdout == ""
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
         assert result.stderr.startswith("mapi-submission: error:"), result.stderr
+
+
+def test_with_turns_on_a_feature_that_is_off_by_default() -> None:
+    assert not build_config().features.store_refusals
+    assert build_config(with_=("store_refusals",)).features.store_refusals
+    assert not build_config(without=("resend",)).features.resend
 
 
 def test_the_small_options_are_the_pinned_configuration() -> None:
