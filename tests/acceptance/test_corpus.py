@@ -52,6 +52,9 @@ GROUPS: dict[str, frozenset[str]] = {
     "times": frozenset({"R47", "R72"}),
     "mid-life start": frozenset({"R29", "R41"}),
     "end of run": frozenset({"R80"}),
+    "moving and copying": frozenset({"R70"}),
+    "failed submits": frozenset({"R7", "R12"}),
+    "preprocessed completion": frozenset({"R37"}),
 }
 
 
