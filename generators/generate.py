@@ -141,7 +141,8 @@ def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) 
     return [write_case(out, case) for case in cases]
 
 
-_ONE_MESSAGE: dict[str, Any] = {"messages": 1}
+#: every feature on, those off by default included (a store with limits of its own: R7, R9)
+_ONE_MESSAGE: dict[str, Any] = {"messages": 1, "features": {"store_refusals": True}}
 _QUEUE_ORDER: dict[str, Any] = {
     "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
     "folders": ["outbox"],

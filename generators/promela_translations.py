@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import DISPOSITIONS, Config
-from mapi_submission.model.constants import FOLDERS, S_OK, SENT_ITEMS
+from mapi_submission.model.constants import FOLDERS, MOVED, S_OK, SENT_ITEMS
 from mapi_submission.model.effects import EFFECTS
 from mapi_submission.model.guards import GUARDS
 from mapi_submission.model.states import (
@@ -125,6 +125,11 @@ def _cannot_serve_all(config: Config) -> str:
     return f"(tight && ({others}))"
 
 
+def _pair_owes_completion(config: Config) -> str:
+    """R34, R37: a preprocessed message the pair sent whole is handed back with CompleteMsg."""
+    return f"(tight && msg[m].preprocessed && !{_cannot_serve_all(config)})"
+
+
 def _spooler_needed(config: Config) -> str:
     return f"(!tight || needs_preprocessing_now(m) || {_cannot_serve_all(config)})"
 
@@ -202,6 +207,11 @@ GUARD_PROMELA: dict[str, Render] = {
     "second_handle_open": _feature("save_conflicts"),
     "store_refusals_enabled": _feature("store_refusals"),
     "resubmit_is_refused": _conflict("resubmit", "refused"),
+    "store_calls_prepare_submit": _text(
+        "(msg[m].resend || CONFLICT_prepare_submit_always)"),
+    "in_composition": _text(f"({_phases(CLIENT_STATES)})"),
+    "store_may_refuse_move": lambda c: f"!{_conflict('move_submitted', 'forbidden')(c)}",
+    "move_aborts_first": _conflict("move_submitted", "abort_first"),
     "needs_preprocessing": _text("needs_preprocessing_now(m)"),
     "no_preprocessing_needed": _text("!needs_preprocessing_now(m)"),
     "store_holds_until_send_time": _held_until_send_time,
@@ -217,6 +227,8 @@ GUARD_PROMELA: dict[str, Render] = {
     "tight_pair_cannot_serve_every_recipient": _cannot_serve_all,
     "tight_pair_serves_every_recipient": lambda c: f"!{_cannot_serve_all(c)}",
     "not_preprocessed": _text("!msg[m].preprocessed"),
+    "pair_owes_completion": lambda c: _pair_owes_completion(c),
+    "pair_owes_no_completion": lambda c: f"!{_pair_owes_completion(c)}",
     "spooler_may_lock": _text("msg[m].in_queue && !msg[m].inflight"),
     "lock_is_free": _text("msg[m].lock_holders == 0"),
     "lock_is_held": _text("msg[m].lock_holders > 0"),
@@ -375,6 +387,12 @@ def _spend_unless_paid(config: Config) -> str:
     return f"if\n:: {_open_recipients(config)} -> skip\n:: else -> {_SPEND_SETBACK}\nfi"
 
 
+#: AbortSubmit's effect (effects.abort_submission), which a move under "abort_first" repeats.
+_ABORT = ("msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
+          "msg[m].inflight = 0", "msg[m].call_progress = 0",
+          "msg[m].flags = (msg[m].flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT", "dequeue(m)",
+          "leave_submission(m)")
+
 EFFECT_PROMELA: dict[str, Render] = {
     "none": _text("skip"),
     "add_recipient_rows": _text("msg[m].addressed = 1"),
@@ -435,11 +453,8 @@ EFFECT_PROMELA: dict[str, Render] = {
         "msg[m].call_progress = 0"),
     "retry_delay_elapsed": _text("msg[m].transport = -1"),
     "transport_recovers": _text("transport_state[a] = ready"),
-    "abort_submission": _lines(
-        "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
-        "msg[m].inflight = 0", "msg[m].call_progress = 0",
-        "msg[m].flags = (msg[m].flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT", "dequeue(m)",
-        "leave_submission(m)"),
+    "abort_submission": _lines(*_ABORT),
+    "abort_and_move": _lines(*_ABORT, f"msg[m].folder = {FOLDER_NAMES[MOVED]}"),
 }
 
 

@@ -120,6 +120,9 @@ class SystemUnderTest(Protocol):
         same message before it was submitted: the store's test-and-set lets only the first
         submit succeed (R16)."""
 
+    def set_props(self, message: int) -> str:
+        """IMessage::SetProps on the client's writable handle: uncommitted changes (R3, R9)."""
+
     def save_changes(self, message: int, force: bool) -> str:
         """IMAPIProp::SaveChanges, with FORCE_SAVE when `force` (R3, R4)."""
 
@@ -135,6 +138,18 @@ class SystemUnderTest(Protocol):
 
     def delete_message(self, message: int) -> str:
         """IMAPIFolder::DeleteMessages (R30)."""
+
+    def empty_folder(self, message: int) -> str:
+        """IMAPIFolder::EmptyFolder on the folder holding the message, answered for that
+        message: deleted, or left (submitted, or open read/write) with
+        MAPI_W_PARTIAL_COMPLETION (R30)."""
+
+    def move_message(self, message: int) -> str:
+        """IMAPIFolder::CopyMessages with MESSAGE_MOVE, out of the folder the message is in
+        (R70)."""
+
+    def copy_message(self, message: int) -> str:
+        """IMAPIFolder::CopyMessages without MESSAGE_MOVE: a copy in another folder (R70)."""
 
     def abort_submit(self, message: int) -> str:
         """IMsgStore::AbortSubmit (R41, R67, R68)."""

@@ -44,10 +44,13 @@ class CallShape(NamedTuple):
 #: (actor, event) -> adapter method, for rows whose call needs no extra argument.
 PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.CLIENT, "IMessage::ModifyRecipients"): "modify_recipients",
+    (Actor.CLIENT, "IMessage::SetProps"): "set_props",
     (Actor.OTHER_CLIENT, "IMAPIProp::SaveChanges (other handle)"): "other_handle_save",
     (Actor.OTHER_CLIENT, "IMessage::SubmitMessage (other handle)"): "other_handle_submit",
     (Actor.CLIENT, "IMsgStore::OpenEntry"): "open_for_write",
     (Actor.CLIENT, "IMAPIFolder::DeleteMessages"): "delete_message",
+    (Actor.CLIENT, "IMAPIFolder::EmptyFolder"): "empty_folder",
+    (Actor.CLIENT, "IMAPIFolder::CopyMessages"): "copy_message",
     (Actor.CLIENT, "IMessage::SubmitMessage"): "submit_message",
     (Actor.CLIENT, "IMsgStore::AbortSubmit"): "abort_submit",
     (Actor.CLIENT, "IMsgStore::FinishedMsg"): "client_finished_msg",
@@ -86,6 +89,7 @@ STORE_ANSWERED_COMPONENT_CALLS: frozenset[tuple[Actor, str]] = frozenset(
 #: Calls whose selecting argument picks another adapter method than PLAIN_CALLS gives.
 SELECTED_CALLS: dict[tuple[Actor, str, tuple[tuple[str, str], ...]], str] = {
     (Actor.CLIENT, "IMsgStore::OpenEntry", (("flags", "MAPI_BEST_ACCESS"),)): "open_best_access",
+    (Actor.CLIENT, "IMAPIFolder::CopyMessages", (("flags", "MESSAGE_MOVE"),)): "move_message",
     (Actor.SPOOLER, "IMsgStore::SetLockState", (("lock", "MSG_UNLOCKED"),)): "spooler_unlock",
 }
 

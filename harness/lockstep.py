@@ -102,6 +102,12 @@ class Lockstep:
         return [step for step, _ in self.model.successors(self.world)
                 if CALL_SHAPES[step.row] is not None]
 
+    def changing_options(self) -> frozenset[Step]:
+        """The steps of `options` that change the model's world (the others are refusals, a
+        read-only open, a copy, a save with nothing to save: calls that leave it as it is)."""
+        return frozenset(step for step, after in self.model.successors(self.world)
+                         if after != self.world and CALL_SHAPES[step.row] is not None)
+
     def take(self, step: Step) -> LockstepDivergence | None:
         """Perform `step` on the implementation; None when it conforms."""
         call = call_for(step)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from mapi_submission.checker.check import shortest_known_counterexample
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.states import REMOVED
 from mapi_submission.model.world import World
 
 
@@ -54,14 +55,23 @@ def extend_to_logged(model: Model, steps: list[tuple[Step, World]], start: World
     return path
 
 
+#: Weight of a step that leaves the world as it is (a refusal, a read-only open, a copy) in a
+#: random run without weights of its own: the calls a state refuses are many and would
+#: otherwise take most steps of a run.
+STILL_WEIGHT = 0.2
+
+
 def random_run(model: Model, *, seed: int, steps: int, start: World | None = None,
-               avoid: frozenset[str] = frozenset({"delete"}),
+               avoid: frozenset[str] | None = None,
                weights: dict[str, float] | None = None,
                ) -> tuple[World, list[tuple[Step, World]]]:
     """A seeded random run of the model (no exploration needed, so any size works): from
     `start` (default: a random initial world), take random enabled steps, leaving out the rows
-    in `avoid` (deleting every message would end the run early); `weights` makes some rows
-    likelier than others (default weight 1)."""
+    in `avoid` (default: those that delete or move a message out of the life-cycle, which
+    would end the run early); `weights` makes some rows likelier than others (default: 1,
+    and STILL_WEIGHT for a step that changes nothing)."""
+    if avoid is None:
+        avoid = frozenset(name for name, row in model.rows.items() if row.dest in REMOVED)
     chooser = random.Random(seed)
     world = start if start is not None else chooser.choice(model.initial_worlds())
     first = world
@@ -71,10 +81,10 @@ def random_run(model: Model, *, seed: int, steps: int, start: World | None = Non
         if not options:
             break
         if weights is None:
-            step, world = chooser.choice(options)
+            chances = [1.0 if after != world else STILL_WEIGHT for _, after in options]
         else:
-            chosen = chooser.choices(options, [weights.get(s.row, 1.0) for s, _ in options])
-            step, world = chosen[0]
+            chances = [weights.get(s.row, 1.0) for s, _ in options]
+        step, world = chooser.choices(options, chances)[0]
         path.append((step, world))
     return first, path
 

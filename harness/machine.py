@@ -23,6 +23,7 @@ from mapi_submission.model.table import ROWS_BY_NAME, TABLE
 from mapi_submission.model.world import World
 
 from .adapter import SystemUnderTest
+from .adapter_calls import call_for
 from .lockstep import Lockstep, LockstepDivergence
 
 
@@ -88,32 +89,93 @@ def _choose(data: st.DataObject, options: list[T], label: str) -> T:
 #: Deleting a draft ends that message's run; it is offered in one draw out of four, so that
 #: most runs get past composition (the deep rules are all after SubmitMessage).
 OFFER_ENDING = [False, False, False, True]
-#: A side whose every enabled call would be refused (the spooler asking to lock a draft, which
-#: is not queued) is offered in one draw out of four when the other side can move: offered
-#: evenly, such refusals would take half the steps of a message's composition.
-OFFER_REFUSED = [False, False, False, True]
 
 
-def draw_step(data: st.DataObject, options: list[Step]) -> Step:
+#: A client call that sends its message back in composition (reopening a saved message,
+#: SetProps on it) is offered in one draw out of four too, or the loop draft -> saved ->
+#: draft would keep most runs from ever submitting.
+OFFER_BACKWARD = [False, False, False, True]
+
+
+#: Rows the run has not taken yet are preferred in three draws out of four: the calls a
+#: state allows keep growing with the rules, and one taken already (the third save, the
+#: second refused copy) is less likely to show anything new than one never tried.
+OFFER_TRIED = [False, False, False, True]
+
+
+def _sends_back(step: Step, world: World) -> bool:
+    row = ROWS_BY_NAME[step.row]
+    return (row.actor.is_client and row.dest is not None and step.message >= 0
+            and STATE_RANK[row.dest] < STATE_RANK[world.messages[step.message].phase])
+
+
+#: Before a step that moves the world the machine probes: it makes calls the model says
+#: change nothing here (a refusal, a read-only open, a copy, the spooler asking to lock a
+#: draft), each row once per state of its message (draw_probes). Drawn among the moves, the
+#: many calls a state refuses would take most steps of a run, and a state passed in a few
+#: steps would rarely see its own refusals; made beside the moves, they cost no step.
+
+
+def _prefer_fresh(data: st.DataObject, rows: list[str], tried: set[str] | None) -> list[str]:
+    if tried is None:
+        return rows
+    fresh = [name for name in rows if name not in tried]
+    if fresh and len(fresh) < len(rows) and _choose(data, OFFER_TRIED, "fresh") is False:
+        return fresh
+    return rows
+
+
+def pure_probes(options: list[Step], changing: frozenset[Step]) -> list[Step]:
+    """The options whose call cannot move the world here: no enabled row of the same call
+    (the same adapter call on the same message and argument) changes it. A DeleteMessages
+    the model allows to be refused is no probe while the implementation may delete instead."""
+    moving_calls = {(call_for(s), s.message, s.arg) for s in options if s in changing}
+    return [s for s in options
+            if s not in changing and (call_for(s), s.message, s.arg) not in moving_calls]
+
+
+def draw_probes(data: st.DataObject, probes: list[Step], world: World,
+                tried: set[tuple[str, str]]) -> list[Step]:
+    """Calls that must leave the world as it is (a refusal above all, which is where a bug
+    shows as a change), to make before the next move: each the run has not probed yet in its
+    message's state (recorded in `tried`) comes in with one fair draw of its own, so
+    shrinking drops exactly the probes that show nothing."""
+    chosen: list[Step] = []
+    for step in probes:
+        key = (step.row, world.messages[step.message].phase if step.message >= 0 else "")
+        if key not in tried and data.draw(st.booleans(), label=f"probe {step.row}"):
+            tried.add(key)
+            chosen.append(step)
+    return chosen
+
+
+def draw_step(data: st.DataObject, options: list[Step], world: World | None = None,
+              tried: set[str] | None = None) -> Step:
     """One of the enabled steps: first the side (the system's own components, or its
     clients), then the row, then the message and argument. Drawing the side first keeps the
-    many calls a client may make (most of them refused) from crowding out the spooler and
-    transport steps that carry a submission forward; every enabled step stays reachable
-    (a side with only refused calls, and deletion of a draft, which ends the run, less often:
-    OFFER_REFUSED, OFFER_ENDING)."""
+    many calls a client may make from crowding out the spooler and transport steps that carry
+    a submission forward; deletion of a draft, which ends the run, and a call sending a
+    message back into composition come less often (OFFER_ENDING, OFFER_BACKWARD), rows the
+    run has not taken yet more often (OFFER_TRIED). Every enabled step stays reachable."""
     sides = sorted({ROWS_BY_NAME[s.row].actor.is_client for s in options})
-    moving = [side for side in sides if any(not ROWS_BY_NAME[s.row].is_error for s in options
-                                            if ROWS_BY_NAME[s.row].actor.is_client == side)]
-    if moving and len(moving) < len(sides) and _choose(data, OFFER_REFUSED,
-                                                       "refused") is False:
-        sides = moving
     client = _choose(data, sides, "client")
     candidates = [s for s in options if ROWS_BY_NAME[s.row].actor.is_client == client]
     rows = sorted(dict.fromkeys(s.row for s in candidates), key=_forward_first)
     ending = [name for name in rows if ROWS_BY_NAME[name].dest in REMOVED]
     if ending and len(ending) < len(rows) and _choose(data, OFFER_ENDING, "ending") is False:
         rows = [name for name in rows if name not in ending]
-    row = _choose(data, rows, "row")
+    if world is not None:
+        back = {s.row for s in candidates if _sends_back(s, world)}
+        ahead = [name for name in rows if name not in back]
+        if back & set(rows) and ahead and _choose(data, OFFER_BACKWARD, "back") is False:
+            rows = ahead
+    if not client:  # the components' variety (a transport's answers) is what runs need most
+        rows = _prefer_fresh(data, rows, tried)
+    # the call first, then its outcome: a transport marking, saving or failing a recipient
+    # inside IXPLogon::SubmitMessage is one call among few, not one row among its returns
+    events = list(dict.fromkeys(ROWS_BY_NAME[name].event for name in rows))
+    event = _choose(data, events, "call")
+    row = _choose(data, [name for name in rows if ROWS_BY_NAME[name].event == event], "row")
     return _choose(data, [s for s in candidates if s.row == row], "step")
 
 
@@ -137,6 +199,8 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
         @initialize(start=st.sampled_from(starts))
         def begin(self, start: World) -> None:
             run.examples += 1
+            self.tried: set[str] = set()
+            self.probed: set[tuple[str, str]] = set()
             self.lockstep = Lockstep(model, factory(), start)
             self._check(self.lockstep.failure)
 
@@ -144,9 +208,24 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
         def act(self, data: st.DataObject) -> None:
             assert self.lockstep is not None
             options = self.lockstep.options()
+            changing = self.lockstep.changing_options()
+            probes = pure_probes(options, changing)
+            if probes and len(probes) < len(options):
+                for probe in draw_probes(data, probes, self.lockstep.world, self.probed):
+                    world = self.lockstep.world
+                    self._take(probe)
+                    if self.lockstep.world != world:
+                        break  # the implementation took a row that moves: plan again
+                options = self.lockstep.options()
+                changing = self.lockstep.changing_options()
             if not options:
                 return  # every message finished or deleted: nothing is owed
-            step = draw_step(data, options)
+            moves = [s for s in options if s in changing]
+            self._take(draw_step(data, moves or options, self.lockstep.world, self.tried))
+
+        def _take(self, step: Step) -> None:
+            assert self.lockstep is not None
+            self.tried.add(step.row)
             run.steps += 1
             self._check(self.lockstep.take(step))
 

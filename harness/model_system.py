@@ -48,6 +48,9 @@ class ModelSystem:
     def other_handle_submit(self, message: int) -> str:
         return self._do("other_handle_submit", message)
 
+    def set_props(self, message: int) -> str:
+        return self._do("set_props", message)
+
     def save_changes(self, message: int, force: bool) -> str:
         return self._do("save_changes", message, extra=force)
 
@@ -62,6 +65,15 @@ class ModelSystem:
 
     def delete_message(self, message: int) -> str:
         return self._do("delete_message", message)
+
+    def empty_folder(self, message: int) -> str:
+        return self._do("empty_folder", message)
+
+    def move_message(self, message: int) -> str:
+        return self._do("move_message", message)
+
+    def copy_message(self, message: int) -> str:
+        return self._do("copy_message", message)
 
     def abort_submit(self, message: int) -> str:
         return self._do("abort_submit", message)

@@ -103,8 +103,6 @@ OUT_OF_SCOPE: dict[str, str] = {
     "R5": "Entry identifiers are not modelled: messages are named by index, so every message "
           "is addressable by AbortSubmit.",
     "R6": "Message content and attachments are not modelled.",
-    "R7": "MAPI_E_CORRUPT_DATA concerns lost content on a broken connection; content is not "
-          "modelled.",
     "R11": "FORCE_SUBMIT is documented as not in use: there is no behaviour to encode.",
     "R15": "The recipient list is fixed at composition; expansion of distribution lists and "
            "duplicate removal are not modelled.",
@@ -114,16 +112,12 @@ OUT_OF_SCOPE: dict[str, str] = {
     "R64": "Post-processing is one atomic FinishedMsg step, so the order inside it is "
            "invisible.",
     "R66": "Informational: the identity on the sent copy is not an observable of the model.",
-    "R70": "Moving a submitted message is undocumented; the model has no move event (clients "
-           "must AbortSubmit first, as Outlook does).",
     "R76": "Wire encoding of R17's decision (RopSubmitMessage flags); the store-level rule is "
            "encoded as R17.",
     "R77": "Server-side property stamping and optimizing send mode are not modelled; the "
            "disposition part is encoded as R63.",
     "R79": "A single spooler actor; clients acting as spoolers (RopSetSpooler) are not "
            "modelled.",
-    "R80": "A liveness requirement, checked as property L2 rather than encoded as a "
-           "transition.",
     "R82": "RopTransportSend (a second direct-send path on the wire) is not modelled.",
     "R83": "Inbound processing is outside the send life-cycle.",
 }

@@ -91,6 +91,20 @@ class Conflicts:
     #: "honour" = R72 for every message: the store keeps it queued until its send time, then
     #: routes it again, to the pair.
     tight_pair_send_time: str = "ignore"
+    #: R70 (reference section 5, item 11): IMAPIFolder::CopyMessages with MESSAGE_MOVE on a
+    #: submitted message, which the MAPI documents do not cover. Never a pure change of
+    #: location that leaves the message queued (Kopano KC-848: a "send later" message moved to
+    #: Deleted Items was sent anyway). "refused" = the store refuses the move with an error and
+    #: nothing changes; "abort_first" = the store aborts the submission as AbortSubmit would
+    #: and then moves the message (or refuses where the abort would fail); "forbidden" = only
+    #: a client that called AbortSubmit first may move it (Outlook), so the call itself is a
+    #: client's protocol violation.
+    move_submitted: str = "refused"
+    #: R12 b (reference section 5, item 3): when the store calls IMAPISupport::PrepareSubmit
+    #: inside SubmitMessage, whose errors it returns to the client. "resend_only" = the store
+    #: task pages and the PrepareSubmit page (for a message with MSGFLAG_RESEND); "always" =
+    #: the page on sending through message store providers, which calls it for every message.
+    prepare_submit: str = "resend_only"
 
 
 CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
@@ -105,6 +119,8 @@ CONFLICT_VALUES: dict[str, tuple[str, ...]] = {
     "resubmit": ("refused", "forbidden"),
     "after_critical": ("reroute", "wait"),
     "tight_pair_send_time": ("ignore", "honour"),
+    "move_submitted": ("refused", "abort_first", "forbidden"),
+    "prepare_submit": ("resend_only", "always"),
 }
 
 #: The conflicts of reference section 2.8 / 5 and the parameter (or catalogue entry) for each.
@@ -120,6 +136,8 @@ CONFLICT_RULES: dict[str, tuple[str, ...]] = {
     "resubmit": ("R10", "R16"),
     "after_critical": ("R56",),
     "tight_pair_send_time": ("R71", "R72"),
+    "move_submitted": ("R70",),
+    "prepare_submit": ("R12",),
 }
 
 COUPLINGS = ("tight", "loose")

@@ -30,6 +30,12 @@ MAPI_E_NO_SUPPORT = "MAPI_E_NO_SUPPORT"
 #: A store's own refusal of a submit by its limits (R9: Kopano's KCERR_STORE_FULL; Gromox's
 #: quota, size and recipient-count errors have other codes, so the row takes any error)
 MAPI_E_STORE_FULL = "MAPI_E_STORE_FULL"
+#: R7: the store lost the data (a client/server store that lost its connection): the client
+#: must rewrite its properties and save again
+MAPI_E_CORRUPT_DATA = "MAPI_E_CORRUPT_DATA"
+#: R30: DeleteMessages or EmptyFolder succeeded, but left some messages (submitted ones, or
+#: ones open read/write)
+MAPI_W_PARTIAL_COMPLETION = "MAPI_W_PARTIAL_COMPLETION"
 
 #: Every result code a table row may carry, with its numeric value where MAPI defines one.
 RESULT_CODES: dict[str, int] = {
@@ -49,6 +55,8 @@ RESULT_CODES: dict[str, int] = {
     EC_NO_DEL_SUBMIT_MSG: 0x00000465,
     MAPI_E_NO_SUPPORT: 0x80040102,
     MAPI_E_STORE_FULL: 0x8004060C,
+    MAPI_E_CORRUPT_DATA: 0x8004011B,
+    MAPI_W_PARTIAL_COMPLETION: 0x00040680,
 }
 
 # Address types. The transport at index i registers ADDRESS_TYPES[i % 2] (R43); the
@@ -57,9 +65,12 @@ EX = "EX"
 SMTP = "SMTP"
 ADDRESS_TYPES = (EX, SMTP)
 
-# Folders (R1, R27, R63). "gone" is a message deleted after submission.
+# Folders (R1, R27, R63, R70). "gone" is a message deleted after submission; "moved" one the
+# client moved out of the folder it was submitted from (IMAPIFolder::CopyMessages with
+# MESSAGE_MOVE), which the store may only do by aborting the submission first (R70).
 OUTBOX = "outbox"
 INBOX = "inbox"
 SENT_ITEMS = "sent"
 GONE = "gone"
-FOLDERS = (OUTBOX, INBOX, SENT_ITEMS, GONE)
+MOVED = "moved"
+FOLDERS = (OUTBOX, INBOX, SENT_ITEMS, GONE, MOVED)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import Config
-from .constants import GONE, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
+from .constants import GONE, MOVED, MSGFLAG_SUBMIT, MSGFLAG_UNSENT, SENT_ITEMS
 from .guards import takes, transport_left_recipients_open
 from .world import (
     SATURATION,
@@ -460,3 +460,10 @@ def abort_submission(c: Config, w: World, m: int, a: int) -> World:
         call_progress=False, flags=(message.flags & ~MSGFLAG_SUBMIT) | MSGFLAG_UNSENT,
     )
     return _leave_submission(w, m)
+
+
+@effect("R67", "R68", "R70")
+def abort_and_move(c: Config, w: World, m: int, a: int) -> World:
+    """CopyMessages(MESSAGE_MOVE) of a submitted message under "abort_first": the store aborts
+    the submission as AbortSubmit does, then moves the message out of its folder (R70)."""
+    return _update(abort_submission(c, w, m, a), m, folder=MOVED)

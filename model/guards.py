@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .config import Config
 from .constants import MSGFLAG_SUBMIT
-from .states import AHEAD_IN_ORDER, WAITING_FOR_TRANSPORT
+from .states import AHEAD_IN_ORDER, CLIENT_STATES, WAITING_FOR_TRANSPORT
 from .world import Message, World, row_address_type, serves
 
 Guard = Callable[[Config, World, int, int], bool]
@@ -119,6 +119,35 @@ def resubmit_is_refused(c: Config, w: World, m: int, a: int) -> bool:
 def message_submitted(c: Config, w: World, m: int, a: int) -> bool:
     """MSGFLAG_SUBMIT is set."""
     return bool(w.messages[m].flags & MSGFLAG_SUBMIT)
+
+
+@guard("R3", "R30")
+def in_composition(c: Config, w: World, m: int, a: int) -> bool:
+    """The message is a draft or saved and not submitted: a handle may still hold it open
+    read/write (R3: KEEP_OPEN_READWRITE keeps the handle writable after SaveChanges)."""
+    return w.messages[m].phase in CLIENT_STATES
+
+
+@guard("R12")
+def store_calls_prepare_submit(c: Config, w: World, m: int, a: int) -> bool:
+    """The store calls IMAPISupport::PrepareSubmit inside this SubmitMessage and returns its
+    errors (R12 b): for a message with MSGFLAG_RESEND, or for every message under
+    conflicts.prepare_submit "always"."""
+    return w.messages[m].profile.resend or c.conflicts.prepare_submit == "always"
+
+
+@guard("R70")
+def store_may_refuse_move(c: Config, w: World, m: int, a: int) -> bool:
+    """A move of a submitted message is the store's to refuse (every reading of
+    conflicts.move_submitted but "forbidden", where the call itself breaks R70)."""
+    return c.conflicts.move_submitted != "forbidden"
+
+
+@guard("R70")
+def move_aborts_first(c: Config, w: World, m: int, a: int) -> bool:
+    """The "abort_first" reading of conflicts.move_submitted: the store moves a submitted
+    message only by aborting its submission first."""
+    return c.conflicts.move_submitted == "abort_first"
 
 
 # -- routing inside SubmitMessage (the seed's rules) ----------------------------------------------
@@ -233,6 +262,25 @@ def store_sends_before_return(c: Config, w: World, m: int, a: int) -> bool:
 def not_preprocessed(c: Config, w: World, m: int, a: int) -> bool:
     """A preprocessed message may not finish without the spooler (R37)."""
     return not w.messages[m].preprocessed
+
+
+def _pair_owes_completion(config: Config, world: World, message: Message) -> bool:
+    """R34, R37: after preprocessing, routing went on to a tightly coupled pair that serves
+    every recipient; it sent them inside the spooler's SubmitMessage and must hand the
+    message back with CompleteMsg, so the spooler does the post-processing."""
+    return (world.tight and message.preprocessed
+            and not tight_pair_cannot_serve_all(config, world, message))
+
+
+@guard("R22", "R34", "R37")
+def pair_owes_completion(c: Config, w: World, m: int, a: int) -> bool:
+    return _pair_owes_completion(c, w, w.messages[m])
+
+
+@guard("R37", "R62")
+def pair_owes_no_completion(c: Config, w: World, m: int, a: int) -> bool:
+    """The spooler finishes a message it locked only when no CompleteMsg is due first."""
+    return not _pair_owes_completion(c, w, w.messages[m])
 
 
 # -- spooler -------------------------------------------------------------------------------

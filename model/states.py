@@ -98,6 +98,10 @@ MESSAGE_STATES: tuple[State, ...] = (
     State("deleted", "completion", ("R30",),
           "Deleted by the client before it was ever submitted (or after an abort).",
           terminal=True),
+    State("moved_out", "completion", ("R70",),
+          "Moved out of the folder it was submitted from (IMAPIFolder::CopyMessages with "
+          "MESSAGE_MOVE), the store having aborted the submission first; outside the send "
+          "life-cycle from then on.", terminal=True),
 )
 
 STATE_NAMES: tuple[str, ...] = tuple(s.name for s in MESSAGE_STATES)

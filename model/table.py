@@ -21,6 +21,7 @@ from .constants import (
     MAPI_E_BUSY,
     MAPI_E_CALL_FAILED,
     MAPI_E_CANCEL,
+    MAPI_E_CORRUPT_DATA,
     MAPI_E_NETWORK_ERROR,
     MAPI_E_NO_ACCESS,
     MAPI_E_NO_RECIPIENTS,
@@ -32,6 +33,7 @@ from .constants import (
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
     MAPI_E_WAIT,
+    MAPI_W_PARTIAL_COMPLETION,
     S_OK,
 )
 from .states import ALWAYS_LOCKED, FINISHED_ORDER, IN_QUEUE, IN_SUBMISSION_ORDER, QUEUED_WAITING
@@ -134,10 +136,18 @@ TABLE: tuple[Row, ...] = (
     Row("concurrent-commit", "IMAPIProp::SaveChanges (other handle)", OTHER_CLIENT,
         ("draft",), "draft", ("concurrent_edits_enabled",), "record_concurrent_commit", S_OK,
         ("R4",)),
-    Row("save", "IMAPIProp::SaveChanges", CLIENT, ("draft",), "saved",
+    # R3: a handle SaveChanges kept open (KEEP_OPEN_READWRITE) may save again, and SetProps
+    # on it makes the message a draft with uncommitted changes without reopening it; so does
+    # SetProps after a submit that failed (R9: the message stays open and usable)
+    Row("save", "IMAPIProp::SaveChanges", CLIENT, ("draft", "saved"), "saved",
         ("no_save_conflict",), "none", S_OK, ("R2", "R3")),
+    Row("set-props", "IMessage::SetProps", CLIENT, ("draft", "saved"), "draft", (), "none",
+        S_OK, ("R3", "R9")),
     Row("save-conflict", "IMAPIProp::SaveChanges", CLIENT, ("draft",), None,
         ("save_conflict",), "none", MAPI_E_OBJECT_CHANGED, ("R3", "R4")),
+    Row("save-data-lost", "IMAPIProp::SaveChanges", CLIENT, ("draft",), None,
+        ("in_composition", "store_refusals_enabled"), "none", MAPI_E_CORRUPT_DATA,
+        ("R3", "R7")),
     Row("force-save", "IMAPIProp::SaveChanges", CLIENT, ("draft",), "saved",
         ("save_conflict",), "overwrite_concurrent_commit", S_OK, ("R3", "R4"),
         call_arguments=(("flags", "FORCE_SAVE"),)),
@@ -147,16 +157,36 @@ TABLE: tuple[Row, ...] = (
         S_OK, ("R3", "R28"), call_arguments=(("flags", "MAPI_BEST_ACCESS"),)),
     Row("delete", "IMAPIFolder::DeleteMessages", CLIENT, ("draft", "saved"), "deleted", (),
         "none", S_OK, ("R30",)),
+    # R30: DeleteMessages cannot delete a message open read/write. The model does not see a
+    # client release its handle (IUnknown::Release is no MAPI call a log records), so in
+    # composition both answers are legal: the delete above (every write handle released) and
+    # this refusal (a handle, the client's own kept open by KEEP_OPEN_READWRITE or another
+    # session's, still writes it). What a refusal may not do is delete the message.
+    Row("delete-open-refused", "IMAPIFolder::DeleteMessages", CLIENT, ("draft", "saved"), None,
+        ("in_composition",), "none", MAPI_W_PARTIAL_COMPLETION, ("R30",)),
     Row("submit-no-recipients", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), None,
         ("has_no_recipient_rows",), "none", MAPI_E_NO_RECIPIENTS, ("R9",)),
     Row("submit-save-fails", "IMessage::SubmitMessage", CLIENT, ("draft",), None,
         ("has_recipient_rows", "save_conflict"), "none", MAPI_E_OBJECT_CHANGED,
         ("R4", "R8")),
+    # R7, R8: the internal save finds the data lost (a client/server store that lost its
+    # connection): MAPI_E_CORRUPT_DATA, no submission side effect; the client writes its
+    # properties again and saves (the content is not modelled, so the message stays as it
+    # was). The same loss may meet a plain SaveChanges.
+    Row("submit-data-lost", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), None,
+        ("in_composition", "has_recipient_rows", "store_refusals_enabled"), "none",
+        MAPI_E_CORRUPT_DATA, ("R7", "R8")),
+    # R12 b: the store calls IMAPISupport::PrepareSubmit inside SubmitMessage (for a resend, or
+    # for every message: conflicts.prepare_submit) and returns its errors (the documents name
+    # none); nothing else of the submission has happened yet
+    Row("submit-prepare-fails", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), None,
+        ("in_composition", "has_recipient_rows", "no_save_conflict", "store_calls_prepare_submit"),
+        "none", MAPI_E_CALL_FAILED, ("R8", "R12"), any_error=True),
     # R8, R9: the store refuses the submit by limits of its own (Gromox: quota, size, too many
     # recipients; Kopano: store full): an error, the message unchanged and still open
     Row("submit-refused-by-store", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), None,
-        ("has_recipient_rows", "no_save_conflict", "store_refusals_enabled"), "none",
-        MAPI_E_STORE_FULL, ("R8", "R9"), any_error=True),
+        ("in_composition", "has_recipient_rows", "no_save_conflict", "store_refusals_enabled"),
+        "none", MAPI_E_STORE_FULL, ("R8", "R9"), any_error=True),
     Row("submit", "IMessage::SubmitMessage", CLIENT, ("draft", "saved"), "submitted",
         ("has_recipient_rows", "no_save_conflict"), "save_and_mark", S_OK,
         ("R8", "R10", "R12", "R13", "R75"), recipient_change=("pending", "pending")),
@@ -239,6 +269,12 @@ TABLE: tuple[Row, ...] = (
         ("in_flight_on_tight_transport", "tight_recipients_settled",
          "tight_pair_serves_every_recipient"),
         "hand_completion_to_spooler", S_OK, ("R22", "R37")),
+    # R34, R37: a preprocessed message routed on to a pair that serves every recipient was
+    # sent inside the spooler's SubmitMessage; the pair hands it back with CompleteMsg and the
+    # spooler, which kept its lock, finishes it
+    Row("tight-complete-preprocessed", "IMAPISupport::CompleteMsg", TIGHT_PAIR, ("locked",),
+        "completing", ("pair_owes_completion", "tight_recipients_settled"),
+        "hand_completion_to_spooler", S_OK, ("R22", "R34", "R37")),
     Row("tight-queue-rest", "queue remaining recipients", TIGHT_PAIR, ("direct_sending",),
         "spooled",
         ("in_flight_on_tight_transport", "tight_recipients_settled",
@@ -350,7 +386,8 @@ TABLE: tuple[Row, ...] = (
     # Under "hold" no row answers it: unlocking contradicts the reading.
     Row("unlock-for-retry", "IMsgStore::SetLockState", SPOOLER,
         ("retry_wait", "transport_deferred"), None, ("lock_released_while_waiting",), "none",
-        S_OK, ("R38", "R40", "R47", "R52", "R55"), call_arguments=(("lock", "MSG_UNLOCKED"),)),
+        S_OK, ("R38", "R40", "R47", "R52", "R55", "R80"),
+        call_arguments=(("lock", "MSG_UNLOCKED"),)),
     Row("retry-held", "retry delay elapsed", SPOOLER, ("retry_wait",), "locked",
         ("lock_held_during_retry",), "retry_delay_elapsed", S_OK, ("R47",), kind=INTERNAL),
     Row("retry-released", "retry delay elapsed", SPOOLER, ("retry_wait",), "spooled",
@@ -361,14 +398,15 @@ TABLE: tuple[Row, ...] = (
         ("no_transport_takes_recipient",), "spooler_ndr", S_OK, ("R58", "R59"),
         ranges_over="recipient", recipient_change=("pending", "ndr"), kind=INTERNAL),
     Row("finished-delivered", "IMsgStore::FinishedMsg", SPOOLER, ("locked",), "delivered",
-        ("all_recipients_settled", "outcome_all_handed_off"), "finish_message", S_OK,
-        ("R36", "R62", "R63", "R65")),
+        ("all_recipients_settled", "pair_owes_no_completion", "outcome_all_handed_off"),
+        "finish_message", S_OK, ("R36", "R62", "R63", "R65")),
     Row("finished-partial", "IMsgStore::FinishedMsg", SPOOLER, ("locked",),
-        "partially_delivered", ("all_recipients_settled", "outcome_partly_handed_off"),
+        "partially_delivered",
+        ("all_recipients_settled", "pair_owes_no_completion", "outcome_partly_handed_off"),
         "finish_message", S_OK, ("R54", "R58", "R62", "R63", "R65")),
     Row("finished-none", "IMsgStore::FinishedMsg", SPOOLER, ("locked",), "non_delivered",
-        ("all_recipients_settled", "outcome_none_handed_off"), "finish_message", S_OK,
-        ("R58", "R59", "R62", "R63", "R65")),
+        ("all_recipients_settled", "pair_owes_no_completion", "outcome_none_handed_off"),
+        "finish_message", S_OK, ("R58", "R59", "R62", "R63", "R65")),
     Row("completed", "IMsgStore::FinishedMsg", SPOOLER, ("completing",), "delivered",
         ("all_recipients_settled", "outcome_all_handed_off"), "finish_message", S_OK,
         ("R22", "R62", "R63", "R65")),
@@ -385,7 +423,7 @@ TABLE: tuple[Row, ...] = (
     Row("abort-refused", "IMsgStore::AbortSubmit", CLIENT, QUEUED_WAITING, None,
         ("abort_enabled", "in_outgoing_queue", "not_locked_by_spooler"), "none",
         MAPI_E_UNABLE_TO_ABORT, ("R67", "R69")),
-    Row("abort-locked", "IMsgStore::AbortSubmit", CLIENT, IN_QUEUE, None,
+    Row("abort-locked", "IMsgStore::AbortSubmit", CLIENT, IN_QUEUE + ("completing",), None,
         ("abort_enabled", "locked_by_spooler"), "none", MAPI_E_UNABLE_TO_ABORT,
         ("R41", "R67")),
     Row("abort-not-queued", "IMsgStore::AbortSubmit", CLIENT,
@@ -393,28 +431,53 @@ TABLE: tuple[Row, ...] = (
         MAPI_E_NOT_IN_QUEUE, ("R67",)),
     Row("abort-direct-not-queued", "IMsgStore::AbortSubmit", CLIENT,
         ("direct_sending", "completing"), None,
-        ("abort_enabled", "direct_send_abort_not_in_queue"), "none", MAPI_E_NOT_IN_QUEUE,
-        ("R67",)),
+        ("abort_enabled", "not_locked_by_spooler", "direct_send_abort_not_in_queue"), "none",
+        MAPI_E_NOT_IN_QUEUE, ("R67",)),
     Row("abort-direct-unable", "IMsgStore::AbortSubmit", CLIENT,
         ("direct_sending", "completing"), None,
-        ("abort_enabled", "direct_send_abort_unable"), "none", MAPI_E_UNABLE_TO_ABORT,
-        ("R67",)),
+        ("abort_enabled", "not_locked_by_spooler", "direct_send_abort_unable"), "none",
+        MAPI_E_UNABLE_TO_ABORT, ("R67",)),
     Row("open-queued", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
         ("queued_and_unlocked",), "none", MAPI_E_SUBMITTED, ("R28",),
         call_arguments=(("flags", "MAPI_MODIFY"),)),
-    Row("open-locked", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
+    Row("open-locked", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE + ("completing",), None,
         ("locked_by_spooler",), "none", MAPI_E_NO_ACCESS, ("R29",),
         call_arguments=(("flags", "MAPI_MODIFY"),)),
     Row("open-queued-read-only", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
         ("queued_and_unlocked",), "none", S_OK, ("R28",),
         call_arguments=(("flags", "MAPI_BEST_ACCESS"),)),
-    Row("open-locked-best-access", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE, None,
+    Row("open-locked-best-access", "IMsgStore::OpenEntry", CLIENT, IN_QUEUE + ("completing",), None,
         ("locked_by_spooler",), "none", MAPI_E_NO_ACCESS, ("R29",),
         call_arguments=(("flags", "MAPI_BEST_ACCESS"),)),
     Row("finished-by-client", "IMsgStore::FinishedMsg", CLIENT, IN_SUBMISSION_ORDER, None,
         (), "none", MAPI_E_NO_SUPPORT, ("R31", "R62")),
     Row("delete-submitted", "IMAPIFolder::DeleteMessages", CLIENT, IN_SUBMISSION_ORDER, None,
         ("message_submitted",), "none", EC_NO_DEL_SUBMIT_MSG, ("R30",)),
+    # R30: EmptyFolder deletes what it may and leaves submitted messages (and ones open
+    # read/write) alone, answering MAPI_W_PARTIAL_COMPLETION; it never aborts a submission.
+    # A folder-wide call: a log records it once per message it follows in the folder.
+    Row("empty-folder", "IMAPIFolder::EmptyFolder", CLIENT, ("draft", "saved"), "deleted", (),
+        "none", S_OK, ("R30",)),
+    Row("empty-folder-skips-open", "IMAPIFolder::EmptyFolder", CLIENT, ("draft", "saved"),
+        None, ("in_composition",), "none", MAPI_W_PARTIAL_COMPLETION, ("R30",)),
+    Row("empty-folder-skips-submitted", "IMAPIFolder::EmptyFolder", CLIENT,
+        IN_SUBMISSION_ORDER, None, ("message_submitted",), "none", MAPI_W_PARTIAL_COMPLETION,
+        ("R30",)),
+    # R70: moving a submitted message out of its folder (conflicts.move_submitted). Never a
+    # change of location alone: the message leaves the queue with it or stays where it was.
+    Row("move-submitted-aborts", "IMAPIFolder::CopyMessages", CLIENT, IN_QUEUE, "moved_out",
+        ("move_aborts_first", "in_outgoing_queue", "not_locked_by_spooler"),
+        "abort_and_move", S_OK, ("R67", "R68", "R70"),
+        call_arguments=(("flags", "MESSAGE_MOVE"),)),
+    Row("move-submitted-refused", "IMAPIFolder::CopyMessages", CLIENT, IN_SUBMISSION_ORDER,
+        None, ("message_submitted", "store_may_refuse_move"), "none", MAPI_E_NO_ACCESS,
+        ("R70",), call_arguments=(("flags", "MESSAGE_MOVE"),), any_error=True),
+    # A copy is a new message that was never submitted, which the model does not follow; the
+    # original keeps its submission whatever the store answers (R70: the documents are silent).
+    Row("copy-submitted", "IMAPIFolder::CopyMessages", CLIENT, IN_SUBMISSION_ORDER, None,
+        ("message_submitted",), "none", S_OK, ("R70",)),
+    Row("copy-submitted-refused", "IMAPIFolder::CopyMessages", CLIENT, IN_SUBMISSION_ORDER,
+        None, ("message_submitted",), "none", MAPI_E_NO_ACCESS, ("R70",), any_error=True),
     # ---- transport session machine -------------------------------------------------------------
     # R45: on a user's "send now" the spooler calls each transport's FlushQueues in transport
     # order; it only speeds the spooler up (the model lets it act at any time already) and

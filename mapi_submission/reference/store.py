@@ -33,6 +33,8 @@ from mapi_submission.model.constants import (
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
     MAPI_E_WAIT,
+    MAPI_W_PARTIAL_COMPLETION,
+    MOVED,
     MSGFLAG_SUBMIT,
     MSGFLAG_UNSENT,
     S_OK,
@@ -55,6 +57,8 @@ DEFAULT_READINGS: dict[str, str] = {
     "resubmit": "refused",
     "after_critical": "reroute",
     "tight_pair_send_time": "ignore",
+    "move_submitted": "refused",
+    "prepare_submit": "resend_only",
 }
 
 #: Statuses in which the spooler is responsible for the message (R42's second reading).
@@ -282,9 +286,18 @@ class ReferenceSystem:
         message.other_handle_committed = True  # R4
         return S_OK
 
+    def set_props(self, m: int) -> str:
+        """R3, R9: a writable handle (kept open by KEEP_OPEN_READWRITE, or after a failed
+        submit) takes changes; they stay uncommitted until SaveChanges."""
+        message = self.messages[m]
+        if message.status not in ("draft", "saved"):
+            return MAPI_E_NO_ACCESS
+        message.status = "draft"
+        return S_OK
+
     def save_changes(self, m: int, force: bool) -> str:
         message = self.messages[m]
-        if message.status != "draft":
+        if message.status not in ("draft", "saved"):
             return MAPI_E_NO_ACCESS
         if message.other_handle_committed and not force:
             return MAPI_E_OBJECT_CHANGED  # R4: another handle committed first
@@ -368,8 +381,42 @@ class ReferenceSystem:
         message.status = "deleted"
         return S_OK
 
+    def empty_folder(self, m: int) -> str:
+        """R30: EmptyFolder leaves a submitted message alone (and never aborts it)."""
+        message = self.messages[m]
+        if message.flags & MSGFLAG_SUBMIT:
+            return MAPI_W_PARTIAL_COMPLETION
+        if message.status not in ("draft", "saved"):
+            return MAPI_E_NO_ACCESS
+        message.status = "deleted"
+        return S_OK
+
+    def move_message(self, m: int) -> str:
+        """R70: a submitted message is moved only with its submission aborted, or not at
+        all; never moved while it stays queued."""
+        message = self.messages[m]
+        if not message.flags & MSGFLAG_SUBMIT:
+            return MAPI_E_NO_SUPPORT  # moving a message in composition is not modelled
+        if self.readings["move_submitted"] != "abort_first":
+            return MAPI_E_NO_ACCESS
+        abortable = (m in self.queue and not message.lock_holders
+                     and not message.in_direct_send and message.status != "completing")
+        if not abortable:
+            return MAPI_E_UNABLE_TO_ABORT
+        self._abort(m)
+        message.folder = MOVED
+        message.status = "moved_out"
+        return S_OK
+
+    def copy_message(self, m: int) -> str:
+        """R70: the copy is a new message, never submitted; the original keeps its
+        submission."""
+        return S_OK if self.messages[m].flags & MSGFLAG_SUBMIT else MAPI_E_NO_SUPPORT
+
     def abort_submit(self, m: int) -> str:
         message = self.messages[m]
+        if message.lock_holders:
+            return MAPI_E_UNABLE_TO_ABORT  # R41 (also after a CompleteMsg the spooler awaits)
         if message.in_direct_send or message.status == "completing":
             # R67: a message the tight pair sends was never queued.
             if self.readings["abort_during_direct_send"] == "unable_to_abort":
@@ -377,8 +424,6 @@ class ReferenceSystem:
             return MAPI_E_NOT_IN_QUEUE
         if m not in self.queue:
             return MAPI_E_NOT_IN_QUEUE  # R67
-        if message.lock_holders:
-            return MAPI_E_UNABLE_TO_ABORT  # R41
         self._abort(m)
         return S_OK
 
@@ -471,8 +516,18 @@ class ReferenceSystem:
             return "delivered"
         return "partially_delivered" if any(handed_off) else "non_delivered"
 
+    def _owes_completion(self, message: StoredMessage) -> bool:
+        """R34, R37: a preprocessed message the pair could send whole was sent inside the
+        spooler's SubmitMessage; the pair hands it back with CompleteMsg before the spooler,
+        which kept its lock, finishes it."""
+        return (self.tight and message.status == "locked" and message.preprocessed
+                and self._tight_serves_all(message) and not self._tight_open_rows(message))
+
     def tight_complete(self, m: int) -> str:
         message = self.messages[m]
+        if self._owes_completion(message):
+            message.status = "completing"
+            return S_OK
         if not (self._tight_done(message) and self._tight_serves_all(message)):
             return NOT_DUE
         message.in_direct_send = False  # R22: CompleteMsg, the spooler finishes
@@ -736,7 +791,7 @@ class ReferenceSystem:
 
     def finished_msg(self, m: int) -> str:
         message = self.messages[m]
-        if message.status not in ("locked", "completing"):
+        if message.status not in ("locked", "completing") or self._owes_completion(message):
             return NOT_DUE
         outcomes = [r.outcome for r in message.recipients]
         if "pending" in outcomes:

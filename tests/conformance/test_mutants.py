@@ -79,11 +79,12 @@ def test_shrunk_failure_is_a_regression_case_that_replays(tmp_path: Path) -> Non
     assert replay_against(case, mutant.build()).verdict == "fail"
     assert replay_against(case, make_reference()).verdict != "fail"
     # shrunk: submit, lock, abort and what they need, not a long walk (the 40-step runs it
-    # starts from). Hypothesis's shrinker can stop at a local minimum: this run's keeps a
-    # presentation, a critical error and its recovery before the abort (11 steps)
-    assert len(case["steps"]) <= 12
-    assert case["steps"][1]["row"] in {"save", "submit"}
-    assert case["steps"][-1]["row"] == "abort-locked"
+    # starts from). Hypothesis's shrinker can stop at a local minimum: a run may keep a probe
+    # (FlushQueues) or a detour before the abort
+    rows = [step["row"] for step in case["steps"]]
+    assert len(rows) <= 12
+    assert "submit" in rows[:5] and rows.index("submit") < rows.index("lock")
+    assert rows[-1] == "abort-locked"
 
 
 def test_mutants_command_json() -> None:

@@ -58,8 +58,8 @@ def test_client_calls_after_submit_and_spooler_calls_out_of_place_are_not_callab
 
 def test_silent_documents_give_no_expectation() -> None:
     summary = negative().summary()
-    assert "client:SaveChanges@saved" in summary["unspecified"]
-    assert "client:SaveChanges@saved" not in _refusals()
+    assert "client:SaveChanges@delivered" in summary["unspecified"]
+    assert "client:SaveChanges@delivered" not in _refusals()
 
 
 def test_negative_cases_replay_and_an_allowed_call_is_caught() -> None:

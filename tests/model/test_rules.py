@@ -60,9 +60,12 @@ def test_R10_after_submit_only_abort_remains_for_the_client() -> None:
     client_rows = {s.row for s in runtime.enabled()
                    if runtime.model.rows[s.row].actor == "client"
                    and runtime.model.rows[s.row].result == S_OK}
-    # a read-only open (R28) succeeds but changes nothing; only the abort changes the message
-    assert client_rows <= {"abort", "open-queued-read-only"}
-    assert runtime.model.rows["open-queued-read-only"].dest is None
+    # a read-only open (R28) and a copy (R70: a new message) succeed but change nothing; only
+    # the abort changes the message
+    assert client_rows <= {"abort", "open-queued-read-only", "copy-submitted"}
+    for name in client_rows - {"abort"}:
+        assert runtime.model.rows[name].dest is None, name
+        assert runtime.model.rows[name].effect == "none", name
     with pytest.raises(CallNotAllowed):
         runtime.call("IMAPIProp::SaveChanges", 0)
 
