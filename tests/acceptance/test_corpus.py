@@ -55,6 +55,7 @@ GROUPS: dict[str, frozenset[str]] = {
     "moving and copying": frozenset({"R70"}),
     "failed submits": frozenset({"R7", "R12"}),
     "preprocessed completion": frozenset({"R37"}),
+    "cancellation": frozenset({"R53", "R54"}),
 }
 
 
