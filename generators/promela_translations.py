@@ -387,6 +387,18 @@ def _spend_unless_paid(config: Config) -> str:
     return f"if\n:: {_open_recipients(config)} -> skip\n:: else -> {_SPEND_SETBACK}\nfi"
 
 
+def _wait(config: Config) -> str:
+    """R48: the message released without saving, the lock as the reading has it."""
+    return ";\n".join([_discard_unsaved(config), _LOCK_AFTER_WAIT])
+
+
+def _decline(config: Config) -> str:
+    """R47: the transport is not asked again for this message."""
+    return ";\n".join([_discard_unsaved(config),
+                       "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",
+                       "msg[m].transport = -1"])
+
+
 #: AbortSubmit's effect (effects.abort_submission), which a move under "abort_first" repeats.
 _ABORT = ("msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
           "msg[m].inflight = 0", "msg[m].call_progress = 0",
@@ -438,12 +450,11 @@ EFFECT_PROMELA: dict[str, Render] = {
     "defer_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c),
                                                     _LOCK_WHILE_DEFERRED]),
     "not_sending_now": _lines(_SPEND_SETBACK, "msg[m].unsaved = 0"),
-    "wait_after_error": lambda c: ";\n".join([_SPEND_SETBACK, _discard_unsaved(c),
-                                              _LOCK_AFTER_WAIT]),
-    "decline_transport": lambda c: ";\n".join([
-        _SPEND_SETBACK, _discard_unsaved(c),
-        "msg[m].declined = msg[m].declined | (1 << msg[m].transport)",
-        "msg[m].transport = -1"]),
+    "wait_after_error": lambda c: ";\n".join([_SPEND_SETBACK, _wait(c)]),
+    "decline_transport": lambda c: ";\n".join([_SPEND_SETBACK, _decline(c)]),
+    "request_cancel": _text(_SPEND_SETBACK),
+    "wait_after_cancel": lambda c: _wait(c),
+    "decline_after_cancel": lambda c: _decline(c),
     "report_critical_error": _lines(_SPEND_SETBACK,
                                    "transport_state[msg[m].transport] = critical"),
     "return_after_critical_error": lambda c: ";\n".join([_discard_unsaved(c),

@@ -221,8 +221,8 @@ class SystemUnderTest(Protocol):
 
     def transport_yield(self, message: int) -> str:
         """The transport calls IMAPISupport::SpoolerYield during long work inside
-        IXPLogon::SubmitMessage; the spooler lets it go on (S_OK) and nothing changes
-        (R54)."""
+        IXPLogon::SubmitMessage; the result is the spooler's answer: S_OK lets it go on and
+        nothing changes, MAPI_W_CANCEL_MESSAGE tells it to stop (R54)."""
 
     def transport_save(self, message: int) -> str:
         """The transport holding the message calls IMAPIProp::SaveChanges on it: the marks it
@@ -237,6 +237,11 @@ class SystemUnderTest(Protocol):
 
     def transport_sent_deferred(self, message: int) -> str:
         """The transport holding the message deferred reports NOTIFY_SENTDEFERRED (R52)."""
+
+    def spooler_cancel(self, message: int) -> str:
+        """IXPLogon::TransportNotify(NOTIFY_CANCEL_MESSAGE) by the spooler while a transport's
+        SubmitMessage or EndMessage runs on the message: the transport stops handing
+        recipients on and returns as soon as it can (R53)."""
 
     def flush_queues(self, transport: int) -> str:
         """The spooler's IXPLogon::FlushQueues on a ready transport (a user's "send now"): it

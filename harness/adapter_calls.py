@@ -73,6 +73,7 @@ PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.SPOOLER, "spooler NDR"): "spooler_ndr",
     (Actor.SPOOLER, "IMsgStore::FinishedMsg"): "finished_msg",
     (Actor.SPOOLER, "IXPLogon::FlushQueues"): "flush_queues",
+    (Actor.SPOOLER, "IXPLogon::TransportNotify"): "spooler_cancel",
 }
 #: SpoolerNotify flags of a transport -> adapter method (R52, R56).
 TRANSPORT_NOTIFICATIONS: dict[str, str] = {
@@ -80,12 +81,14 @@ TRANSPORT_NOTIFICATIONS: dict[str, str] = {
     "NOTIFY_SENTDEFERRED": "transport_sent_deferred",
     "NOTIFY_READYTOSEND": "transport_recovers",
 }
-#: The one call the harness asks a component (not a client) to make whose result is still
-#: the implementation's own answer: the spooler's SetLockState, which the store grants or
-#: refuses with MAPI_E_NOT_IN_QUEUE when another holder has the lock (R41, R81). Every other
+#: The calls the harness asks a component (not a client) to make whose result is still the
+#: implementation's own answer: the spooler's SetLockState, which the store grants or refuses
+#: with MAPI_E_NOT_IN_QUEUE when another holder has the lock (R41, R81), and a transport's
+#: SpoolerYield, which the spooler answers S_OK or MAPI_W_CANCEL_MESSAGE (R54). Every other
 #: step a component is asked to take either happens (S_OK) or is not due.
 STORE_ANSWERED_COMPONENT_CALLS: frozenset[tuple[Actor, str]] = frozenset(
-    {(Actor.SPOOLER, "IMsgStore::SetLockState")})
+    {(Actor.SPOOLER, "IMsgStore::SetLockState"),
+     (Actor.TRANSPORT, "IMAPISupport::SpoolerYield")})
 #: Calls whose selecting argument picks another adapter method than PLAIN_CALLS gives.
 SELECTED_CALLS: dict[tuple[Actor, str, tuple[tuple[str, str], ...]], str] = {
     (Actor.CLIENT, "IMsgStore::OpenEntry", (("flags", "MAPI_BEST_ACCESS"),)): "open_best_access",

@@ -95,6 +95,16 @@ OFFER_ENDING = [False, False, False, True]
 #: SetProps on it) is offered in one draw out of four too, or the loop draft -> saved ->
 #: draft would keep most runs from ever submitting.
 OFFER_BACKWARD = [False, False, False, True]
+#: While the transport may still mark, save or fail recipients inside IXPLogon::SubmitMessage,
+#: its return is offered in one draw out of two: the R48 rules are about what it did inside
+#: the call before an error, and drawn as one call among the others it would mostly return
+#: before doing anything.
+RETURN_EVENT = "IXPLogon::SubmitMessage"
+OFFER_RETURN = [False, True]
+#: The spooler stopping a transfer (TransportNotify, or its MAPI_W_CANCEL_MESSAGE answer to
+#: SpoolerYield: the rows into "cancelling") likewise: two ways in, drawn evenly they would cut
+#: short most of the transport calls whose marks and errors the R48 rules are about.
+OFFER_CANCEL = [False, False, False, True]
 
 
 #: Rows the run has not taken yet are preferred in three draws out of four: the calls a
@@ -137,14 +147,18 @@ def pure_probes(options: list[Step], changing: frozenset[Step]) -> list[Step]:
 def draw_probes(data: st.DataObject, probes: list[Step], world: World,
                 tried: set[tuple[str, str]]) -> list[Step]:
     """Calls that must leave the world as it is (a refusal above all, which is where a bug
-    shows as a change), to make before the next move: each the run has not probed yet in its
+    shows as a change), to make before the next move: each the run has not offered yet in its
     message's state (recorded in `tried`) comes in with one fair draw of its own, so
     shrinking drops exactly the probes that show nothing."""
     chosen: list[Step] = []
     for step in probes:
         key = (step.row, world.messages[step.message].phase if step.message >= 0 else "")
-        if key not in tried and data.draw(st.booleans(), label=f"probe {step.row}"):
-            tried.add(key)
+        if key in tried:
+            continue
+        # offered once whatever the draw gives: a later draw then never depends on an earlier
+        # one, so the shrinker can turn a probe off without shifting the rest of the run
+        tried.add(key)
+        if data.draw(st.booleans(), label=f"probe {step.row}"):
             chosen.append(step)
     return chosen
 
@@ -164,6 +178,9 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
     ending = [name for name in rows if ROWS_BY_NAME[name].dest in REMOVED]
     if ending and len(ending) < len(rows) and _choose(data, OFFER_ENDING, "ending") is False:
         rows = [name for name in rows if name not in ending]
+    cancels = [name for name in rows if ROWS_BY_NAME[name].dest == "cancelling"]
+    if cancels and len(cancels) < len(rows) and _choose(data, OFFER_CANCEL, "cancel") is False:
+        rows = [name for name in rows if name not in cancels]
     if world is not None:
         back = {s.row for s in candidates if _sends_back(s, world)}
         ahead = [name for name in rows if name not in back]
@@ -174,6 +191,9 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
     # the call first, then its outcome: a transport marking, saving or failing a recipient
     # inside IXPLogon::SubmitMessage is one call among few, not one row among its returns
     events = list(dict.fromkeys(ROWS_BY_NAME[name].event for name in rows))
+    if (RETURN_EVENT in events and len(events) > 1
+            and _choose(data, OFFER_RETURN, "return") is False):
+        events.remove(RETURN_EVENT)
     event = _choose(data, events, "call")
     row = _choose(data, [name for name in rows if ROWS_BY_NAME[name].event == event], "row")
     return _choose(data, [s for s in candidates if s.row == row], "step")

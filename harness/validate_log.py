@@ -32,6 +32,7 @@ from mapi_submission.model.guards import GUARD_RULES, spooler_needed
 from mapi_submission.model.observe import observe_message
 from mapi_submission.model.states import (
     INITIAL_TRANSPORT_STATE,
+    STATES_BY_NAME,
     TERMINAL,
     WAITING_FOR_TRANSPORT,
 )
@@ -685,7 +686,21 @@ class LogValidator:
             reason += "; not taken to get there: " + "; ".join(
                 f"{event} ({', '.join(sorted(guards))} false)"
                 for event, guards in sorted(missed.items()))
-        return _broken_first(rules, self._answered_rules(survey)), reason + ")"
+        # the states the message can be in say why the call has no place there (told to stop
+        # by a cancel, R53; after a critical error, R56)
+        where = {r for phase in self._current_phases(record) - set(sources)
+                 for r in STATES_BY_NAME[phase].rules}
+        return (_broken_first(rules, self._answered_rules(survey) | where), reason + ")")
+
+    def _current_phases(self, record: dict[str, Any]) -> set[str]:
+        """The states the record's message can be in before the record, over every
+        consistent world (none for a record about a transport session)."""
+        phases: set[str] = set()
+        for candidate, binding in self.candidates:
+            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
+                if index >= 0:
+                    phases.add(self._phases[world[1 + index]])
+        return phases
 
     def _skipped_calls(self, states: set[str], record: dict[str, Any]) -> list[Row]:
         """The MAPI calls on the shortest way through the table from where the record's

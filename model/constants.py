@@ -36,6 +36,10 @@ MAPI_E_CORRUPT_DATA = "MAPI_E_CORRUPT_DATA"
 #: R30: DeleteMessages or EmptyFolder succeeded, but left some messages (submitted ones, or
 #: ones open read/write)
 MAPI_W_PARTIAL_COMPLETION = "MAPI_W_PARTIAL_COMPLETION"
+#: R54: SpoolerYield's answer when the spooler decided the message is no longer to be sent
+MAPI_W_CANCEL_MESSAGE = "MAPI_W_CANCEL_MESSAGE"
+#: R53, R54: what a transport told to stop returns from IXPLogon::SubmitMessage
+MAPI_E_USER_CANCEL = "MAPI_E_USER_CANCEL"
 
 #: Every result code a table row may carry, with its numeric value where MAPI defines one.
 RESULT_CODES: dict[str, int] = {
@@ -57,6 +61,8 @@ RESULT_CODES: dict[str, int] = {
     MAPI_E_STORE_FULL: 0x8004060C,
     MAPI_E_CORRUPT_DATA: 0x8004011B,
     MAPI_W_PARTIAL_COMPLETION: 0x00040680,
+    MAPI_W_CANCEL_MESSAGE: 0x00040580,
+    MAPI_E_USER_CANCEL: 0x80040113,
 }
 
 # Address types. The transport at index i registers ADDRESS_TYPES[i % 2] (R43); the

@@ -398,17 +398,45 @@ def wait_after_error(c: Config, w: World, m: int, a: int) -> World:
     """The spooler releases the message without saving; what the transport saved before
     returning the error (R48 obliges it to save what must persist) is kept, the rest is
     discarded."""
+    return _wait(c, _spend_setback(w), m)
+
+
+def _wait(c: Config, w: World, m: int) -> World:
     message = w.messages[m]
-    w = _discard_unsaved(_spend_setback(w), m)
+    w = _discard_unsaved(w, m)
     return _update(w, m, lock_holders=_lock_after_wait(c, message))
 
 
 @effect("R47", "R48")
 def decline_transport(c: Config, w: World, m: int, a: int) -> World:
-    w = _discard_unsaved(_spend_setback(w), m)
+    return _decline(_spend_setback(w), m)
+
+
+def _decline(w: World, m: int) -> World:
+    w = _discard_unsaved(w, m)
     message = w.messages[m]
     declined = message.declined | (1 << message.transport)
     return replace_message(w, m, message._replace(declined=declined, transport=-1))
+
+
+@effect("R53", "R54")
+def request_cancel(c: Config, w: World, m: int, a: int) -> World:
+    """The spooler tells the transport to stop: a setback of the bounded budget, spent here so
+    that the transport's MAPI_E_USER_CANCEL can always follow."""
+    return _spend_setback(w)
+
+
+@effect("R47", "R48", "R53")
+def wait_after_cancel(c: Config, w: World, m: int, a: int) -> World:
+    """MAPI_E_USER_CANCEL read as a retry (conflicts.after_cancel): as after an error (R48)."""
+    return _wait(c, w, m)
+
+
+@effect("R47", "R48", "R53")
+def decline_after_cancel(c: Config, w: World, m: int, a: int) -> World:
+    """MAPI_E_USER_CANCEL read as a decline: the transport is not asked again (R48 as after
+    an error)."""
+    return _decline(w, m)
 
 
 @effect("R47", "R56")

@@ -346,9 +346,10 @@ def transport_ready(c: Config, w: World, m: int, a: int) -> bool:
     return w.transports[a] == "ready"
 
 
-@guard("R47")
+@guard("R47", "R53")
 def transport_not_declined(c: Config, w: World, m: int, a: int) -> bool:
-    """The transport has not answered MAPI_E_NOT_ME for this submission."""
+    """The transport has not answered MAPI_E_NOT_ME for this submission (nor a cancel read
+    as a decline: conflicts.after_cancel)."""
     return not (w.messages[m].declined >> a) & 1
 
 

@@ -72,6 +72,12 @@ MESSAGE_STATES: tuple[State, ...] = (
           "returns an error from it next.",
           in_queue=True, spooler_holds=True, always_locked=True,
           ahead_in_order=True),
+    State("cancelling", "transport", ("R53", "R54"),
+          "Inside IXPLogon::SubmitMessage, the spooler has told the transport to stop "
+          "(TransportNotify NOTIFY_CANCEL_MESSAGE, or MAPI_W_CANCEL_MESSAGE from SpoolerYield): "
+          "it hands no further recipient on and returns as soon as it can.",
+          in_queue=True, spooler_holds=True, always_locked=True,
+          ahead_in_order=True),
     State("awaiting_end", "transport", ("R47", "R51"),
           "IXPLogon::SubmitMessage returned S_OK; the spooler will call EndMessage.",
           in_queue=True, spooler_holds=True, always_locked=True,

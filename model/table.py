@@ -32,7 +32,9 @@ from .constants import (
     MAPI_E_STORE_FULL,
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
+    MAPI_E_USER_CANCEL,
     MAPI_E_WAIT,
+    MAPI_W_CANCEL_MESSAGE,
     MAPI_W_PARTIAL_COMPLETION,
     S_OK,
 )
@@ -319,15 +321,38 @@ TABLE: tuple[Row, ...] = (
         "in_transport", ("transport_failures_enabled", "recipient_for_this_transport"),
         "transport_fails_recipient", S_OK, ("R58", "R59", "R60"), ranges_over="recipient",
         recipient_change=("pending", "ndr")),
-    Row("xp-save", "save transport changes", TRANSPORT, ("in_transport", "awaiting_end"), None,
+    Row("xp-save", "save transport changes", TRANSPORT,
+        ("in_transport", "cancelling", "awaiting_end"), None,
         (), "save_transport_changes", S_OK, ("R46", "R48"), kind=INTERNAL,
         logged_as="IMAPIProp::SaveChanges"),
     # R54: a transport doing long work inside IXPLogon::SubmitMessage yields to the spooler;
-    # S_OK lets it go on and changes nothing (the MAPI_W_CANCEL_MESSAGE answer, which stops
-    # the delivery, is not modelled)
+    # S_OK lets it go on and changes nothing; MAPI_W_CANCEL_MESSAGE says the spooler decided
+    # the message is no longer to be sent: the transport stops handing recipients on
     Row("xp-yield", "IMAPISupport::SpoolerYield", TRANSPORT, ("in_transport",), None, (),
         "none", S_OK, ("R54",)),
-    Row("xp-ok", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport",), "awaiting_end",
+    Row("xp-yield-cancelled", "IMAPISupport::SpoolerYield", TRANSPORT, ("in_transport",),
+        "cancelling", ("transport_failures_enabled", "setback_available"), "request_cancel",
+        MAPI_W_CANCEL_MESSAGE, ("R54",)),
+    # R53: the spooler cancels the transfer, from another thread while the transport's
+    # SubmitMessage or EndMessage runs; the transport returns as soon as it can. During
+    # EndMessage the message is already back with the spooler's decision to make: nothing
+    # the model tracks changes.
+    Row("cancel-transfer", "IXPLogon::TransportNotify", SPOOLER, ("in_transport",),
+        "cancelling", ("transport_failures_enabled", "setback_available"), "request_cancel",
+        S_OK, ("R53",), call_arguments=(("flags", "NOTIFY_CANCEL_MESSAGE"),)),
+    Row("cancel-at-end", "IXPLogon::TransportNotify", SPOOLER, ("awaiting_end",), None,
+        (), "none", S_OK, ("R53",), call_arguments=(("flags", "NOTIFY_CANCEL_MESSAGE"),)),
+    # R53, R54: the transport told to stop returns MAPI_E_USER_CANCEL (what the spooler does
+    # next is undocumented, as after MAPI_E_CANCEL: conflicts.after_cancel), or S_OK when it
+    # had handed on every recipient of its own already
+    Row("xp-user-cancel-retry", "IXPLogon::SubmitMessage", TRANSPORT, ("cancelling",),
+        "retry_wait", ("cancel_means_retry",), "wait_after_cancel", MAPI_E_USER_CANCEL,
+        ("R47", "R48", "R53", "R54")),
+    Row("xp-user-cancel-decline", "IXPLogon::SubmitMessage", TRANSPORT, ("cancelling",),
+        "locked", ("cancel_means_decline",), "decline_after_cancel", MAPI_E_USER_CANCEL,
+        ("R47", "R48", "R53", "R54")),
+    Row("xp-ok", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport", "cancelling"),
+        "awaiting_end",
         ("transport_settled_its_recipients",), "save_transport_changes", S_OK,
         ("R47", "R48", "R49")),
     Row("xp-ok-not-sent", "IXPLogon::SubmitMessage", TRANSPORT, ("in_transport",),

@@ -32,6 +32,7 @@ from mapi_submission.model.constants import (
     MAPI_E_OBJECT_CHANGED,
     MAPI_E_SUBMITTED,
     MAPI_E_UNABLE_TO_ABORT,
+    MAPI_E_USER_CANCEL,
     MAPI_E_WAIT,
     MAPI_W_PARTIAL_COMPLETION,
     MOVED,
@@ -63,7 +64,7 @@ DEFAULT_READINGS: dict[str, str] = {
 
 #: Statuses in which the spooler is responsible for the message (R42's second reading).
 SPOOLER_STATUSES = frozenset({"waiting_preprocessing", "preprocessing", "waiting", "deferred",
-                              "locked", "in_transport", "failing", "awaiting_end",
+                              "locked", "in_transport", "cancelling", "failing", "awaiting_end",
                               "retry_wait", "transport_deferred"})
 QUEUED_WAITING = frozenset({"waiting", "waiting_preprocessing"})
 #: Statuses of a queued message that the spooler must finish with before it locks a later one
@@ -71,7 +72,7 @@ QUEUED_WAITING = frozenset({"waiting", "waiting_preprocessing"})
 #: or for its transport's NOTIFY_SENTDEFERRED holds nothing back, and one waiting out a retry
 #: delay only the messages that need its transport.
 AHEAD_OF_LATER = frozenset({"waiting", "waiting_preprocessing", "preprocessing", "locked",
-                            "in_transport", "failing", "awaiting_end"})
+                            "in_transport", "cancelling", "failing", "awaiting_end"})
 
 
 def transport_type(transport: int) -> str:
@@ -656,9 +657,19 @@ class ReferenceSystem:
             return NOT_DUE
         return S_OK  # R54: the spooler lets the transport go on
 
+    def spooler_cancel(self, m: int) -> str:
+        """R53: TransportNotify(NOTIFY_CANCEL_MESSAGE) while the transport has the message:
+        inside SubmitMessage it stops handing recipients on; during EndMessage nothing is
+        left for it to stop."""
+        message = self.messages[m]
+        if message.status == "in_transport":
+            message.status = "cancelling"
+            return S_OK
+        return S_OK if message.status == "awaiting_end" else NOT_DUE
+
     def transport_save(self, m: int) -> str:
         message = self.messages[m]
-        if message.status not in ("in_transport", "awaiting_end"):
+        if message.status not in ("in_transport", "cancelling", "awaiting_end"):
             return NOT_DUE  # R46: the transport has the message only while it holds it
         message.unsaved_marks.clear()  # R48
         return S_OK
@@ -681,6 +692,8 @@ class ReferenceSystem:
             message.transport = -1
             message.status = "locked"
             return S_OK
+        if message.status == "cancelling":
+            return self._return_after_cancel(message, code)
         if message.status != "in_transport":
             return NOT_DUE
         if code == S_OK:
@@ -700,6 +713,21 @@ class ReferenceSystem:
             self._wait_after_error(message)
             return S_OK
         return NOT_DUE
+
+    def _return_after_cancel(self, message: StoredMessage, code: str) -> str:
+        """R53, R54: told to stop, the transport returns S_OK if it had handed on all its
+        recipients, else MAPI_E_USER_CANCEL, which the spooler treats as MAPI_E_CANCEL."""
+        if code == S_OK and not self._open_rows_for(message, message.transport):
+            message.status = "awaiting_end"
+            message.unsaved_marks.clear()
+            return S_OK
+        if code != MAPI_E_USER_CANCEL:
+            return NOT_DUE
+        if self.readings["after_cancel"] == "decline":
+            self._decline(message)
+        else:
+            self._wait_after_error(message)
+        return S_OK
 
     def _release_without_saving(self, message: StoredMessage) -> None:
         """R48: on an error the spooler releases the message without saving, so every mark

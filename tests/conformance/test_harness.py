@@ -36,12 +36,14 @@ def test_every_row_is_a_call_or_part_of_submission() -> None:
     assert protocol - {"start", "observe"} == used
 
 
-def test_the_implementation_answers_client_calls_and_the_spooler_lock() -> None:
+def test_the_implementation_answers_client_calls_the_spooler_lock_and_yield() -> None:
     answered = {(row.actor, row.event) for row in TABLE
                 if (shape := CALL_SHAPES[row.name]) is not None and shape.answers}
-    assert {actor for actor, _ in answered} == {Actor.CLIENT, Actor.OTHER_CLIENT, Actor.SPOOLER}
+    assert {actor for actor, _ in answered} == {Actor.CLIENT, Actor.OTHER_CLIENT,
+                                                 Actor.SPOOLER, Actor.TRANSPORT}
+    # the store's lock (R41, R81) and the spooler's answer to a transport's SpoolerYield (R54)
     assert {event for actor, event in answered if not actor.is_client} == {
-        "IMsgStore::SetLockState"}
+        "IMsgStore::SetLockState", "IMAPISupport::SpoolerYield"}
 
 
 def test_the_model_passes_its_own_machine_on_a_large_configuration() -> None:

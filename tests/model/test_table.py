@@ -65,13 +65,16 @@ def test_row_guards_effect_and_states_resolve(row: Row) -> None:
 
 def test_refused_calls_change_nothing() -> None:
     """A call the documents answer with an error changes nothing; the only error rows that
-    move a message are a transport's answers to IXPLogon::SubmitMessage (R47)."""
+    move a message are a transport's answers to IXPLogon::SubmitMessage (R47) and the
+    spooler's answer to SpoolerYield that stops the transport (R54)."""
     for row in TABLE:
         if row.result == S_OK:
             continue
         assert re.fullmatch(r"(MAPI_[EW]_[A-Z_]+|ec[A-Za-z]+)", row.result), row.name
         if row.event == "IXPLogon::SubmitMessage":
             assert row.actor == "transport" and "R47" in row.rules, row.name
+        elif row.result == "MAPI_W_CANCEL_MESSAGE":  # R54: the spooler's answer stops it
+            assert row.event == "IMAPISupport::SpoolerYield" and "R54" in row.rules, row.name
         else:
             assert row.dest is None and row.effect == "none", row.name
 
