@@ -466,6 +466,7 @@ EFFECT_PROMELA: dict[str, Render] = {
     "transport_recovers": _text("transport_state[a] = ready"),
     "abort_submission": _lines(*_ABORT),
     "abort_and_move": _lines(*_ABORT, f"msg[m].folder = {FOLDER_NAMES[MOVED]}"),
+    "move_out": _text(f"msg[m].folder = {FOLDER_NAMES[MOVED]}"),
 }
 
 

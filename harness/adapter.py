@@ -243,6 +243,11 @@ class SystemUnderTest(Protocol):
         SubmitMessage or EndMessage runs on the message: the transport stops handing
         recipients on and returns as soon as it can (R53)."""
 
+    def spooler_abort_deferred(self, message: int) -> str:
+        """IXPLogon::TransportNotify(NOTIFY_ABORT_DEFERRED) by the spooler: a message the
+        transport deferred was aborted by its client (with NOTIFY_CANCEL_MESSAGE), or the
+        spooler logs off while it is still deferred (R55)."""
+
     def flush_queues(self, transport: int) -> str:
         """The spooler's IXPLogon::FlushQueues on a ready transport (a user's "send now"): it
         speeds the spooler up and changes no outcome (R45)."""

@@ -91,6 +91,8 @@ STORE_ANSWERED_COMPONENT_CALLS: frozenset[tuple[Actor, str]] = frozenset(
      (Actor.TRANSPORT, "IMAPISupport::SpoolerYield")})
 #: Calls whose selecting argument picks another adapter method than PLAIN_CALLS gives.
 SELECTED_CALLS: dict[tuple[Actor, str, tuple[tuple[str, str], ...]], str] = {
+    (Actor.SPOOLER, "IXPLogon::TransportNotify", (("flags", "NOTIFY_ABORT_DEFERRED"),)):
+        "spooler_abort_deferred",
     (Actor.CLIENT, "IMsgStore::OpenEntry", (("flags", "MAPI_BEST_ACCESS"),)): "open_best_access",
     (Actor.CLIENT, "IMAPIFolder::CopyMessages", (("flags", "MESSAGE_MOVE"),)): "move_message",
     (Actor.SPOOLER, "IMsgStore::SetLockState", (("lock", "MSG_UNLOCKED"),)): "spooler_unlock",

@@ -398,6 +398,11 @@ def parse_time(text: str, where: str) -> float:
     return moment.timestamp()
 
 
+#: A flag that, combined with the one it maps to, selects that one: the spooler cancelling a
+#: message its transport deferred passes NOTIFY_ABORT_DEFERRED | NOTIFY_CANCEL_MESSAGE (R55),
+#: which is the abort of the deferred message, not a cancel of a running transfer.
+SUBSUMING_FLAGS: dict[str, str] = {"NOTIFY_CANCEL_MESSAGE": "NOTIFY_ABORT_DEFERRED"}
+
 #: Flags as a record writes them -> the one that selects (_selecting_flag): a log repeats a
 #: few spellings a million times. Only well-formed flags are kept; bounded, as a log may spell
 #: them any number of ways.
@@ -413,6 +418,7 @@ def _selecting_flag(flags: str, where: str) -> str:
         if not FLAG_NAME.fullmatch(name):
             raise LogError(f"{where}: {flags!r} is not a flag name or names joined by '|'")
     selecting = sorted({name for name in names if name in KNOWN_FLAGS and name != "0"})
+    selecting = [name for name in selecting if SUBSUMING_FLAGS.get(name) not in selecting]
     if len(selecting) > 1:
         raise LogError(f"{where}: {flags!r} combines {' and '.join(selecting)}, which select "
                        "different calls")

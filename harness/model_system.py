@@ -48,6 +48,9 @@ class ModelSystem:
     def other_handle_submit(self, message: int) -> str:
         return self._do("other_handle_submit", message)
 
+    def spooler_abort_deferred(self, message: int) -> str:
+        return self._do("spooler_abort_deferred", message)
+
     def spooler_cancel(self, message: int) -> str:
         return self._do("spooler_cancel", message)
 

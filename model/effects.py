@@ -495,3 +495,9 @@ def abort_and_move(c: Config, w: World, m: int, a: int) -> World:
     """CopyMessages(MESSAGE_MOVE) of a submitted message under "abort_first": the store aborts
     the submission as AbortSubmit does, then moves the message out of its folder (R70)."""
     return _update(abort_submission(c, w, m, a), m, folder=MOVED)
+
+
+@effect("R70")
+def move_out(c: Config, w: World, m: int, a: int) -> World:
+    """CopyMessages(MESSAGE_MOVE) of a message in composition: only its folder changes."""
+    return _update(w, m, folder=MOVED)

@@ -105,8 +105,8 @@ MESSAGE_STATES: tuple[State, ...] = (
           "Deleted by the client before it was ever submitted (or after an abort).",
           terminal=True),
     State("moved_out", "completion", ("R70",),
-          "Moved out of the folder it was submitted from (IMAPIFolder::CopyMessages with "
-          "MESSAGE_MOVE), the store having aborted the submission first; outside the send "
+          "Moved out of its folder (IMAPIFolder::CopyMessages with MESSAGE_MOVE) while in "
+          "composition, or after the store aborted its submission; outside the send "
           "life-cycle from then on.", terminal=True),
 )
 

@@ -342,6 +342,14 @@ TABLE: tuple[Row, ...] = (
         S_OK, ("R53",), call_arguments=(("flags", "NOTIFY_CANCEL_MESSAGE"),)),
     Row("cancel-at-end", "IXPLogon::TransportNotify", SPOOLER, ("awaiting_end",), None,
         (), "none", S_OK, ("R53",), call_arguments=(("flags", "NOTIFY_CANCEL_MESSAGE"),)),
+    # R55: the spooler tells the transport that a message it deferred is cancelled: after the
+    # client's AbortSubmit of it (NOTIFY_ABORT_DEFERRED with NOTIFY_CANCEL_MESSAGE; the
+    # message is saved again by then), or at logoff while it is still deferred (the flag
+    # alone; it stays queued for the next session). The model does not remember that a saved
+    # message was deferred, so it takes the call on any saved message.
+    Row("abort-deferred-notified", "IXPLogon::TransportNotify", SPOOLER,
+        ("saved", "transport_deferred"), None, (), "none", S_OK, ("R55",),
+        call_arguments=(("flags", "NOTIFY_ABORT_DEFERRED"),)),
     # R53, R54: the transport told to stop returns MAPI_E_USER_CANCEL (what the spooler does
     # next is undocumented, as after MAPI_E_CANCEL: conflicts.after_cancel), or S_OK when it
     # had handed on every recipient of its own already
@@ -497,6 +505,13 @@ TABLE: tuple[Row, ...] = (
     Row("move-submitted-refused", "IMAPIFolder::CopyMessages", CLIENT, IN_SUBMISSION_ORDER,
         None, ("message_submitted", "store_may_refuse_move"), "none", MAPI_E_NO_ACCESS,
         ("R70",), call_arguments=(("flags", "MESSAGE_MOVE"),), any_error=True),
+    # R70: a message in composition moved out of its folder (the client that aborted a
+    # submission first, as Outlook does) leaves the send life-cycle the model follows; a copy
+    # of one is a new message, and the original stays as it was
+    Row("move-composed", "IMAPIFolder::CopyMessages", CLIENT, ("draft", "saved"), "moved_out",
+        (), "move_out", S_OK, ("R70",), call_arguments=(("flags", "MESSAGE_MOVE"),)),
+    Row("copy-composed", "IMAPIFolder::CopyMessages", CLIENT, ("draft", "saved"), None, (),
+        "none", S_OK, ("R70",)),
     # A copy is a new message that was never submitted, which the model does not follow; the
     # original keeps its submission whatever the store answers (R70: the documents are silent).
     Row("copy-submitted", "IMAPIFolder::CopyMessages", CLIENT, IN_SUBMISSION_ORDER, None,

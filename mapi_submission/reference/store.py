@@ -394,10 +394,14 @@ class ReferenceSystem:
 
     def move_message(self, m: int) -> str:
         """R70: a submitted message is moved only with its submission aborted, or not at
-        all; never moved while it stays queued."""
+        all; never moved while it stays queued. One in composition just moves."""
         message = self.messages[m]
         if not message.flags & MSGFLAG_SUBMIT:
-            return MAPI_E_NO_SUPPORT  # moving a message in composition is not modelled
+            if message.status not in ("draft", "saved"):
+                return MAPI_E_NO_ACCESS
+            message.folder = MOVED
+            message.status = "moved_out"
+            return S_OK
         if self.readings["move_submitted"] != "abort_first":
             return MAPI_E_NO_ACCESS
         abortable = (m in self.queue and not message.lock_holders
@@ -412,7 +416,9 @@ class ReferenceSystem:
     def copy_message(self, m: int) -> str:
         """R70: the copy is a new message, never submitted; the original keeps its
         submission."""
-        return S_OK if self.messages[m].flags & MSGFLAG_SUBMIT else MAPI_E_NO_SUPPORT
+        message = self.messages[m]
+        return S_OK if message.flags & MSGFLAG_SUBMIT or message.status in (
+            "draft", "saved") else MAPI_E_NO_ACCESS
 
     def abort_submit(self, m: int) -> str:
         message = self.messages[m]
@@ -666,6 +672,11 @@ class ReferenceSystem:
             message.status = "cancelling"
             return S_OK
         return S_OK if message.status == "awaiting_end" else NOT_DUE
+
+    def spooler_abort_deferred(self, m: int) -> str:
+        """R55: NOTIFY_ABORT_DEFERRED for a message the transport deferred and the client
+        aborted, or that is still deferred when the spooler logs off."""
+        return S_OK if self.messages[m].status in ("saved", "transport_deferred") else NOT_DUE
 
     def transport_save(self, m: int) -> str:
         message = self.messages[m]

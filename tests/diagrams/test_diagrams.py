@@ -194,7 +194,7 @@ def test_world_graph_is_the_exploration(figures: dict[str, diagrams.Figure]) -> 
     exploration = explore(Model(diagrams.WORLD_GRAPH_CONFIG), symmetry=False)
     figure = figures["world-graph"]
     worlds = [node for node in figure.nodes if node.id.startswith("w")]
-    assert len(worlds) == len(exploration.states) == 24
+    assert len(worlds) == len(exploration.states) == 28
     changing = [(s, t) for s, _, t in exploration.edges if s != t]
     assert len(figure.edges) == len(changing)
     assert {node.cluster for node in worlds} == {"tight", "loose"}

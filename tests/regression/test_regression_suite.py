@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from mapi_submission.checker.cases import load_case, replay_case
+from mapi_submission.checker.cases import case_schema, load_case, replay_case
 from mapi_submission.generators.trace import traceability
 from mapi_submission.model.catalogue import CATALOGUE
+from mapi_submission.model.constants import FOLDERS
+from mapi_submission.model.states import RECIPIENT_STATE_NAMES, TRANSPORT_STATE_NAMES
 from mapi_submission.model.variants import VARIANTS
 
 from .regression_suite import HERE, REGENERATE, SUITE, expected_files
@@ -63,3 +65,17 @@ def test_every_known_bad_variant_fails_a_case(variant: str) -> None:
     failing = [name for name, case in sorted(cases.items())
                if replay_case(case, variant) is not None]
     assert failing, f"no checked-in case tells {variant} from the specification"
+
+
+def test_the_case_schema_names_every_state_value_the_model_has() -> None:
+    # the schema is written by hand: a folder, recipient or transport state the model gains
+    # must reach it, or cases that observe it no longer load
+    definitions = case_schema()["$defs"]
+    message = definitions["message"]["properties"]
+    assert set(message["folder"]["enum"]) == set(FOLDERS)
+    assert set(message["recipients"]["items"]["properties"]["state"]["enum"]) == set(
+        RECIPIENT_STATE_NAMES)
+    observation = next(value for value in definitions.values()
+                        if "queue" in value.get("properties", {}))
+    assert set(observation["properties"]["transports"]["items"]["enum"]) == set(
+        TRANSPORT_STATE_NAMES)
