@@ -252,6 +252,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "outcome_none_handed_off": lambda c: "!(" + _disjunction(
         _recipients, "msg[m].rcpt[{i}].outcome != ndr")(c) + ")",
     "recipient_for_this_transport": _text("takes(msg[m].transport, m, a)"),
+    "recipient_still_open": _text("(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp)"),
     "transport_failures_enabled": _feature("transport_failures"),
     "setback_available": _text("setbacks_left > 0"),
     "nothing_processed_in_call": _text("!msg[m].call_progress"),
@@ -429,6 +430,8 @@ EFFECT_PROMELA: dict[str, Render] = {
     "take_lock": _text(f"if\n:: msg[m].lock_holders < {SATURATION} -> "
                        "msg[m].lock_holders = msg[m].lock_holders + 1\n:: else -> skip\nfi"),
     "run_preprocessors": _text("msg[m].preprocessed = 1"),
+    "preprocessors_report_undeliverable": _lines(
+        "msg[m].preprocessed = 1", "msg[m].rcpt[a].resp = 1", "msg[m].rcpt[a].outcome = ndr"),
     "finish_preprocessing": lambda c: ";\n".join([
         "msg[m].preprocess = 0",
         "if\n:: tight ->\n" + _tight_sends_own(c) + "\n:: else -> skip\nfi"]),

@@ -190,8 +190,9 @@ class SystemUnderTest(Protocol):
         resubmitted, under conflicts.lock_during_retry "release"; for the transport's
         NOTIFY_SENTDEFERRED, under "release" or "release_when_deferred" (R40, R47, R52, R55)."""
 
-    def preprocess(self, message: int) -> str:
-        """The registered preprocessors run on the locked message (R33-R35)."""
+    def preprocess(self, message: int, recipient: int = -1) -> str:
+        """The registered preprocessors run on the locked message (R33-R35); with
+        `recipient`, they return it as undeliverable, and it gets an NDR (R35, R58)."""
 
     def spooler_submit_after_preprocess(self, message: int) -> str:
         """The spooler's IMessage::SubmitMessage that ends the preprocessing round trip (R34)."""

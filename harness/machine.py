@@ -113,6 +113,18 @@ OFFER_CANCEL = [False, False, False, True]
 OFFER_TRIED = [False, False, False, True]
 
 
+#: Swarm testing: each run leaves out a random set of the deviations a step may take (a
+#: transport's setbacks, a cancellation, another session's calls, a call that ends or sends
+#: back the message), so that in some runs the few it keeps are taken often: a transport
+#: marking a recipient and then failing needs one error among seven to come up, in one call.
+#: A left-out row is still taken where nothing else can move.
+SWARM: tuple[str, ...] = tuple(sorted(
+    row.name for row in TABLE
+    if "setback_available" in row.guards or row.dest in ("cancelling", *REMOVED)
+    or row.actor is Actor.OTHER_CLIENT or row.name in ("reopen", "reopen-best-access",
+                                                       "set-props", "force-save")))
+
+
 def _sends_back(step: Step, world: World) -> bool:
     row = ROWS_BY_NAME[step.row]
     return (row.actor.is_client and row.dest is not None and step.message >= 0
@@ -216,9 +228,11 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
     class Conformance(RuleBasedStateMachine):
         lockstep: Lockstep | None = None
 
-        @initialize(start=st.sampled_from(starts))
-        def begin(self, start: World) -> None:
+        @initialize(start=st.sampled_from(starts),
+                    left_out=st.lists(st.booleans(), min_size=len(SWARM), max_size=len(SWARM)))
+        def begin(self, start: World, left_out: list[bool]) -> None:
             run.examples += 1
+            self.swarm = frozenset(row for row, out in zip(SWARM, left_out, strict=True) if out)
             self.tried: set[str] = set()
             self.probed: set[tuple[str, str]] = set()
             self.lockstep = Lockstep(model, factory(), start)
@@ -241,7 +255,9 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
             if not options:
                 return  # every message finished or deleted: nothing is owed
             moves = [s for s in options if s in changing]
-            self._take(draw_step(data, moves or options, self.lockstep.world, self.tried))
+            chosen = moves or options
+            kept = [s for s in chosen if s.row not in self.swarm]
+            self._take(draw_step(data, kept or chosen, self.lockstep.world, self.tried))
 
         def _take(self, step: Step) -> None:
             assert self.lockstep is not None

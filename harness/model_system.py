@@ -114,8 +114,8 @@ class ModelSystem:
     def spooler_unlock(self, message: int) -> str:
         return self._do("spooler_unlock", message)
 
-    def preprocess(self, message: int) -> str:
-        return self._do("preprocess", message)
+    def preprocess(self, message: int, recipient: int = -1) -> str:
+        return self._do("preprocess", message, recipient)
 
     def spooler_submit_after_preprocess(self, message: int) -> str:
         return self._do("spooler_submit_after_preprocess", message)

@@ -273,6 +273,17 @@ def run_preprocessors(c: Config, w: World, m: int, a: int) -> World:
     return _update(w, m, preprocessed=True)
 
 
+@effect("R35", "R58")
+def preprocessors_report_undeliverable(c: Config, w: World, m: int, a: int) -> World:
+    """The preprocessors ran and returned recipient `a` as undeliverable: PR_RESPONSIBILITY
+    TRUE and an NDR, as StatusRecips would give it."""
+    w = _update(w, m, preprocessed=True)
+    message = w.messages[m]
+    row = message.recipients[a]
+    return replace_message(w, m, replace_recipient(message, a, row._replace(
+        resp=True, outcome="ndr")))
+
+
 @effect("R23", "R34")
 def finish_preprocessing(c: Config, w: World, m: int, a: int) -> World:
     """The spooler's SubmitMessage: clear SUBMITFLAG_PREPROCESS and go on from the routing

@@ -421,6 +421,13 @@ def outcome_none_handed_off(c: Config, w: World, m: int, a: int) -> bool:
 # -- transport call --------------------------------------------------------------------------
 
 
+@guard("R35", "R58")
+def recipient_still_open(c: Config, w: World, m: int, a: int) -> bool:
+    """Recipient row `a` exists and no one has taken or reported it yet."""
+    recipients = w.messages[m].recipients
+    return a < len(recipients) and recipients[a].outcome == "pending" and not recipients[a].resp
+
+
 @guard("R43", "R49")
 def recipient_for_this_transport(c: Config, w: World, m: int, a: int) -> bool:
     message = w.messages[m]

@@ -289,6 +289,12 @@ TABLE: tuple[Row, ...] = (
     Row("preprocess", "PreprocessMessage", PREPROCESSOR, ("preprocessing",),
         "preprocessing", ("preprocessors_pending",), "run_preprocessors", S_OK,
         ("R33", "R34", "R35")),
+    # R35: the preprocessors return a recipient they found undeliverable (StatusRecips
+    # material): it gets an NDR and no transport is asked for it
+    Row("preprocess-undeliverable", "PreprocessMessage", PREPROCESSOR, ("preprocessing",),
+        "preprocessing", ("preprocessors_pending", "recipient_still_open"),
+        "preprocessors_report_undeliverable", S_OK, ("R35", "R58"), ranges_over="recipient",
+        recipient_change=("pending", "ndr")),
     Row("preprocess-done", "IMessage::SubmitMessage", SPOOLER, ("preprocessing",), "locked",
         ("preprocessors_ran",), "finish_preprocessing", S_OK, ("R34", "R37")),
     Row("lock", "IMsgStore::SetLockState", SPOOLER, ("spooled",), "locked",

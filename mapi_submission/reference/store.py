@@ -592,10 +592,18 @@ class ReferenceSystem:
         message.lock_holders = 0  # R40: released while it waits (already, under this reading)
         return S_OK
 
-    def preprocess(self, m: int) -> str:
+    def preprocess(self, m: int, recipient: int = -1) -> str:
         message = self.messages[m]
         if message.status != "preprocessing" or message.preprocessed:
             return NOT_DUE
+        if recipient >= 0:
+            # R35: returned as undeliverable: the spooler reports it (an NDR, R58)
+            if recipient >= len(message.recipients):
+                return NOT_DUE
+            row = message.recipients[recipient]
+            if row.responsible or row.outcome != "pending":
+                return NOT_DUE
+            row.responsible, row.outcome = True, "ndr"
         message.preprocessed = True  # R33, R35
         return S_OK
 
