@@ -110,9 +110,10 @@ def serves_helper(config: Config) -> tuple[str, str]:
 
 
 HELPERS: tuple[tuple[str, str], ...] = (
+    ("is_open(m, r)",  # R49, R58: no one has taken or reported the recipient yet
+     "(msg[m].rcpt[r].outcome == pending && !msg[m].rcpt[r].resp)"),
     ("takes(t, m, r)",  # R43, R49
-     "(msg[m].rcpt[r].outcome == pending && !msg[m].rcpt[r].resp && "
-     "SERVES(t, msg[m].address_type[r]))"),
+     "(is_open(m, r) && SERVES(t, msg[m].address_type[r]))"),
     ("needs_preprocessing_now(m)", "(msg[m].needs_preprocessing && !msg[m].preprocessed)"),
     ("send_time_pending(m)", "(msg[m].deferred_send && !msg[m].send_time_reached)"),
     ("in_submission(m)", f"({_phases(IN_SUBMISSION)})"),  # MSGFLAG_SUBMIT states (R12)
@@ -179,7 +180,7 @@ def _may_take(transport: str, recipient: str) -> str:
 def _no_transport_takes(config: Config) -> str:
     """R56, R58: recipient a is open and no transport may take it."""
     someone = _disjunction(_transports, _may_take("{i}", "a"))(config)
-    return f"(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp && !({someone}))"
+    return f"(is_open(m, a) && !({someone}))"
 
 
 def _first_in_transport_order(config: Config) -> str:
@@ -252,7 +253,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "outcome_none_handed_off": lambda c: "!(" + _disjunction(
         _recipients, "msg[m].rcpt[{i}].outcome != ndr")(c) + ")",
     "recipient_for_this_transport": _text("takes(msg[m].transport, m, a)"),
-    "recipient_still_open": _text("(msg[m].rcpt[a].outcome == pending && !msg[m].rcpt[a].resp)"),
+    "recipient_still_open": _text("is_open(m, a)"),
     "transport_failures_enabled": _feature("transport_failures"),
     "setback_available": _text("setbacks_left > 0"),
     "nothing_processed_in_call": _text("!msg[m].call_progress"),

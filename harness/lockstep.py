@@ -102,11 +102,16 @@ class Lockstep:
         return [step for step, _ in self.model.successors(self.world)
                 if CALL_SHAPES[step.row] is not None]
 
-    def changing_options(self) -> frozenset[Step]:
-        """The steps of `options` that change the model's world (the others are refusals, a
-        read-only open, a copy, a save with nothing to save: calls that leave it as it is)."""
-        return frozenset(step for step, after in self.model.successors(self.world)
-                         if after != self.world and CALL_SHAPES[step.row] is not None)
+    def options_and_moves(self) -> tuple[list[Step], frozenset[Step]]:
+        """`options`, with those of them that change the model's world (the others are
+        refusals, a read-only open, a copy, a save with nothing to save: calls that leave it
+        as it is), from one computation of the successors."""
+        if self.model.is_final(self.world):
+            return [], frozenset()
+        successors = [(step, after) for step, after in self.model.successors(self.world)
+                      if CALL_SHAPES[step.row] is not None]
+        return ([step for step, _ in successors],
+                frozenset(step for step, after in successors if after != self.world))
 
     def take(self, step: Step) -> LockstepDivergence | None:
         """Perform `step` on the implementation; None when it conforms."""

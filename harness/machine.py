@@ -131,13 +131,6 @@ def _sends_back(step: Step, world: World) -> bool:
             and STATE_RANK[row.dest] < STATE_RANK[world.messages[step.message].phase])
 
 
-#: Before a step that moves the world the machine probes: it makes calls the model says
-#: change nothing here (a refusal, a read-only open, a copy, the spooler asking to lock a
-#: draft), each row once per state of its message (draw_probes). Drawn among the moves, the
-#: many calls a state refuses would take most steps of a run, and a state passed in a few
-#: steps would rarely see its own refusals; made beside the moves, they cost no step.
-
-
 def _prefer_fresh(data: st.DataObject, rows: list[str], tried: set[str] | None) -> list[str]:
     if tried is None:
         return rows
@@ -145,6 +138,13 @@ def _prefer_fresh(data: st.DataObject, rows: list[str], tried: set[str] | None) 
     if fresh and len(fresh) < len(rows) and _choose(data, OFFER_TRIED, "fresh") is False:
         return fresh
     return rows
+
+
+# Before a step that moves the world the machine probes: it makes calls the model says change
+# nothing here (a refusal, a read-only open, a copy, the spooler asking to lock a draft), each
+# row once per state of its message (draw_probes). Drawn among the moves, the many calls a
+# state refuses would take most steps of a run, and a state passed in a few steps would rarely
+# see its own refusals; made beside the moves, they cost no step.
 
 
 def pure_probes(options: list[Step], changing: frozenset[Step]) -> list[Step]:
@@ -241,8 +241,7 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
         @rule(data=st.data())
         def act(self, data: st.DataObject) -> None:
             assert self.lockstep is not None
-            options = self.lockstep.options()
-            changing = self.lockstep.changing_options()
+            options, changing = self.lockstep.options_and_moves()
             probes = pure_probes(options, changing)
             if probes and len(probes) < len(options):
                 for probe in draw_probes(data, probes, self.lockstep.world, self.probed):
@@ -250,8 +249,7 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
                     self._take(probe)
                     if self.lockstep.world != world:
                         break  # the implementation took a row that moves: plan again
-                options = self.lockstep.options()
-                changing = self.lockstep.changing_options()
+                options, changing = self.lockstep.options_and_moves()
             if not options:
                 return  # every message finished or deleted: nothing is owed
             moves = [s for s in options if s in changing]

@@ -707,13 +707,8 @@ class LogValidator:
         message can be to a state allowing the call, when every such way takes a call the log
         does not show (the spooler's lock before a transport sends, R38; the preprocessing
         calls before a transport, R34): the behaviour broken is skipping them."""
-        ways: list[list[Row]] = []
-        for candidate, binding in self.candidates:
-            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
-                if index >= 0:
-                    way = _shortest_way(self._phases[world[1 + index]], states)
-                    if way is not None:
-                        ways.append(way)
+        ways = [way for phase in self._current_phases(record)
+                if (way := _shortest_way(phase, states)) is not None]
         if not ways or any(not any(row.is_call for row in way) for way in ways):
             return []
         # Ties broken by the rows' names: the candidates are a set, whose order follows the

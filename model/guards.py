@@ -55,14 +55,17 @@ def send_time_pending(message: Message) -> bool:
 def takes(config: Config, transport: int, message: Message, recipient: int) -> bool:
     """Recipient row `recipient` exists, is still open and is of a type `transport`
     registered (R43, R49)."""
+    return is_open(message, recipient) and serves(
+        config, transport, row_address_type(message.profile, recipient))
+
+
+def is_open(message: Message, recipient: int) -> bool:
+    """Recipient row `recipient` exists (only a resend has the P1 rows, R74) and no one has
+    taken or reported it yet (PR_RESPONSIBILITY FALSE, R49, R58)."""
     if recipient >= len(message.recipients):
-        return False  # only a resend has the P1 rows (R74)
+        return False
     row = message.recipients[recipient]
-    return (
-        row.outcome == "pending"
-        and not row.resp
-        and serves(config, transport, row_address_type(message.profile, recipient))
-    )
+    return row.outcome == "pending" and not row.resp
 
 
 # -- composition -----------------------------------------------------------------------------
@@ -386,10 +389,7 @@ def no_transport_takes_recipient(c: Config, w: World, m: int, a: int) -> bool:
     is available: ready, or (under conflicts.after_critical "wait") critical but able to
     recover (R56)."""
     message = w.messages[m]
-    if a >= len(message.recipients):
-        return False  # only a resend has the P1 rows (R74)
-    row = message.recipients[a]
-    if row.outcome != "pending" or row.resp:
+    if not is_open(message, a):
         return False
     return not any(_available(c, w, message, t) and takes(c, t, message, a)
                    for t in range(len(w.transports)))
@@ -424,8 +424,7 @@ def outcome_none_handed_off(c: Config, w: World, m: int, a: int) -> bool:
 @guard("R35", "R58")
 def recipient_still_open(c: Config, w: World, m: int, a: int) -> bool:
     """Recipient row `a` exists and no one has taken or reported it yet."""
-    recipients = w.messages[m].recipients
-    return a < len(recipients) and recipients[a].outcome == "pending" and not recipients[a].resp
+    return is_open(w.messages[m], a)
 
 
 @guard("R43", "R49")

@@ -404,14 +404,11 @@ class ReferenceSystem:
             return S_OK
         if self.readings["move_submitted"] != "abort_first":
             return MAPI_E_NO_ACCESS
-        abortable = (m in self.queue and not message.lock_holders
-                     and not message.in_direct_send and message.status != "completing")
-        if not abortable:
-            return MAPI_E_UNABLE_TO_ABORT
-        self._abort(m)
-        message.folder = MOVED
-        message.status = "moved_out"
-        return S_OK
+        result = self.abort_submit(m)  # the move fails the way the abort would
+        if result == S_OK:
+            message.folder = MOVED
+            message.status = "moved_out"
+        return result
 
     def copy_message(self, m: int) -> str:
         """R70: the copy is a new message, never submitted; the original keeps its
