@@ -73,22 +73,33 @@ def _forward_first(name: str) -> tuple[bool, bool, bool, bool, int]:
 
 T = TypeVar("T")
 
-#: Choices are drawn as an integer in [0, SPREAD) modulo the number of options: Hypothesis
-#: favours small integers strongly, which on a short list would make the first option almost
-#: the only one; modulo a wide range the options come out close to evenly while shrinking
-#: still leads to the first (the ordinary way forward, see _forward_first).
-SPREAD = 1 << 12
+#: Choices are drawn as SPREAD_BITS fair booleans read as an integer, modulo the number of
+#: options: modulo a wide range the options come out close to evenly, while shrinking (towards
+#: all False, 0) still leads to the first (the ordinary way forward, see _forward_first).
+#: Booleans, not st.integers: Hypothesis mixes into its integer draws constants it collects
+#: from the source of every local module loaded in the process
+#: (hypothesis.internal.conjecture.providers), so a derandomized run drawn from integers would
+#: change with an edit anywhere, the user's own modules included, and a mutant the machine
+#: kills in one process could survive in another. Booleans it draws fairly and alone.
+SPREAD_BITS = 10
+
+
+def spread(bits: int = SPREAD_BITS) -> st.SearchStrategy[int]:
+    """An integer in [0, 2**bits) made of fair boolean draws."""
+    return st.tuples(*[st.booleans()] * bits).map(
+        lambda flags: sum(flag << i for i, flag in enumerate(flags)))
 
 
 def _choose(data: st.DataObject, options: list[T], label: str) -> T:
     if len(options) == 1:
         return options[0]
-    return options[data.draw(st.integers(0, SPREAD - 1), label=label) % len(options)]
+    return options[data.draw(spread(), label=label) % len(options)]
 
 
-#: Deleting a draft ends that message's run; it is offered in one draw out of four, so that
-#: most runs get past composition (the deep rules are all after SubmitMessage).
-OFFER_ENDING = [False, False, False, True]
+#: Deleting (or moving out, or emptying the folder of) a draft ends that message's run; it is
+#: offered in one draw out of eight, so that most runs get past composition (the deep rules
+#: are all after SubmitMessage).
+OFFER_ENDING = [False] * 7 + [True]
 
 
 #: A client call that sends its message back in composition (reopening a saved message,
@@ -96,9 +107,11 @@ OFFER_ENDING = [False, False, False, True]
 #: draft would keep most runs from ever submitting.
 OFFER_BACKWARD = [False, False, False, True]
 #: While the transport may still mark, save or fail recipients inside IXPLogon::SubmitMessage,
-#: its return is offered in one draw out of two: the R48 rules are about what it did inside
-#: the call before an error, and drawn as one call among the others it would mostly return
-#: before doing anything.
+#: it returns in one draw out of two and makes one of its calls otherwise: the R48 and R49
+#: rules are about what it did inside the call before it returned (an error, or S_OK leaving
+#: recipients to others), so a call must be short often (one recipient of two marked) and
+#: its many returns must each come up; drawn as one call among the others, the return would
+#: mostly come after every recipient was handled.
 RETURN_EVENT = "IXPLogon::SubmitMessage"
 OFFER_RETURN = [False, True]
 #: The spooler stopping a transfer (TransportNotify, or its MAPI_W_CANCEL_MESSAGE answer to
@@ -123,6 +136,27 @@ SWARM: tuple[str, ...] = tuple(sorted(
     if "setback_available" in row.guards or row.dest in ("cancelling", *REMOVED)
     or row.actor is Actor.OTHER_CLIENT or row.name in ("reopen", "reopen-best-access",
                                                        "set-props", "force-save")))
+
+
+#: Swarm testing's other half: each run also favours a random quarter of the system's rows
+#: (the store's, spooler's, transports', tight pair's and preprocessors': the deep rules are
+#: theirs; a client's favoured deletion would end most runs before submission), and takes a
+#: favoured row whenever one is enabled in three draws out of four. A rule's path is a few
+#: rare choices in a row (a transport that marks a recipient, saves, then fails; one that
+#: returns S_OK leaving a recipient, then EndMessage): drawn evenly each is one option among
+#: many at every step, so the path comes up in few runs; favoured, it comes up in most runs
+#: that favour its rows, and a quarter of the runs favours any one row.
+FAVOURABLE: tuple[str, ...] = tuple(row.name for row in TABLE if not row.actor.is_client)
+FAVOURED_BITS = 2  # a row is favoured when both of its draws come out True
+OFFER_FAVOURED = [False, True, True, True]
+
+
+def _favoured_first(data: st.DataObject, options: list[Step],
+                    favoured: frozenset[str]) -> list[Step]:
+    liked = [s for s in options if s.row in favoured]
+    if liked and len(liked) < len(options) and _choose(data, OFFER_FAVOURED, "favoured"):
+        return liked
+    return options
 
 
 def _sends_back(step: Step, world: World) -> bool:
@@ -176,13 +210,15 @@ def draw_probes(data: st.DataObject, probes: list[Step], world: World,
 
 
 def draw_step(data: st.DataObject, options: list[Step], world: World | None = None,
-              tried: set[str] | None = None) -> Step:
+              tried: set[str] | None = None, favoured: frozenset[str] = frozenset()) -> Step:
     """One of the enabled steps: first the side (the system's own components, or its
     clients), then the row, then the message and argument. Drawing the side first keeps the
     many calls a client may make from crowding out the spooler and transport steps that carry
     a submission forward; deletion of a draft, which ends the run, and a call sending a
     message back into composition come less often (OFFER_ENDING, OFFER_BACKWARD), rows the
-    run has not taken yet more often (OFFER_TRIED). Every enabled step stays reachable."""
+    run has not taken yet more often (OFFER_TRIED), the run's favoured rows most often
+    (OFFER_FAVOURED). Every enabled step stays reachable."""
+    options = _favoured_first(data, options, favoured)
     sides = sorted({ROWS_BY_NAME[s.row].actor.is_client for s in options})
     client = _choose(data, sides, "client")
     candidates = [s for s in options if ROWS_BY_NAME[s.row].actor.is_client == client]
@@ -198,14 +234,15 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
         ahead = [name for name in rows if name not in back]
         if back & set(rows) and ahead and _choose(data, OFFER_BACKWARD, "back") is False:
             rows = ahead
-    if not client:  # the components' variety (a transport's answers) is what runs need most
-        rows = _prefer_fresh(data, rows, tried)
+    rows = _prefer_fresh(data, rows, tried)
     # the call first, then its outcome: a transport marking, saving or failing a recipient
     # inside IXPLogon::SubmitMessage is one call among few, not one row among its returns
     events = list(dict.fromkeys(ROWS_BY_NAME[name].event for name in rows))
-    if (RETURN_EVENT in events and len(events) > 1
-            and _choose(data, OFFER_RETURN, "return") is False):
-        events.remove(RETURN_EVENT)
+    if RETURN_EVENT in events and len(events) > 1:
+        if _choose(data, OFFER_RETURN, "return"):
+            events = [RETURN_EVENT]
+        else:
+            events.remove(RETURN_EVENT)
     event = _choose(data, events, "call")
     row = _choose(data, [name for name in rows if ROWS_BY_NAME[name].event == event], "row")
     return _choose(data, [s for s in candidates if s.row == row], "step")
@@ -219,6 +256,11 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
 Divergence = LockstepDivergence
 
 
+#: The initial world is drawn modulo the number of starts too, from enough bits to reach the
+#: largest configurations the harness runs (three messages with independent profiles).
+START_BITS = 16
+
+
 def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
                         starts: list[World], run: MachineRun, label: str = "adapter",
                         seed: int | None = None) -> type[RuleBasedStateMachine]:
@@ -228,11 +270,16 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
     class Conformance(RuleBasedStateMachine):
         lockstep: Lockstep | None = None
 
-        @initialize(start=st.sampled_from(starts),
-                    left_out=st.lists(st.booleans(), min_size=len(SWARM), max_size=len(SWARM)))
-        def begin(self, start: World, left_out: list[bool]) -> None:
+        @initialize(start=spread(START_BITS).map(lambda index: starts[index % len(starts)]),
+                    left_out=st.tuples(*[st.booleans()] * len(SWARM)),
+                    liked=st.tuples(*[spread(FAVOURED_BITS)] * len(FAVOURABLE)))
+        def begin(self, start: World, left_out: tuple[bool, ...],
+                  liked: tuple[int, ...]) -> None:
             run.examples += 1
             self.swarm = frozenset(row for row, out in zip(SWARM, left_out, strict=True) if out)
+            favourite = (1 << FAVOURED_BITS) - 1
+            self.favoured = frozenset(row for row, share in zip(FAVOURABLE, liked, strict=True)
+                                      if share == favourite)
             self.tried: set[str] = set()
             self.probed: set[tuple[str, str]] = set()
             self.lockstep = Lockstep(model, factory(), start)
@@ -255,7 +302,8 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
             moves = [s for s in options if s in changing]
             chosen = moves or options
             kept = [s for s in chosen if s.row not in self.swarm]
-            self._take(draw_step(data, kept or chosen, self.lockstep.world, self.tried))
+            self._take(draw_step(data, kept or chosen, self.lockstep.world, self.tried,
+                                 self.favoured))
 
         def _take(self, step: Step) -> None:
             assert self.lockstep is not None
