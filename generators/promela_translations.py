@@ -198,6 +198,11 @@ def _conflict(name: str, value: str) -> Render:
     return _text(f"CONFLICT_{name}_{value}")
 
 
+#: guards.transport_left_recipients_to_others (R49): the running transport is in the
+#: message's declined set.
+_LEFT_TO_OTHERS = "(msg[m].transport >= 0 && ((msg[m].declined >> msg[m].transport) & 1))"
+
+
 GUARD_PROMELA: dict[str, Render] = {
     "has_no_recipient_rows": _text("!msg[m].addressed"),
     "has_recipient_rows": _text("msg[m].addressed"),
@@ -259,6 +264,10 @@ GUARD_PROMELA: dict[str, Render] = {
     "nothing_processed_in_call": _text("!msg[m].call_progress"),
     "transport_settled_its_recipients": lambda c: "!" + _open_recipients(c),
     "transport_left_recipients_open": lambda c: _open_recipients(c),
+    "transport_left_recipients_to_others": _text(_LEFT_TO_OTHERS),
+    "transport_done_with_its_recipients": lambda c: (
+        f"(!{_open_recipients(c)} || {_LEFT_TO_OTHERS})"),
+    "transport_keeps_its_recipients": _text("!" + _LEFT_TO_OTHERS),
     "resend_affordable": lambda c: f"(setbacks_left > 0 || {_open_recipients(c)})",
     "deferral_enabled": _feature("deferral"),
     "lock_held_during_retry": _text("!CONFLICT_lock_during_retry_release"),
@@ -453,6 +462,9 @@ EFFECT_PROMELA: dict[str, Render] = {
     "wait_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c), _LOCK_AFTER_WAIT]),
     "defer_keeping_progress": lambda c: ";\n".join([_spend_unless_paid(c),
                                                     _LOCK_WHILE_DEFERRED]),
+    "leave_recipients_to_others": _lines(
+        _SPEND_SETBACK, "msg[m].unsaved = 0",
+        "msg[m].declined = msg[m].declined | (1 << msg[m].transport)"),
     "not_sending_now": _lines(_SPEND_SETBACK, "msg[m].unsaved = 0"),
     "wait_after_error": lambda c: ";\n".join([_SPEND_SETBACK, _wait(c)]),
     "decline_transport": lambda c: ";\n".join([_SPEND_SETBACK, _decline(c)]),

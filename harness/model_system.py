@@ -16,28 +16,38 @@ from .observations import model_observation, world_for
 class ModelSystem:
     """The model behind the adapter protocol: each call takes the first enabled row of that
     call (AbortSubmit on a queued message succeeds), then the steps the store takes inside
-    the call (its routing decision)."""
+    the call (its routing decision). Where rows of the same call give the same answer and the
+    same observation but different worlds, the choice is made by a later call, as a real
+    component makes it (a transport's S_OK leaving recipients open is a deferral or a
+    hand-over to other transports by the flags of the EndMessage that follows, R49, R51), so
+    every such world is kept until a call tells them apart."""
 
     def __init__(self, config: Config) -> None:
         self.model = Model(config)
-        self.world: World | None = None
+        self.worlds: list[World] = []
 
     def start(self, setup: Setup) -> None:
-        self.world = world_for(self.model.config, setup)
+        self.worlds = [world_for(self.model.config, setup)]
 
     def observe(self) -> Observation:
-        assert self.world is not None
-        return model_observation(self.model.config, self.world)
+        assert self.worlds
+        return model_observation(self.model.config, self.worlds[0])
 
     def _do(self, method: str, message: int, arg: int = -1,
             extra: str | bool | None = None) -> str:
-        assert self.world is not None
+        assert self.worlds
         call = AdapterCall(method, message, arg, extra)
-        for step, after in self.model.successors(self.world):
-            if call_for(step) == call:
-                self.world = after
-                return expected_answer(ROWS_BY_NAME[step.row])
-        return NOT_DUE
+        taken = [(expected_answer(ROWS_BY_NAME[step.row]), after)
+                 for world in self.worlds for step, after in self.model.successors(world)
+                 if call_for(step) == call]
+        if not taken:
+            return NOT_DUE
+        answer, first = taken[0]
+        seen = model_observation(self.model.config, first)
+        kept = [after for result, after in taken if result == answer
+                and model_observation(self.model.config, after) == seen]
+        self.worlds = list(dict.fromkeys(kept))
+        return answer
 
     def modify_recipients(self, message: int) -> str:
         return self._do("modify_recipients", message)

@@ -404,6 +404,18 @@ def not_sending_now(c: Config, w: World, m: int, a: int) -> World:
     return save_transport_changes(c, _spend_setback(w), m, a)
 
 
+@effect("R43", "R49")
+def leave_recipients_to_others(c: Config, w: World, m: int, a: int) -> World:
+    """S_OK with recipients of the transport's types still open, left with PR_RESPONSIBILITY
+    FALSE for another transport (R49): what it marked is saved, as after every S_OK (R51),
+    and the transport is not asked again this submission; it keeps the message until
+    EndMessage. A setback of the bounded budget, as a decline is (R47)."""
+    w = save_transport_changes(c, _spend_setback(w), m, a)
+    message = w.messages[m]
+    declined = message.declined | 1 << message.transport
+    return replace_message(w, m, message._replace(declined=declined))
+
+
 @effect("R47", "R48")
 def wait_after_error(c: Config, w: World, m: int, a: int) -> World:
     """The spooler releases the message without saving; what the transport saved before

@@ -349,7 +349,7 @@ def transport_ready(c: Config, w: World, m: int, a: int) -> bool:
     return w.transports[a] == "ready"
 
 
-@guard("R47", "R53")
+@guard("R47", "R49", "R53")
 def transport_not_declined(c: Config, w: World, m: int, a: int) -> bool:
     """The transport has not answered MAPI_E_NOT_ME for this submission (nor a cancel read
     as a decline: conflicts.after_cancel)."""
@@ -464,6 +464,31 @@ def transport_left_recipients_open(c: Config, w: World, m: int, a: int) -> bool:
     has not sent the message (yet) and says so in EndMessage (END_RESEND_NOW, END_RESEND_LATER,
     END_DONT_RESEND, R51)."""
     return not transport_settled_its_recipients(c, w, m, a)
+
+
+@guard("R43", "R49")
+def transport_left_recipients_to_others(c: Config, w: World, m: int, a: int) -> bool:
+    """The running transport returned S_OK leaving recipients of its types with
+    PR_RESPONSIBILITY FALSE because it cannot or should not handle them (R49): it is not
+    asked again this submission, and the spooler looks for another transport (R43)."""
+    message = w.messages[m]
+    return message.transport >= 0 and bool(message.declined >> message.transport & 1)
+
+
+@guard("R49", "R51")
+def transport_done_with_its_recipients(c: Config, w: World, m: int, a: int) -> bool:
+    """EndMessage without flags: the transport settled every recipient of its types, or left
+    the rest to other transports (R49); otherwise no flag would claim a send that did not
+    happen (R51)."""
+    return (transport_settled_its_recipients(c, w, m, a)
+            or transport_left_recipients_to_others(c, w, m, a))
+
+
+@guard("R49", "R51")
+def transport_keeps_its_recipients(c: Config, w: World, m: int, a: int) -> bool:
+    """The transport did not leave its open recipients to others: END_RESEND_NOW,
+    END_RESEND_LATER and END_DONT_RESEND are about sending them itself (R51)."""
+    return not transport_left_recipients_to_others(c, w, m, a)
 
 
 @guard("R47", "R51")

@@ -783,7 +783,9 @@ class ReferenceSystem:
             return NOT_DUE
         if flags == "0":
             if self._open_rows_for(message, message.transport):
-                return NOT_DUE  # R51: no flag means the message has been sent
+                # R49: no flag, yet rows of its types still have PR_RESPONSIBILITY FALSE: the
+                # transport left them to others, so the spooler looks for another one (R43)
+                message.declined.add(message.transport)
             message.transport = -1  # R51: the spooler saves the transport's changes
             message.status = "locked"
         elif flags == "END_RESEND_NOW":
