@@ -101,8 +101,10 @@ def _describe_config(config: Config, variant: str | None, symmetry: bool) -> str
             f"{config.profiles}, symmetry {'on' if symmetry else 'off'}")
 
 
-def _write_cases(result: CheckResult, out: Path) -> dict[str, str]:
-    """One replayable regression case per counterexample; property id -> file."""
+def _write_cases(result: CheckResult, out: Path) -> tuple[dict[str, str], str | None]:
+    """One replayable regression case per counterexample: (property id -> file, the error
+    that stopped the writing or None). A failed write never loses the verdict: the caller
+    has printed it already, or prints it with the cases that were written."""
     written: dict[str, str] = {}
     model = result.model
     for verdict in result.violations:
@@ -115,8 +117,12 @@ def _write_cases(result: CheckResult, out: Path) -> dict[str, str]:
             criterion="counterexample", target=example.property,
             expect_violation=example.property,
         )
-        written[example.property] = str(write_case(out, case))
-    return written
+        try:
+            written[example.property] = str(write_case(out, case))
+        except OSError as error:
+            return written, f"--out {out}: cannot write the regression case: " + (
+                f"{error.strerror}: {error.filename}" if error.strerror else str(error))
+    return written, None
 
 
 def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
@@ -160,7 +166,7 @@ def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
     }
 
 
-def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak: float) -> None:
+def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | None) -> None:
     model = result.model
     title = _describe_config(model.config, model.variant_name, result.symmetry)
     click.echo(f"mapi-submission check: {title}")
@@ -179,12 +185,10 @@ def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak
         click.echo("")
         for line in describe_counterexample(model, v.counterexample):
             click.echo(line)
-        if v.property.id in cases:
-            click.echo(f"regression case: {cases[v.property.id]}")
     if result.violations:
         broken = ", ".join(v.property.id for v in result.violations)
         click.echo(f"\nresult: VIOLATED ({broken})")
-        if not cases:
+        if out is None:
             click.echo("(--out DIR writes each counterexample as a replayable case)")
     elif not result.complete:
         click.echo(f"\nresult: INCOMPLETE ({result.exploration.stopped})")
@@ -228,15 +232,27 @@ def command(variant: str | None, no_symmetry: bool, max_states: int | None,
         progress.stop()
     wall = time.monotonic() - started
     peak = peak_memory_mib()
-    cases = _write_cases(result, out) if out is not None else {}
     err = Console(stderr=True)
     for warning in result.warnings:
         err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    # The verdict comes first: the summary and every counterexample are on stdout before a
+    # file is written, so a write that fails cannot lose them.
+    cases: dict[str, str] = {}
+    write_error: str | None = None
     if as_json:
-        click.echo(json.dumps(summary_json(result, cases, wall, peak), indent=2,
-                              sort_keys=True))
+        if out is not None:
+            cases, write_error = _write_cases(result, out)
+        summary = summary_json(result, cases, wall, peak)
+        summary["write_error"] = write_error
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
     else:
-        _print_summary(result, cases, wall, peak)
+        _print_summary(result, wall, peak, out)
+        if out is not None:
+            cases, write_error = _write_cases(result, out)
+            for property_id, path in cases.items():
+                click.echo(f"regression case ({property_id}): {path}")
+    if write_error is not None:
+        click.echo(f"mapi-submission: error: {write_error}", err=True)
     if result.exit_code == 1:
         raise Failure("")
     if result.exit_code == 2:

@@ -99,9 +99,15 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     run = run_machine(model, factory, starts=starts, seed=seed,
                       machine_settings_=machine_settings(examples, steps), label="adapter")
     if run.failure is not None:
-        path = export_failure(run, out)
-        raise Failure(f"diverges (first seen in example {run.first_failure_example}, "
-                      f"{run.first_failure_seconds:.2f}s; shrunk):\n{run.failure.describe()}\n"
-                      f"written: {path}")
+        # The divergence first: a failing write afterwards cannot lose it.
+        click.echo(f"diverges (first seen in example {run.first_failure_example}, "
+                   f"{run.first_failure_seconds:.2f}s; shrunk):\n{run.failure.describe()}")
+        try:
+            path = export_failure(run, out)
+        except OSError as error:
+            raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
+                          f"failure: {error.strerror or error}") from None
+        click.echo(f"written: {path}")
+        raise Failure("")
     click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "
                f"{len(starts)} initial worlds")
