@@ -31,18 +31,15 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
 from .common import (
+    DEFAULT_MAX_STATES,
     Failure,
     OneLineErrors,
     UsageProblem,
     build_config,
     config_options,
+    refuse_huge_start,
     variant_option,
 )
-
-#: Memory grows with the states kept (about 1 KB each with liveness edges: 409 MiB peak for the
-#: default configuration's 403,848 states); this default keeps a run under about 5 GiB.
-DEFAULT_MAX_STATES = 5_000_000
-
 
 
 class _LimitHit(click.ClickException):
@@ -212,7 +209,7 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
               help="Write each counterexample as a JSON regression case into this folder.")
 @click.option("--no-liveness", is_flag=True,
               help="Skip final-state reachability and L1-L3 (keeps no edge lists).")
-def command(variant: str | None, no_symmetry: bool, max_states: int | None,
+def command(variant: str | None, no_symmetry: bool, max_states: int,
             timeout: float | None, as_json: bool, out: Path | None, no_liveness: bool,
             **options: Any) -> None:
     """Check every invariant, deadlock freedom and liveness on every reachable state of a
@@ -220,6 +217,7 @@ def command(variant: str | None, no_symmetry: bool, max_states: int | None,
     config = build_config(**options)
     if out is not None and out.exists() and not out.is_dir():
         raise UsageProblem(f"--out {out}: exists and is not a folder")
+    refuse_huge_start("check", config, max_states, "--max-states")
     model = Model(config, variant)
     symmetry = not no_symmetry
     progress = _LiveProgress(enabled=True)

@@ -22,7 +22,15 @@ from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.engine import Model
 from mapi_submission.model.world import World
 
-from .common import Failure, OneLineErrors, UsageProblem, build_config, config_options
+from .common import (
+    DEFAULT_MAX_STATES,
+    Failure,
+    OneLineErrors,
+    UsageProblem,
+    build_config,
+    config_options,
+    refuse_huge_start,
+)
 from .replay import load_cases
 
 
@@ -84,7 +92,9 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
             case_paths: tuple[Path, ...], **options: Any) -> None:
     """Drive an implementation and the model in lockstep; exit 1 on the first divergence."""
     factory = load_factory(adapter_spec)
-    model = Model(build_config(**options))
+    config = build_config(**options)
+    refuse_huge_start("conform", config, DEFAULT_MAX_STATES, "the limit of")
+    model = Model(config)
     if case_paths:
         cases = load_cases(case_paths)
         for file, case in cases:

@@ -20,7 +20,14 @@ from mapi_submission.generators.coverage import CRITERIA
 from mapi_submission.generators.generate import Generated, generate, write_cases
 from mapi_submission.model.engine import Model
 
-from .common import OneLineErrors, UsageProblem, build_config, config_options
+from .common import (
+    DEFAULT_MAX_STATES,
+    OneLineErrors,
+    UsageProblem,
+    build_config,
+    config_options,
+    refuse_huge_start,
+)
 
 
 def _names(targets: list[str], limit: int = 12) -> str:
@@ -82,6 +89,7 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
     config = build_config(**options)
     if out.exists() and not out.is_dir():
         raise UsageProblem(f"-o {out}: exists and is not a folder")
+    refuse_huge_start("generate", config, max_states or DEFAULT_MAX_STATES, "--max-states")
     model = Model(config)
     console = Console(stderr=True)
     try:

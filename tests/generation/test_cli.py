@@ -39,7 +39,7 @@ def test_generate_json_summary(tmp_path: Path) -> None:
 
 
 def test_generate_limit_writes_nothing(tmp_path: Path) -> None:
-    code, _, err = _run("generate", "--criterion", "states", *SMALL, "--max-states", "5",
+    code, _, err = _run("generate", "--criterion", "states", *SMALL, "--max-states", "50",
                         "-o", str(tmp_path / "out"))
     assert code == 2
     assert "stopped early" in err and len(err.strip().splitlines()) == 1
