@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.checker.cases import write_case
 from mapi_submission.checker.explore import LimitReached, explore
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
@@ -22,7 +21,7 @@ from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
 
 from .coverage import NEEDS_EDGES, Coverage, Criterion, TransitionCriterion, criterion_for
-from .suite import Suite, build_suite, make_case
+from .suite import Suite, build_suite, make_case, write_suite
 from .tour import postman_tour
 from .walks import random_walks
 
@@ -132,13 +131,9 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
 
 
 def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) -> list[Path]:
-    """Write every case atomically; with `clean`, first remove the folder's other *.json."""
-    keep = {f"{case['id']}.json" for case in cases}
-    if clean and out.is_dir():
-        for stale in sorted(out.glob("*.json")):
-            if stale.name not in keep:
-                stale.unlink()
-    return [write_case(out, case) for case in cases]
+    """Write every case atomically and the folder's manifest last (generators.suite); with
+    `clean`, first remove the files an earlier manifest lists and this run does not write."""
+    return write_suite(cases, out, clean=clean)
 
 
 #: every feature on, those off by default included (a store with limits of its own: R7, R9)

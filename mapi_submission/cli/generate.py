@@ -17,7 +17,8 @@ from rich.console import Console
 
 from mapi_submission.checker.explore import LimitReached
 from mapi_submission.generators.coverage import CRITERIA
-from mapi_submission.generators.generate import Generated, generate, write_cases
+from mapi_submission.generators.generate import Generated, generate
+from mapi_submission.generators.suite import SuiteError, refuse_foreign, suite_lock, write_suite
 from mapi_submission.model.engine import Model
 
 from .common import (
@@ -79,7 +80,9 @@ def print_summary(result: Generated, out: Path) -> None:
               help="Stop exploring after this many seconds (exit 2, nothing written).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder the case files go to.")
-@click.option("--clean", is_flag=True, help="Remove other *.json files from the folder.")
+@click.option("--clean", is_flag=True,
+              help="Remove the files an earlier generate wrote there (its manifest lists "
+                   "them); refuses a folder holding other files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(criterion: str, seed: int, walks: int, length: int, max_states: int | None,
             timeout: float | None, out: Path, clean: bool, as_json: bool,
@@ -93,12 +96,22 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
     model = Model(config)
     console = Console(stderr=True)
     try:
-        with console.status(f"exploring and generating ({criterion})"):
-            result = generate(model, criterion, seed=seed, walks=walks, length=length,
-                              max_states=max_states, timeout=timeout)
+        # the folder's lock is held from the start, so a second run on the same folder is
+        # refused at once rather than after its exploration
+        with suite_lock(out):
+            if clean:
+                refuse_foreign(out)
+            with console.status(f"exploring and generating ({criterion})"):
+                result = generate(model, criterion, seed=seed, walks=walks, length=length,
+                                  max_states=max_states, timeout=timeout)
+            write_suite(result.cases, out, clean=clean, lock=False)
     except LimitReached as error:
         raise UsageProblem(f"generate: {error}") from None
-    write_cases(result.cases, out, clean=clean)
+    except SuiteError as error:
+        raise UsageProblem(f"generate: {error}") from None
+    except OSError as error:
+        raise UsageProblem(f"generate: -o {out}: cannot write: "
+                           f"{error.strerror or error}") from None
     if as_json:
         summary = result.summary()
         summary["seconds"] = round(result.seconds, 3)

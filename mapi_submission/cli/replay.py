@@ -13,30 +13,41 @@ import click
 from rich.console import Console
 
 from mapi_submission.checker.cases import CaseError, load_case, replay_case, taken_rows_fingerprint
+from mapi_submission.generators.suite import SuiteError, verify_suite
 
 from .common import Failure, OneLineErrors, UsageProblem, variant_option
 
 
-def case_files(paths: tuple[Path, ...]) -> list[Path]:
-    """The files named, and the *.json files under the folders named, in a stable order."""
+def case_files(paths: tuple[Path, ...]) -> tuple[list[Path], set[Path]]:
+    """The files named, and the *.json files under the folders named, in a stable order; and
+    the folders those were found in (each is checked against its manifest)."""
     files: list[Path] = []
+    folders: set[Path] = set()
     for path in paths:
         if path.is_dir():
             found = sorted(path.rglob("*.json"))
             if not found:
                 raise UsageProblem(f"{path}: no *.json case files in this folder")
             files.extend(found)
+            folders.update(file.parent for file in found)
         else:
             files.append(path)
-    return files
+    return files, folders
 
 
 def load_cases(paths: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
+    """Every case, validated; a folder of generated cases must match its manifest."""
     loaded = []
-    for file in case_files(paths):
+    files, folders = case_files(paths)
+    for file in files:
         try:
             loaded.append((file, load_case(file)))
         except CaseError as error:
+            raise UsageProblem(str(error)) from None
+    for folder in sorted(folders):
+        try:
+            verify_suite(folder, [case for file, case in loaded if file.parent == folder])
+        except SuiteError as error:
             raise UsageProblem(str(error)) from None
     return loaded
 
