@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mapi_submission.checker.explore import LimitReached, explore
+from mapi_submission.checker.stopping import Stop
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE
@@ -87,9 +88,12 @@ def _runs_suite(model: Model, criterion: str, coverage: Coverage, lower_bound: i
 
 def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
              length: int = 40, max_states: int | None = None,
-             timeout: float | None = None) -> Generated:
-    """Explore `model` once and build the cases of `criterion` (coverage.CRITERIA)."""
+             timeout: float | None = None, stop: Stop | None = None) -> Generated:
+    """Explore `model` once and build the cases of `criterion` (coverage.CRITERIA). `stop`
+    (Ctrl-C, the command's timeout) ends the exploration like a limit, and raises Stopped in
+    a later phase, which it names with the states explored."""
     started = time.monotonic()
+    stop = stop or Stop()
     collector: Criterion = criterion_for(criterion, model)
     seen = [0]
 
@@ -100,13 +104,17 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
 
     exploration = explore(model, symmetry=False, max_states=max_states, timeout=timeout,
                           keep_edges=criterion in NEEDS_EDGES, visit=collector.visit,
-                          on_transition=on_transition)
+                          on_transition=on_transition, stop=stop)
     if exploration.stopped:
-        raise LimitReached(f"exploration stopped early ({exploration.stopped}); coverage "
-                           "would be incomplete")
+        raise LimitReached(f"exploration stopped early ({exploration.stopped}) after "
+                           f"{len(exploration.states):,} states; coverage would be incomplete")
+    explored = f"{len(exploration.states):,} states explored"
+    stop.enter(f"the {criterion} criterion ({explored})")
     coverage = collector.finish(exploration)
+    stop.enter(f"building the cases ({explored})")
     details: dict[str, Any] = {}
     if criterion == "tour":
+        stop.enter(f"the postman tour ({explored})")
         tour = postman_tour(exploration)
         suite = _runs_suite(model, criterion, coverage, tour.lower_bound, tour.segments,
                             "tour", None, "postman tour, part")

@@ -27,12 +27,14 @@ from mapi_submission.checker.check import (
     counterexample_to_json,
     describe_counterexample,
 )
+from mapi_submission.checker.stopping import Stop
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
 from .common import (
     DEFAULT_MAX_STATES,
     Failure,
+    Interrupted,
     OneLineErrors,
     UsageProblem,
     build_config,
@@ -146,7 +148,7 @@ def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
         "symmetry": result.symmetry,
         "liveness": result.liveness,
         "complete": result.complete,
-        "stopped": result.exploration.stopped,
+        "stopped": result.stopped_by,
         "states": result.states,
         "transitions": result.transitions,
         "depth": result.depth,
@@ -188,7 +190,7 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
         if out is None:
             click.echo("(--out DIR writes each counterexample as a replayable case)")
     elif not result.complete:
-        click.echo(f"\nresult: INCOMPLETE ({result.exploration.stopped})")
+        click.echo(f"\nresult: INCOMPLETE ({result.stopped_by})")
     else:
         click.echo("\nresult: every checked property holds")
 
@@ -222,10 +224,14 @@ def command(variant: str | None, no_symmetry: bool, max_states: int,
     symmetry = not no_symmetry
     progress = _LiveProgress(enabled=True)
     started = time.monotonic()
+    # Ctrl-C and --timeout stop any phase (the exploration between two states, liveness where
+    # it is): the partial summary is printed below either way.
+    stop = Stop(timeout)
     try:
-        result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
-                       liveness=not no_liveness, on_progress=progress,
-                       on_phase=progress.phase)
+        with stop.armed():
+            result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
+                           liveness=not no_liveness, on_progress=progress,
+                           on_phase=progress.phase, stop=stop)
     finally:
         progress.stop()
     wall = time.monotonic() - started
@@ -251,8 +257,9 @@ def command(variant: str | None, no_symmetry: bool, max_states: int,
                 click.echo(f"regression case ({property_id}): {path}")
     if write_error is not None:
         click.echo(f"mapi-submission: error: {write_error}", err=True)
+    if stop.interrupted:
+        raise Interrupted(f"check stopped early: {result.stopped_by} (partial summary above)")
     if result.exit_code == 1:
         raise Failure("")
     if result.exit_code == 2:
-        raise _LimitHit(f"check stopped early: {result.exploration.stopped} (partial summary "
-                        "above)")
+        raise _LimitHit(f"check stopped early: {result.stopped_by} (partial summary above)")

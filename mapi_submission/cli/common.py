@@ -91,6 +91,15 @@ class Failure(click.ClickException):
             click.echo(self.message, err=True)
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C stopped the run: exit code 130 (the partial summary was printed already)."""
+
+    exit_code = 130
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mapi-submission: {self.format_message()}", err=True)
+
+
 def _csv(values: tuple[str, ...]) -> str:
     return ",".join(values)
 

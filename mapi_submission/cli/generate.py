@@ -16,13 +16,22 @@ import click
 from rich.console import Console
 
 from mapi_submission.checker.explore import LimitReached
+from mapi_submission.checker.stopping import Stop, Stopped
 from mapi_submission.generators.coverage import CRITERIA
 from mapi_submission.generators.generate import Generated, generate
-from mapi_submission.generators.suite import SuiteError, refuse_foreign, suite_lock, write_suite
+from mapi_submission.generators.suite import (
+    MANIFEST,
+    SuiteError,
+    read_manifest,
+    refuse_foreign,
+    suite_lock,
+    write_suite,
+)
 from mapi_submission.model.engine import Model
 
 from .common import (
     DEFAULT_MAX_STATES,
+    Interrupted,
     OneLineErrors,
     UsageProblem,
     build_config,
@@ -95,18 +104,33 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
     refuse_huge_start("generate", config, max_states or DEFAULT_MAX_STATES, "--max-states")
     model = Model(config)
     console = Console(stderr=True)
+    # Ctrl-C and --timeout stop every phase: the exploration between two states, the
+    # criterion, the tour and the writing where they are (an unfinished suite keeps a manifest
+    # marked so, which replay refuses).
+    stop = Stop(timeout)
     try:
         # the folder's lock is held from the start, so a second run on the same folder is
         # refused at once rather than after its exploration
-        with suite_lock(out):
+        with stop.armed(), suite_lock(out):
             if clean:
                 refuse_foreign(out)
             with console.status(f"exploring and generating ({criterion})"):
                 result = generate(model, criterion, seed=seed, walks=walks, length=length,
-                                  max_states=max_states, timeout=timeout)
+                                  max_states=max_states, timeout=timeout, stop=stop)
+            stop.enter(f"writing {len(result.cases)} cases")
             write_suite(result.cases, out, clean=clean, lock=False)
     except LimitReached as error:
+        if stop.interrupted:
+            raise Interrupted(f"generate: {error}") from None
         raise UsageProblem(f"generate: {error}") from None
+    except Stopped as cut:
+        left = read_manifest(out) if out.is_dir() else None
+        unfinished = (f"; the suite in {out} is unfinished (its {MANIFEST} says so)"
+                      if left is not None and not left.complete else "; nothing written")
+        message = f"generate: stopped early: {cut}{unfinished}"
+        if stop.interrupted:
+            raise Interrupted(message) from None
+        raise UsageProblem(message) from None
     except SuiteError as error:
         raise UsageProblem(f"generate: {error}") from None
     except OSError as error:
