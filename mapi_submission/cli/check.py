@@ -54,18 +54,35 @@ class _LimitHit(click.ClickException):
 
 
 class _LiveProgress:
-    """States, depth and rate on stderr, shown only once a run has lasted a second."""
+    """States, transitions, depth, rate and elapsed time on stderr, once a run has lasted a
+    second: a live line on a terminal (rich), else one plain line every PLAIN_INTERVAL
+    seconds and one per phase, like TLC's progress lines, so a CI log shows a long run
+    moving. Nothing with --quiet."""
+
+    #: Seconds between two plain lines (stderr not a terminal).
+    PLAIN_INTERVAL = 10.0
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.started = time.monotonic()
         self.progress: Progress | None = None
         self.task: Any = None
+        self.terminal = sys.stderr.isatty()
+        self.next_line = self.started + 1.0
 
     def __call__(self, states: int, transitions: int, depth: int) -> None:
         if not self.enabled:
             return
-        elapsed = time.monotonic() - self.started
+        now = time.monotonic()
+        elapsed = now - self.started
+        rate = states / elapsed if elapsed > 0 else 0.0
+        text = (f"exploring: {states:,} states, {transitions:,} transitions, depth {depth}, "
+                f"{rate:,.0f} states/s")
+        if not self.terminal:
+            if now >= self.next_line:
+                self.next_line = now + self.PLAIN_INTERVAL
+                self._line(f"{text}, {elapsed:,.0f} s elapsed")
+            return
         if self.progress is None:
             if elapsed < 1.0:
                 return
@@ -73,14 +90,22 @@ class _LiveProgress:
                                      console=Console(stderr=True), transient=True)
             self.progress.start()
             self.task = self.progress.add_task("exploring")
-        rate = states / elapsed if elapsed > 0 else 0.0
-        self.progress.update(self.task, description=(
-            f"exploring: {states:,} states, {transitions:,} transitions, depth {depth}, "
-            f"{rate:,.0f} states/s"))
+        self.progress.update(self.task, description=text)
 
     def phase(self, name: str) -> None:
+        if not self.enabled:
+            return
+        if not self.terminal:
+            if time.monotonic() >= self.started + 1.0:
+                self._line(f"checking {name}, "
+                           f"{time.monotonic() - self.started:,.0f} s elapsed")
+            return
         if self.progress is not None:
             self.progress.update(self.task, description=f"checking {name}")
+
+    def _line(self, text: str) -> None:
+        sys.stderr.write(f"mapi-submission check: {text}\n")
+        sys.stderr.flush()
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -211,9 +236,12 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
               help="Write each counterexample as a JSON regression case into this folder.")
 @click.option("--no-liveness", is_flag=True,
               help="Skip final-state reachability and L1-L3 (keeps no edge lists).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress on stderr (a live line on a terminal, else a line every "
+                   "10 s).")
 def command(variant: str | None, no_symmetry: bool, max_states: int,
             timeout: float | None, as_json: bool, out: Path | None, no_liveness: bool,
-            **options: Any) -> None:
+            quiet: bool, **options: Any) -> None:
     """Check every invariant, deadlock freedom and liveness on every reachable state of a
     bounded configuration; print shortest counterexamples."""
     config = build_config(**options)
@@ -222,7 +250,7 @@ def command(variant: str | None, no_symmetry: bool, max_states: int,
     refuse_huge_start("check", config, max_states, "--max-states")
     model = Model(config, variant)
     symmetry = not no_symmetry
-    progress = _LiveProgress(enabled=True)
+    progress = _LiveProgress(enabled=not quiet)
     started = time.monotonic()
     # Ctrl-C and --timeout stop any phase (the exploration between two states, liveness where
     # it is): the partial summary is printed below either way.

@@ -93,8 +93,9 @@ def print_summary(result: Generated, out: Path) -> None:
               help="Remove the files an earlier generate wrote there (its manifest lists "
                    "them); refuses a folder holding other files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def command(criterion: str, seed: int, walks: int, length: int, max_states: int | None,
-            timeout: float | None, out: Path, clean: bool, as_json: bool,
+            timeout: float | None, out: Path, clean: bool, as_json: bool, quiet: bool,
             **options: Any) -> None:
     """Generate regression cases: shortest paths through every reachable target of a
     criterion, a postman tour, seeded random walks or negative (sneak-path) cases."""
@@ -103,7 +104,7 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
         raise UsageProblem(f"-o {out}: exists and is not a folder")
     refuse_huge_start("generate", config, max_states or DEFAULT_MAX_STATES, "--max-states")
     model = Model(config)
-    console = Console(stderr=True)
+    console = Console(stderr=True, quiet=quiet)
     # Ctrl-C and --timeout stop every phase: the exploration between two states, the
     # criterion, the tour and the writing where they are (an unfinished suite keeps a manifest
     # marked so, which replay refuses).
