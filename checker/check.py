@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mapi_submission.model.engine import Model
-from mapi_submission.properties import liveness_properties
+from mapi_submission.properties import liveness_properties, state_properties, step_properties
 
 from .counterexamples import (
     Counterexample,
@@ -36,6 +36,7 @@ from .counterexamples import (
 from .explore import Exploration, explore
 from .liveness import liveness_verdicts
 from .recording import Recorder
+from .stopping import Stop, Stopped
 from .verdicts import (
     DEADLOCK,
     FINAL_REACHABLE,
@@ -78,6 +79,13 @@ class CheckResult:
     verdicts: list[PropertyVerdict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: A stop (Ctrl-C, --timeout) after the exploration: the phase it cut short.
+    stopped: str | None = None
+
+    @property
+    def stopped_by(self) -> str | None:
+        """Why the run is incomplete: the exploration's limit or a later stop; None if not."""
+        return self.exploration.stopped or self.stopped
 
     @property
     def states(self) -> int:
@@ -89,7 +97,7 @@ class CheckResult:
 
     @property
     def complete(self) -> bool:
-        return self.exploration.stopped is None
+        return self.stopped_by is None
 
     @property
     def violations(self) -> list[PropertyVerdict]:
@@ -112,25 +120,41 @@ def check(
     liveness: bool = True,
     on_progress: Callable[[int, int, int], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
+    stop: Stop | None = None,
 ) -> CheckResult:
     """Explore `model` and judge every property (liveness under the fairness assumptions of
     fairness.py). Limits stop the exploration cleanly; what needs the whole graph is then
-    skipped with a note."""
+    skipped with a note. A stop requested through `stop` (Ctrl-C, the command's timeout)
+    ends the exploration the same way, or cuts a later phase short: the properties it had
+    not judged yet are skipped, and `stopped` names the phase."""
     started = time.monotonic()
     # the edge lists are what liveness needs and most of the memory: kept only for it
     records = Recorder(model, symmetry, keep_edges=liveness)
     exploration = explore(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
                           keep_edges=False, on_progress=on_progress, visit=records.visit,
-                          on_transition=records.on_transition)
+                          on_transition=records.on_transition, stop=stop)
     result = CheckResult(model, symmetry, liveness, exploration, exploration.transitions)
     complete = exploration.stopped is None
     if not complete:
         result.warnings.append(
             f"exploration incomplete ({exploration.stopped}): properties without a "
             "counterexample are not proven")
-    result.verdicts += invariant_verdicts(exploration, records, complete)
-    result.verdicts.append(deadlock_verdict(exploration, records.progress, complete))
-    _judge_liveness(result, records, on_phase)
+    try:
+        if stop is not None:
+            stop.enter("the invariants")
+        result.verdicts += invariant_verdicts(exploration, records, complete)
+        result.verdicts.append(deadlock_verdict(exploration, records.progress, complete))
+        if stop is not None:
+            stop.enter("liveness")
+        _judge_liveness(result, records, on_phase)
+    except Stopped as cut:
+        result.stopped = str(cut)
+        judged = {verdict.property.id for verdict in result.verdicts}
+        every = [*state_properties(), *step_properties(), DEADLOCK, FINAL_REACHABLE,
+                 *liveness_properties()]
+        note = f"not checked: {cut}"
+        result.verdicts += skipped([p for p in every if p.id not in judged], note)
+        result.warnings.append(f"stopped: {cut}; the properties not yet judged are skipped")
     result.seconds = time.monotonic() - started
     return result
 

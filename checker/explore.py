@@ -11,6 +11,7 @@ callbacks that ask for one.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
 
 from .compact import CompactWorld, CompactWorlds
+from .stopping import Stop
 from .symmetry import CompactSymmetry, canonical
 
 #: What explore calls per transition when the caller asked for edges or transition callbacks:
@@ -109,6 +111,7 @@ def explore(
     visit: Callable[[int, World], None] | None = None,
     on_edge: Callable[[int, Step, World, int], None] | None = None,
     on_transition: Callable[[int, World, Step, World, int], None] | None = None,
+    stop: Stop | None = None,
 ) -> Exploration:
     """Explore every reachable world breadth first.
 
@@ -117,14 +120,21 @@ def explore(
     `on_transition(source, world, step, after, target)` sees the transition before symmetry
     reduction: `after` is the concrete successor of `world`, in the same message numbering as
     `step` (what step properties need).
-    Limits stop cleanly: the result has `stopped` set and holds what was explored.
+    Limits stop cleanly: the result has `stopped` set and holds what was explored. So does a
+    stop requested through `stop` (Ctrl-C, the command's timeout): the search is a cooperative
+    phase that ends between two states.
     """
     started = time.monotonic()
     result = Exploration(model, symmetry)
     search = _Search(result, CompactWorlds(model), visit)
-    search.seed()
-    limits = _Limits(max_states, timeout, started)
-    search.run(limits, _recorder(search, keep_edges, on_edge, on_transition), on_progress)
+    limits = _Limits(max_states, timeout, started, stop)
+    with stop.cooperating() if stop is not None else contextlib.nullcontext():
+        if stop is not None:
+            stop.enter("exploration")
+        search.seed(limits)
+        if result.stopped is None:
+            search.run(limits, _recorder(search, keep_edges, on_edge, on_transition),
+                       on_progress)
     result.seconds = time.monotonic() - started
     return result
 
@@ -132,13 +142,17 @@ def explore(
 class _Limits:
     """--max-states and --timeout, asked before each state is expanded."""
 
-    def __init__(self, max_states: int | None, timeout: float | None, started: float) -> None:
+    def __init__(self, max_states: int | None, timeout: float | None, started: float,
+                 stop: Stop | None = None) -> None:
         self.max_states = max_states
         self.timeout = timeout
         self.deadline = started + timeout if timeout else None
+        self.stop = stop
 
     def reached(self, cursor: int, states: int) -> str | None:
         """Why to stop before expanding state `cursor` of `states` found, or None."""
+        if self.stop is not None and self.stop.reason is not None:
+            return self.stop.reason
         if self.max_states is not None and states >= self.max_states:
             return f"--max-states {self.max_states} reached"
         # reading the clock every 256 states is often enough for a limit given in seconds
@@ -174,9 +188,12 @@ class _Search:
             self.visit(node, world)
         return node
 
-    def seed(self) -> None:
+    def seed(self, limits: _Limits) -> None:
         """The initial worlds (their representatives, with symmetry) as the first nodes."""
-        for world in self.result.model.initial_worlds():
+        for number, world in enumerate(self.result.model.initial_worlds()):
+            if number % 256 == 0 and (stopped := limits.reached(number, 0)) is not None:
+                self.result.stopped = stopped
+                return
             state = self.worlds.compact(canonical(world)[0] if self.result.symmetry else world)
             if state not in self.index:
                 self.result.initial.append(self.add(state, None, 0))

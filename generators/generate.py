@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mapi_submission.checker.cases import write_case
 from mapi_submission.checker.explore import LimitReached, explore
+from mapi_submission.checker.stopping import Stop
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
 
 from .coverage import NEEDS_EDGES, Coverage, Criterion, TransitionCriterion, criterion_for
-from .suite import Suite, build_suite, make_case
+from .suite import Suite, build_suite, make_case, write_suite
 from .tour import postman_tour
 from .walks import random_walks
 
@@ -88,9 +88,12 @@ def _runs_suite(model: Model, criterion: str, coverage: Coverage, lower_bound: i
 
 def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
              length: int = 40, max_states: int | None = None,
-             timeout: float | None = None) -> Generated:
-    """Explore `model` once and build the cases of `criterion` (coverage.CRITERIA)."""
+             timeout: float | None = None, stop: Stop | None = None) -> Generated:
+    """Explore `model` once and build the cases of `criterion` (coverage.CRITERIA). `stop`
+    (Ctrl-C, the command's timeout) ends the exploration like a limit, and raises Stopped in
+    a later phase, which it names with the states explored."""
     started = time.monotonic()
+    stop = stop or Stop()
     collector: Criterion = criterion_for(criterion, model)
     seen = [0]
 
@@ -101,13 +104,17 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
 
     exploration = explore(model, symmetry=False, max_states=max_states, timeout=timeout,
                           keep_edges=criterion in NEEDS_EDGES, visit=collector.visit,
-                          on_transition=on_transition)
+                          on_transition=on_transition, stop=stop)
     if exploration.stopped:
-        raise LimitReached(f"exploration stopped early ({exploration.stopped}); coverage "
-                           "would be incomplete")
+        raise LimitReached(f"exploration stopped early ({exploration.stopped}) after "
+                           f"{len(exploration.states):,} states; coverage would be incomplete")
+    explored = f"{len(exploration.states):,} states explored"
+    stop.enter(f"the {criterion} criterion ({explored})")
     coverage = collector.finish(exploration)
+    stop.enter(f"building the cases ({explored})")
     details: dict[str, Any] = {}
     if criterion == "tour":
+        stop.enter(f"the postman tour ({explored})")
         tour = postman_tour(exploration)
         suite = _runs_suite(model, criterion, coverage, tour.lower_bound, tour.segments,
                             "tour", None, "postman tour, part")
@@ -132,13 +139,9 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
 
 
 def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) -> list[Path]:
-    """Write every case atomically; with `clean`, first remove the folder's other *.json."""
-    keep = {f"{case['id']}.json" for case in cases}
-    if clean and out.is_dir():
-        for stale in sorted(out.glob("*.json")):
-            if stale.name not in keep:
-                stale.unlink()
-    return [write_case(out, case) for case in cases]
+    """Write every case atomically and the folder's manifest last (generators.suite); with
+    `clean`, first remove the files an earlier manifest lists and this run does not write."""
+    return write_suite(cases, out, clean=clean)
 
 
 #: every feature on, those off by default included (a store with limits of its own: R7, R9)

@@ -20,6 +20,8 @@ class ReplayOutcome:
     verdict: str  # "pass", "fail", or "diverged" (the implementation took another allowed branch)
     steps: int
     failure: LockstepDivergence | None = None
+    #: why a "diverged" case could not be followed to the end
+    reason: str = ""
 
 
 def replay_against(case: dict[str, Any], system: SystemUnderTest) -> ReplayOutcome:
@@ -45,7 +47,11 @@ def replay_against(case: dict[str, Any], system: SystemUnderTest) -> ReplayOutco
         if CALL_SHAPES[step.row] is None:
             continue  # taken inside the call before
         if step not in lockstep.options():
-            return ReplayOutcome(case["id"], "diverged", taken)
+            return ReplayOutcome(
+                case["id"], "diverged", taken,
+                reason=f"step {taken + 1} ({step.row}, message {step.message}) is not enabled "
+                       "after the implementation's answers: it took another branch the model "
+                       "allows")
         failure = lockstep.take(step)
         taken += 1
         if failure is not None:

@@ -37,7 +37,7 @@ from mapi_submission.model.states import (
     WAITING_FOR_TRANSPORT,
 )
 from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Kind, Row
-from mapi_submission.model.world import World, new_message, profiles
+from mapi_submission.model.world import World, initial_world_count, new_message, profiles
 
 from .gc_pause import collector_paused
 from .log_bindings import Binding, IdBinder, unbound
@@ -921,12 +921,10 @@ def initial_worlds_for(model: Model, header: Header, where: str,
     more initial worlds than `max_worlds` (independent profiles grow exponentially)."""
     config = model.config
     if header.initial is None:
-        count = len(profiles(config))
-        if config.profiles != "shared":
-            count **= config.messages
-        if count * len(config.coupling) > max_worlds:
-            raise WorldLimit(f"the configuration has {count * len(config.coupling)} initial "
-                             f"worlds, more than {max_worlds}; give header/initial")
+        count = initial_world_count(config)
+        if count > max_worlds:
+            raise WorldLimit(f"the configuration has {count} initial worlds, more than "
+                             f"{max_worlds}; give header/initial")
         return model.initial_worlds()
     at = f"{where}: line {header.line}: field header/initial"
     initial = header.initial

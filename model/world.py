@@ -176,6 +176,16 @@ def new_message(profile: Profile) -> Message:
     )
 
 
+def initial_world_count(config: Config) -> int:
+    """How many worlds initial_worlds(config) lists, computed without listing them: every
+    coupling times every assignment of profiles to messages (independent profiles grow
+    exponentially with the messages, so callers refuse a configuration by this count)."""
+    assignments = len(profiles(config))
+    if config.profiles != "shared":
+        assignments **= config.messages
+    return assignments * len(config.coupling)
+
+
 def initial_worlds(config: Config) -> list[World]:
     """All initial states: every coupling times every assignment of profiles to messages."""
     transports = ("ready",) * config.transports

@@ -12,6 +12,7 @@ import sys
 import click
 
 from mapi_submission import __version__
+from mapi_submission.checker.stopping import Stopped
 
 from .common import OneLineGroup
 
@@ -52,6 +53,9 @@ def run() -> None:
     except click.exceptions.Abort:
         click.echo("mapi-submission: interrupted", err=True)
         sys.exit(130)
+    except Stopped as cut:  # a stop no command caught: still one line
+        click.echo(f"mapi-submission: stopped early: {cut}", err=True)
+        sys.exit(130 if cut.reason.startswith("interrupted") else 2)
     except click.UsageError as error:
         # usage errors raised outside option parsing (click prints them over several lines)
         where = error.ctx.command_path if error.ctx is not None else "mapi-submission"

@@ -27,22 +27,21 @@ from mapi_submission.checker.check import (
     counterexample_to_json,
     describe_counterexample,
 )
+from mapi_submission.checker.stopping import Stop
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
 from .common import (
+    DEFAULT_MAX_STATES,
     Failure,
+    Interrupted,
     OneLineErrors,
     UsageProblem,
     build_config,
     config_options,
+    refuse_huge_start,
     variant_option,
 )
-
-#: Memory grows with the states kept (about 1 KB each with liveness edges: 409 MiB peak for the
-#: default configuration's 403,848 states); this default keeps a run under about 5 GiB.
-DEFAULT_MAX_STATES = 5_000_000
-
 
 
 class _LimitHit(click.ClickException):
@@ -55,18 +54,35 @@ class _LimitHit(click.ClickException):
 
 
 class _LiveProgress:
-    """States, depth and rate on stderr, shown only once a run has lasted a second."""
+    """States, transitions, depth, rate and elapsed time on stderr, once a run has lasted a
+    second: a live line on a terminal (rich), else one plain line every PLAIN_INTERVAL
+    seconds and one per phase, like TLC's progress lines, so a CI log shows a long run
+    moving. Nothing with --quiet."""
+
+    #: Seconds between two plain lines (stderr not a terminal).
+    PLAIN_INTERVAL = 10.0
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.started = time.monotonic()
         self.progress: Progress | None = None
         self.task: Any = None
+        self.terminal = sys.stderr.isatty()
+        self.next_line = self.started + 1.0
 
     def __call__(self, states: int, transitions: int, depth: int) -> None:
         if not self.enabled:
             return
-        elapsed = time.monotonic() - self.started
+        now = time.monotonic()
+        elapsed = now - self.started
+        rate = states / elapsed if elapsed > 0 else 0.0
+        text = (f"exploring: {states:,} states, {transitions:,} transitions, depth {depth}, "
+                f"{rate:,.0f} states/s")
+        if not self.terminal:
+            if now >= self.next_line:
+                self.next_line = now + self.PLAIN_INTERVAL
+                self._line(f"{text}, {elapsed:,.0f} s elapsed")
+            return
         if self.progress is None:
             if elapsed < 1.0:
                 return
@@ -74,14 +90,22 @@ class _LiveProgress:
                                      console=Console(stderr=True), transient=True)
             self.progress.start()
             self.task = self.progress.add_task("exploring")
-        rate = states / elapsed if elapsed > 0 else 0.0
-        self.progress.update(self.task, description=(
-            f"exploring: {states:,} states, {transitions:,} transitions, depth {depth}, "
-            f"{rate:,.0f} states/s"))
+        self.progress.update(self.task, description=text)
 
     def phase(self, name: str) -> None:
+        if not self.enabled:
+            return
+        if not self.terminal:
+            if time.monotonic() >= self.started + 1.0:
+                self._line(f"checking {name}, "
+                           f"{time.monotonic() - self.started:,.0f} s elapsed")
+            return
         if self.progress is not None:
             self.progress.update(self.task, description=f"checking {name}")
+
+    def _line(self, text: str) -> None:
+        sys.stderr.write(f"mapi-submission check: {text}\n")
+        sys.stderr.flush()
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -101,8 +125,10 @@ def _describe_config(config: Config, variant: str | None, symmetry: bool) -> str
             f"{config.profiles}, symmetry {'on' if symmetry else 'off'}")
 
 
-def _write_cases(result: CheckResult, out: Path) -> dict[str, str]:
-    """One replayable regression case per counterexample; property id -> file."""
+def _write_cases(result: CheckResult, out: Path) -> tuple[dict[str, str], str | None]:
+    """One replayable regression case per counterexample: (property id -> file, the error
+    that stopped the writing or None). A failed write never loses the verdict: the caller
+    has printed it already, or prints it with the cases that were written."""
     written: dict[str, str] = {}
     model = result.model
     for verdict in result.violations:
@@ -115,8 +141,12 @@ def _write_cases(result: CheckResult, out: Path) -> dict[str, str]:
             criterion="counterexample", target=example.property,
             expect_violation=example.property,
         )
-        written[example.property] = str(write_case(out, case))
-    return written
+        try:
+            written[example.property] = str(write_case(out, case))
+        except OSError as error:
+            return written, f"--out {out}: cannot write the regression case: " + (
+                f"{error.strerror}: {error.filename}" if error.strerror else str(error))
+    return written, None
 
 
 def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
@@ -143,7 +173,7 @@ def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
         "symmetry": result.symmetry,
         "liveness": result.liveness,
         "complete": result.complete,
-        "stopped": result.exploration.stopped,
+        "stopped": result.stopped_by,
         "states": result.states,
         "transitions": result.transitions,
         "depth": result.depth,
@@ -160,7 +190,7 @@ def summary_json(result: CheckResult, cases: dict[str, str], wall: float,
     }
 
 
-def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak: float) -> None:
+def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | None) -> None:
     model = result.model
     title = _describe_config(model.config, model.variant_name, result.symmetry)
     click.echo(f"mapi-submission check: {title}")
@@ -179,15 +209,13 @@ def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak
         click.echo("")
         for line in describe_counterexample(model, v.counterexample):
             click.echo(line)
-        if v.property.id in cases:
-            click.echo(f"regression case: {cases[v.property.id]}")
     if result.violations:
         broken = ", ".join(v.property.id for v in result.violations)
         click.echo(f"\nresult: VIOLATED ({broken})")
-        if not cases:
+        if out is None:
             click.echo("(--out DIR writes each counterexample as a replayable case)")
     elif not result.complete:
-        click.echo(f"\nresult: INCOMPLETE ({result.exploration.stopped})")
+        click.echo(f"\nresult: INCOMPLETE ({result.stopped_by})")
     else:
         click.echo("\nresult: every checked property holds")
 
@@ -208,37 +236,58 @@ def _print_summary(result: CheckResult, cases: dict[str, str], wall: float, peak
               help="Write each counterexample as a JSON regression case into this folder.")
 @click.option("--no-liveness", is_flag=True,
               help="Skip final-state reachability and L1-L3 (keeps no edge lists).")
-def command(variant: str | None, no_symmetry: bool, max_states: int | None,
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress on stderr (a live line on a terminal, else a line every "
+                   "10 s).")
+def command(variant: str | None, no_symmetry: bool, max_states: int,
             timeout: float | None, as_json: bool, out: Path | None, no_liveness: bool,
-            **options: Any) -> None:
+            quiet: bool, **options: Any) -> None:
     """Check every invariant, deadlock freedom and liveness on every reachable state of a
     bounded configuration; print shortest counterexamples."""
     config = build_config(**options)
     if out is not None and out.exists() and not out.is_dir():
         raise UsageProblem(f"--out {out}: exists and is not a folder")
+    refuse_huge_start("check", config, max_states, "--max-states")
     model = Model(config, variant)
     symmetry = not no_symmetry
-    progress = _LiveProgress(enabled=True)
+    progress = _LiveProgress(enabled=not quiet)
     started = time.monotonic()
+    # Ctrl-C and --timeout stop any phase (the exploration between two states, liveness where
+    # it is): the partial summary is printed below either way.
+    stop = Stop(timeout)
     try:
-        result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
-                       liveness=not no_liveness, on_progress=progress,
-                       on_phase=progress.phase)
+        with stop.armed():
+            result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
+                           liveness=not no_liveness, on_progress=progress,
+                           on_phase=progress.phase, stop=stop)
     finally:
         progress.stop()
     wall = time.monotonic() - started
     peak = peak_memory_mib()
-    cases = _write_cases(result, out) if out is not None else {}
     err = Console(stderr=True)
     for warning in result.warnings:
         err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    # The verdict comes first: the summary and every counterexample are on stdout before a
+    # file is written, so a write that fails cannot lose them.
+    cases: dict[str, str] = {}
+    write_error: str | None = None
     if as_json:
-        click.echo(json.dumps(summary_json(result, cases, wall, peak), indent=2,
-                              sort_keys=True))
+        if out is not None:
+            cases, write_error = _write_cases(result, out)
+        summary = summary_json(result, cases, wall, peak)
+        summary["write_error"] = write_error
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
     else:
-        _print_summary(result, cases, wall, peak)
+        _print_summary(result, wall, peak, out)
+        if out is not None:
+            cases, write_error = _write_cases(result, out)
+            for property_id, path in cases.items():
+                click.echo(f"regression case ({property_id}): {path}")
+    if write_error is not None:
+        click.echo(f"mapi-submission: error: {write_error}", err=True)
+    if stop.interrupted:
+        raise Interrupted(f"check stopped early: {result.stopped_by} (partial summary above)")
     if result.exit_code == 1:
         raise Failure("")
     if result.exit_code == 2:
-        raise _LimitHit(f"check stopped early: {result.exploration.stopped} (partial summary "
-                        "above)")
+        raise _LimitHit(f"check stopped early: {result.stopped_by} (partial summary above)")

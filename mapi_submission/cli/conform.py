@@ -22,8 +22,17 @@ from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.engine import Model
 from mapi_submission.model.world import World
 
-from .common import Failure, OneLineErrors, UsageProblem, build_config, config_options
-from .replay import load_cases
+from .common import (
+    DEFAULT_MAX_STATES,
+    Failure,
+    OneLineErrors,
+    UsageProblem,
+    build_config,
+    config_options,
+    refuse_huge_start,
+)
+from .replay import fail_fast_option, finish_report, junit_option, load_cases
+from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_report
 
 
 def load_factory(spec: str) -> Any:
@@ -66,6 +75,32 @@ def supported_starts(model: Model, factory: Any) -> list[World]:
     return starts
 
 
+def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
+                    junit: Path | None) -> None:
+    """Replay regression cases on the adapter: one line per case (passed, diverged, or not
+    followed to the end because the implementation took another allowed branch) and a
+    summary; Failure (exit 1) when one diverged."""
+    cases = load_cases(case_paths)
+    reports: list[CaseReport] = []
+    for file, case in cases:
+        outcome = replay_against(case, factory())
+        if outcome.verdict == "fail" and outcome.failure is not None:
+            report = CaseReport(file, case["id"], FAILED, outcome.steps,
+                                outcome.failure.describe())
+        elif outcome.verdict == "diverged":
+            report = CaseReport(file, case["id"], NOT_FOLLOWED, outcome.steps, outcome.reason)
+        else:
+            report = CaseReport(file, case["id"], PASSED, outcome.steps)
+        echo_report(report)
+        reports.append(report)
+        if fail_fast and report.status == FAILED:
+            break
+    left = len(cases) - len(reports)
+    click.echo(f"cases: {len(reports)} replayed on the adapter: {counts(reports)}"
+               + (f"; {left} not run (--fail-fast)" if left else ""))
+    finish_report("conform --cases", reports, junit)
+
+
 @click.command("conform", cls=OneLineErrors)
 @click.option("--adapter", "adapter_spec", required=True, metavar="MODULE:FACTORY",
               help="Callable returning the system under test (see docs/conformance.md).")
@@ -79,19 +114,19 @@ def supported_starts(model: Model, factory: Any) -> list[World]:
               help="Folder for the shrunk failure, written as a regression case.")
 @click.option("--cases", "case_paths", multiple=True, type=click.Path(path_type=Path),
               help="Also replay these regression cases (files or folders) on the adapter.")
+@fail_fast_option
+@junit_option
 @config_options
 def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out: Path,
-            case_paths: tuple[Path, ...], **options: Any) -> None:
+            case_paths: tuple[Path, ...], fail_fast: bool, junit: Path | None,
+            **options: Any) -> None:
     """Drive an implementation and the model in lockstep; exit 1 on the first divergence."""
     factory = load_factory(adapter_spec)
-    model = Model(build_config(**options))
+    config = build_config(**options)
+    refuse_huge_start("conform", config, DEFAULT_MAX_STATES, "the limit of")
+    model = Model(config)
     if case_paths:
-        cases = load_cases(case_paths)
-        for file, case in cases:
-            outcome = replay_against(case, factory())
-            if outcome.verdict == "fail" and outcome.failure is not None:
-                raise Failure(f"{file}: {outcome.failure.describe()}")
-        click.echo(f"cases: {len(cases)} replayed, no divergence")
+        replay_cases_on(factory, case_paths, fail_fast, junit)
     starts = supported_starts(model, factory)
     if not starts:
         raise UsageProblem(f"--adapter {adapter_spec!r}: supports none of the "
@@ -99,9 +134,15 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     run = run_machine(model, factory, starts=starts, seed=seed,
                       machine_settings_=machine_settings(examples, steps), label="adapter")
     if run.failure is not None:
-        path = export_failure(run, out)
-        raise Failure(f"diverges (first seen in example {run.first_failure_example}, "
-                      f"{run.first_failure_seconds:.2f}s; shrunk):\n{run.failure.describe()}\n"
-                      f"written: {path}")
+        # The divergence first: a failing write afterwards cannot lose it.
+        click.echo(f"diverges (first seen in example {run.first_failure_example}, "
+                   f"{run.first_failure_seconds:.2f}s; shrunk):\n{run.failure.describe()}")
+        try:
+            path = export_failure(run, out)
+        except OSError as error:
+            raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
+                          f"failure: {error.strerror or error}") from None
+        click.echo(f"written: {path}")
+        raise Failure("")
     click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "
                f"{len(starts)} initial worlds")

@@ -16,11 +16,28 @@ import click
 from rich.console import Console
 
 from mapi_submission.checker.explore import LimitReached
+from mapi_submission.checker.stopping import Stop, Stopped
 from mapi_submission.generators.coverage import CRITERIA
-from mapi_submission.generators.generate import Generated, generate, write_cases
+from mapi_submission.generators.generate import Generated, generate
+from mapi_submission.generators.suite import (
+    MANIFEST,
+    SuiteError,
+    read_manifest,
+    refuse_foreign,
+    suite_lock,
+    write_suite,
+)
 from mapi_submission.model.engine import Model
 
-from .common import OneLineErrors, UsageProblem, build_config, config_options
+from .common import (
+    DEFAULT_MAX_STATES,
+    Interrupted,
+    OneLineErrors,
+    UsageProblem,
+    build_config,
+    config_options,
+    refuse_huge_start,
+)
 
 
 def _names(targets: list[str], limit: int = 12) -> str:
@@ -72,25 +89,54 @@ def print_summary(result: Generated, out: Path) -> None:
               help="Stop exploring after this many seconds (exit 2, nothing written).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder the case files go to.")
-@click.option("--clean", is_flag=True, help="Remove other *.json files from the folder.")
+@click.option("--clean", is_flag=True,
+              help="Remove the files an earlier generate wrote there (its manifest lists "
+                   "them); refuses a folder holding other files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def command(criterion: str, seed: int, walks: int, length: int, max_states: int | None,
-            timeout: float | None, out: Path, clean: bool, as_json: bool,
+            timeout: float | None, out: Path, clean: bool, as_json: bool, quiet: bool,
             **options: Any) -> None:
     """Generate regression cases: shortest paths through every reachable target of a
     criterion, a postman tour, seeded random walks or negative (sneak-path) cases."""
     config = build_config(**options)
     if out.exists() and not out.is_dir():
         raise UsageProblem(f"-o {out}: exists and is not a folder")
+    refuse_huge_start("generate", config, max_states or DEFAULT_MAX_STATES, "--max-states")
     model = Model(config)
-    console = Console(stderr=True)
+    console = Console(stderr=True, quiet=quiet)
+    # Ctrl-C and --timeout stop every phase: the exploration between two states, the
+    # criterion, the tour and the writing where they are (an unfinished suite keeps a manifest
+    # marked so, which replay refuses).
+    stop = Stop(timeout)
     try:
-        with console.status(f"exploring and generating ({criterion})"):
-            result = generate(model, criterion, seed=seed, walks=walks, length=length,
-                              max_states=max_states, timeout=timeout)
+        # the folder's lock is held from the start, so a second run on the same folder is
+        # refused at once rather than after its exploration
+        with stop.armed(), suite_lock(out):
+            if clean:
+                refuse_foreign(out)
+            with console.status(f"exploring and generating ({criterion})"):
+                result = generate(model, criterion, seed=seed, walks=walks, length=length,
+                                  max_states=max_states, timeout=timeout, stop=stop)
+            stop.enter(f"writing {len(result.cases)} cases")
+            write_suite(result.cases, out, clean=clean, lock=False)
     except LimitReached as error:
+        if stop.interrupted:
+            raise Interrupted(f"generate: {error}") from None
         raise UsageProblem(f"generate: {error}") from None
-    write_cases(result.cases, out, clean=clean)
+    except Stopped as cut:
+        left = read_manifest(out) if out.is_dir() else None
+        unfinished = (f"; the suite in {out} is unfinished (its {MANIFEST} says so)"
+                      if left is not None and not left.complete else "; nothing written")
+        message = f"generate: stopped early: {cut}{unfinished}"
+        if stop.interrupted:
+            raise Interrupted(message) from None
+        raise UsageProblem(message) from None
+    except SuiteError as error:
+        raise UsageProblem(f"generate: {error}") from None
+    except OSError as error:
+        raise UsageProblem(f"generate: -o {out}: cannot write: "
+                           f"{error.strerror or error}") from None
     if as_json:
         summary = result.summary()
         summary["seconds"] = round(result.seconds, 3)

@@ -1,7 +1,9 @@
 """`mapi-submission replay`: replay regression cases against the model or a variant.
 
-Exit 0 when every case passes, 1 on the first mismatch (file, step, expected and actual,
-rule ids), 2 when a file is not a valid case (one line naming the file and the field).
+One line per case (pass, or FAIL with the step, expected and actual, rule ids) and a summary;
+`--fail-fast` stops at the first failure, `--junit FILE` writes the report as JUnit XML.
+Exit 0 when every case passes, 1 when one fails, 2 when a file is not a valid case or a
+folder does not match its manifest (one line naming the file and the field or difference).
 """
 
 from __future__ import annotations
@@ -13,39 +15,80 @@ import click
 from rich.console import Console
 
 from mapi_submission.checker.cases import CaseError, load_case, replay_case, taken_rows_fingerprint
+from mapi_submission.generators.suite import SuiteError, verify_suite
 
 from .common import Failure, OneLineErrors, UsageProblem, variant_option
+from .reports import FAILED, PASSED, CaseReport, counts, echo_report, write_junit
 
 
-def case_files(paths: tuple[Path, ...]) -> list[Path]:
-    """The files named, and the *.json files under the folders named, in a stable order."""
+def case_files(paths: tuple[Path, ...]) -> tuple[list[Path], set[Path]]:
+    """The files named, and the *.json files under the folders named, in a stable order; and
+    the folders those were found in (each is checked against its manifest)."""
     files: list[Path] = []
+    folders: set[Path] = set()
     for path in paths:
         if path.is_dir():
             found = sorted(path.rglob("*.json"))
             if not found:
                 raise UsageProblem(f"{path}: no *.json case files in this folder")
             files.extend(found)
+            folders.update(file.parent for file in found)
         else:
             files.append(path)
-    return files
+    return files, folders
 
 
 def load_cases(paths: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
+    """Every case, validated; a folder of generated cases must match its manifest."""
     loaded = []
-    for file in case_files(paths):
+    files, folders = case_files(paths)
+    for file in files:
         try:
             loaded.append((file, load_case(file)))
         except CaseError as error:
             raise UsageProblem(str(error)) from None
+    for folder in sorted(folders):
+        try:
+            verify_suite(folder, [case for file, case in loaded if file.parent == folder])
+        except SuiteError as error:
+            raise UsageProblem(str(error)) from None
     return loaded
+
+
+def junit_option(function: Any) -> Any:
+    return click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None,
+                        help="Also write the per-case report as JUnit XML to this file.")(
+                            function)
+
+
+def fail_fast_option(function: Any) -> Any:
+    return click.option("--fail-fast", is_flag=True,
+                        help="Stop at the first case that fails.")(function)
+
+
+def finish_report(command: str, reports: list[CaseReport], junit: Path | None) -> None:
+    """Write --junit (one error line if it cannot be written: the report is on stdout
+    already) and fail with exit 1 when a case failed."""
+    error = write_junit(junit, command, reports) if junit is not None else None
+    if error is not None:
+        click.echo(f"mapi-submission: error: {error}", err=True)
+    failed = [r for r in reports if r.status == FAILED]
+    if failed:
+        raise Failure(f"{command}: {len(failed)} case(s) failed (first: {failed[0].file})")
+    if error is not None:
+        raise click.exceptions.Exit(2)  # every case passed, the report could not be written
 
 
 @click.command("replay", cls=OneLineErrors)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @variant_option
-def command(paths: tuple[Path, ...], variant: str | None) -> None:
-    """Replay case files (or folders of them) against the specification or a variant."""
+@fail_fast_option
+@junit_option
+def command(paths: tuple[Path, ...], variant: str | None, fail_fast: bool,
+            junit: Path | None) -> None:
+    """Replay case files (or folders of them) against the specification or a variant; one
+    line per case and a summary."""
     cases = load_cases(paths)
     stale = [str(file) for file, case in cases
              if case["provenance"]["table_hash"] != taken_rows_fingerprint(case)]
@@ -54,13 +97,19 @@ def command(paths: tuple[Path, ...], variant: str | None) -> None:
             f"[bold yellow]warning:[/] {len(stale)} case(s) were generated from another "
             f"version of the transition table (first: {stale[0]})", highlight=False,
             soft_wrap=True)
-    steps = 0
+    against = variant or "the specification"
+    reports: list[CaseReport] = []
     for file, case in cases:
         mismatch = replay_case(case, variant)
-        if mismatch is not None:
-            click.echo(f"FAIL {file}: {mismatch.describe()}")
-            raise Failure(f"replay: {file} does not hold against "
-                          f"{variant or 'the specification'}")
-        steps += len(case["steps"])
-    click.echo(f"replayed {len(cases)} case(s), {steps} step(s) against "
-               f"{variant or 'the specification'}: all pass")
+        report = (CaseReport(file, case["id"], PASSED, len(case["steps"])) if mismatch is None
+                  else CaseReport(file, case["id"], FAILED, mismatch.step, mismatch.describe()))
+        echo_report(report)
+        reports.append(report)
+        if fail_fast and report.status == FAILED:
+            break
+    steps = sum(r.steps for r in reports if r.status == PASSED)
+    left = len(cases) - len(reports)
+    verdict = ("all pass" if all(r.status == PASSED for r in reports)
+               else counts(reports)) + (f"; {left} not run (--fail-fast)" if left else "")
+    click.echo(f"replayed {len(reports)} case(s), {steps} step(s) against {against}: {verdict}")
+    finish_report("replay", reports, junit)

@@ -74,10 +74,10 @@ def test_variant_json_names_the_counterexample() -> None:
 
 
 def test_limit_exits_2_after_a_partial_summary() -> None:
-    result = _run(*SMALL, "--max-states", "20")
+    result = _run(*SMALL, "--max-states", "200")
     assert result.exit_code == 2
     assert "states " in result.stdout and "INCOMPLETE" in result.stdout
-    assert "--max-states 20 reached" in result.stderr
+    assert "--max-states 200 reached" in result.stderr
 
 
 def test_bad_options_exit_2_with_one_line() -> None:

@@ -28,6 +28,7 @@ from mapi_submission.generators.generate import (
     regression_suite,
     write_cases,
 )
+from mapi_submission.generators.suite import MANIFEST, Manifest, sha256
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
@@ -38,9 +39,16 @@ SUITE = REGRESSION_SUITE
 
 
 def expected_files() -> dict[Path, str]:
-    """Every file the suite should hold, with its text."""
-    return {HERE / folder / f"{case['id']}.json": dump_case(case)
-            for folder, case in regression_suite()}
+    """Every file the suite should hold, with its text: the cases and each folder's
+    manifest (what `generate` writes last)."""
+    expected = {HERE / folder / f"{case['id']}.json": dump_case(case)
+                for folder, case in regression_suite()}
+    for folder, _, _ in SUITE:
+        digests: dict[str, str | None] = {
+            path.name: sha256(text.encode("utf-8"))
+            for path, text in expected.items() if path.parent.name == folder}
+        expected[HERE / folder / MANIFEST] = Manifest(True, digests).dump()
+    return expected
 
 
 def regenerate() -> None:

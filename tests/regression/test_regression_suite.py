@@ -17,7 +17,7 @@ from mapi_submission.model.constants import FOLDERS
 from mapi_submission.model.states import RECIPIENT_STATE_NAMES, TRANSPORT_STATE_NAMES
 from mapi_submission.model.variants import VARIANTS
 
-from .regression_suite import HERE, REGENERATE, SUITE, expected_files
+from .regression_suite import HERE, MANIFEST, REGENERATE, SUITE, expected_files
 
 CASE_FILES = sorted(HERE.rglob("*.json"))
 
@@ -40,7 +40,7 @@ def test_case_replays(path: Path) -> None:
 
 def test_suite_has_not_drifted() -> None:
     expected = expected_files()
-    present = set(CASE_FILES)
+    present = set(CASE_FILES) | set(HERE.glob(f"*/{MANIFEST}"))
     missing = sorted(str(p.relative_to(HERE)) for p in set(expected) - present)
     extra = sorted(str(p.relative_to(HERE)) for p in present - set(expected))
     changed = sorted(str(p.relative_to(HERE)) for p in set(expected) & present

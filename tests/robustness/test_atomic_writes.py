@@ -13,6 +13,7 @@ from mapi_submission.checker import files as files_module
 from mapi_submission.checker.cases import load_case
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.generators.generate import generate, write_cases
+from mapi_submission.generators.suite import MANIFEST, read_manifest
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
@@ -38,7 +39,7 @@ def test_generation_interrupted_midway_leaves_only_whole_case_files(
     produced = generate(Model(config), "transitions", seed=0)
     assert len(produced.cases) > 2
     write_cases(produced.cases, tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.json")}
     calls = {"n": 0}
     real_replace = os.replace
 
@@ -51,10 +52,14 @@ def test_generation_interrupted_midway_leaves_only_whole_case_files(
     monkeypatch.setattr(files_module.os, "replace", dies_on_the_third)
     with pytest.raises(OSError, match="disk full"):
         write_cases(produced.cases, tmp_path)
-    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    assert after == before  # same content: every file is whole, no temporaries remain
-    for path in tmp_path.iterdir():
+    after = {p.name: p.read_bytes() for p in tmp_path.glob("*.json")}
+    assert after == before  # same content: every file is whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, MANIFEST])
+    for path in tmp_path.glob("*.json"):
         load_case(path)
+    # the manifest says the run did not finish, so the folder is not taken for a whole suite
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None and not manifest.complete
 
 
 def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:

@@ -1,0 +1,32 @@
+"""A long `check` shows its progress when stderr is not a terminal (CI, a redirected log):
+plain lines, no escape codes, with states, rate and elapsed time, and a line per phase;
+--quiet silences them. stdout carries only the summary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+COMMAND = [str(Path(sys.executable).parent / "mapi-submission")]
+# about 51,000 states: a few seconds, so the first line (after one second) is due
+LONG_ENOUGH = ["check", "--messages", "2", "--recipients", "1"]
+
+
+def test_plain_progress_lines_on_a_pipe() -> None:
+    done = subprocess.run([*COMMAND, *LONG_ENOUGH], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("mapi-submission check:")]
+    assert any("exploring:" in line and "states/s" in line and "elapsed" in line
+               for line in lines), done.stderr
+    assert any("checking liveness" in line for line in lines), done.stderr
+    assert "\x1b" not in done.stderr
+    assert "mapi-submission check:" not in done.stdout.splitlines()[1]
+
+
+def test_quiet_silences_the_progress() -> None:
+    done = subprocess.run([*COMMAND, *LONG_ENOUGH, "--quiet"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0
+    assert done.stderr == ""

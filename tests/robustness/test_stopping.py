@@ -1,0 +1,136 @@
+"""--timeout and Ctrl-C stop every phase of `check` and `generate`: the exploration between
+two states, liveness, the criterion and the postman tour where they are, the writing with
+the suite's manifest left marked unfinished. Ctrl-C exits 130 within two seconds with the
+partial summary; a timeout exits 2."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from mapi_submission.checker import files as files_module
+from mapi_submission.checker.check import SKIPPED, check
+from mapi_submission.checker.stopping import INTERRUPTED, Stop
+from mapi_submission.cli import main
+from mapi_submission.generators import generate as generate_module
+from mapi_submission.generators.suite import MANIFEST, read_manifest
+from mapi_submission.model.config import Config
+from mapi_submission.model.engine import Model
+
+COMMAND = [str(Path(sys.executable).parent / "mapi-submission")]
+
+
+def _interrupt_after(args: list[str], seconds: float) -> tuple[int, str, str, float]:
+    """Run the command, send SIGINT after `seconds`; (exit code, stdout, stderr, seconds from
+    the signal to the exit)."""
+    process = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(seconds)
+    assert process.poll() is None, "the run ended before the signal: the test shows nothing"
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out, err, time.monotonic() - sent
+
+
+def test_ctrl_c_during_the_exploration_of_check() -> None:
+    code, out, err, took = _interrupt_after(["check"], 3.0)
+    assert code == 130, err
+    assert took < 2.0
+    assert "result: INCOMPLETE (interrupted (Ctrl-C))" in out
+    assert "states " in out and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("mapi-submission: check stopped early")
+
+
+def test_ctrl_c_during_the_exploration_of_generate(tmp_path: Path) -> None:
+    out_dir = tmp_path / "cases"
+    code, _, err, took = _interrupt_after(["generate", "--criterion", "tour", "-o",
+                                           str(out_dir)], 3.0)
+    assert code == 130, err
+    assert took < 2.0
+    line = err.strip().splitlines()[-1]
+    assert "interrupted (Ctrl-C)" in line and "states" in line, err
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+
+
+def test_generate_tour_timeout_bounds_the_whole_run(tmp_path: Path) -> None:
+    # the issue's run: `generate --criterion tour --timeout 120` took 270 s; here 3 s
+    started = time.monotonic()
+    done = subprocess.run([*COMMAND, "generate", "--criterion", "tour", "--timeout", "3", "-o",
+                           str(tmp_path / "cases")], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert time.monotonic() - started < 6
+    assert done.returncode == 2
+    assert "--timeout 3s reached" in done.stderr
+
+
+@pytest.mark.parametrize("reason", [INTERRUPTED, "--timeout 1s reached"])
+def test_a_stop_during_liveness_keeps_the_safety_verdicts(reason: str) -> None:
+    stop = Stop()
+
+    def on_phase(name: str) -> None:
+        assert name == "liveness"
+        stop.request(reason)  # what the signal handler does, in a phase that cannot be asked
+
+    result = check(Model(Config(messages=1)), on_phase=on_phase, stop=stop)
+    assert result.stopped == f"{reason} during liveness"
+    assert result.exit_code == 2 and not result.complete
+    verdicts = {v.property.id: v for v in result.verdicts}
+    assert verdicts["I-ROUTE"].status != SKIPPED
+    assert verdicts["L1"].status == SKIPPED and "during liveness" in (verdicts["L1"].note or "")
+    assert len(verdicts) == len(result.verdicts)  # every property once
+
+
+def test_a_timeout_during_the_tour_stops_it(monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    real_tour = generate_module.postman_tour
+
+    def slow_tour(exploration: Any) -> Any:
+        time.sleep(30)  # a tour far longer than the timeout
+        return real_tour(exploration)
+
+    monkeypatch.setattr(generate_module, "postman_tour", slow_tour)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["generate", "--criterion", "tour", "--messages", "1",
+                                       "--recipients", "1", "--timeout", "2", "-o",
+                                       str(tmp_path / "cases")])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 2, result.output
+    assert "--timeout 2s reached during the postman tour" in result.stderr
+    assert "nothing written" in result.stderr
+    assert not (tmp_path / "cases").exists()
+
+
+def test_ctrl_c_while_writing_leaves_an_unfinished_suite(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "cases"
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def interrupted_on_the_fourth(source: str, destination: str) -> None:
+        calls["n"] += 1
+        real_replace(source, destination)
+        if calls["n"] == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+
+    monkeypatch.setattr(files_module.os, "replace", interrupted_on_the_fourth)
+    result = CliRunner().invoke(main, ["generate", "--criterion", "states", "--messages", "1",
+                                       "-o", str(out)])
+    monkeypatch.undo()
+    assert result.exit_code == 130, result.output
+    assert "interrupted (Ctrl-C) during writing" in result.stderr
+    assert f"{MANIFEST} says so" in result.stderr
+    manifest = read_manifest(out)
+    assert manifest is not None and not manifest.complete
+    replayed = CliRunner().invoke(main, ["replay", str(out)])
+    assert replayed.exit_code == 2 and "did not finish" in replayed.stderr
