@@ -22,7 +22,8 @@ from mapi_submission.model.table import TABLE
 from mapi_submission.model.world import World
 
 from .coverage import NEEDS_EDGES, Coverage, Criterion, TransitionCriterion, criterion_for
-from .suite import Suite, build_suite, make_case, write_suite
+from .suite import Suite, build_suite, make_case
+from .suite_folder import write_suite
 from .tour import postman_tour
 from .walks import random_walks
 

@@ -103,7 +103,7 @@ OFFER_ENDING = [False] * 7 + [True]
 
 
 #: A client call that sends its message back in composition (reopening a saved message,
-#: SetProps on it) is offered in one draw out of four too, or the loop draft -> saved ->
+#: SetProps on it) is offered in one draw out of four, or the loop draft -> saved ->
 #: draft would keep most runs from ever submitting.
 OFFER_BACKWARD = [False, False, False, True]
 #: While the transport may still mark, save or fail recipients inside IXPLogon::SubmitMessage,

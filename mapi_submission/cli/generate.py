@@ -19,7 +19,7 @@ from mapi_submission.checker.explore import LimitReached
 from mapi_submission.checker.stopping import Stop, Stopped
 from mapi_submission.generators.coverage import CRITERIA
 from mapi_submission.generators.generate import Generated, generate
-from mapi_submission.generators.suite import (
+from mapi_submission.generators.suite_folder import (
     MANIFEST,
     SuiteError,
     read_manifest,

@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 
 from mapi_submission.checker.cases import CaseError, load_case, replay_case, taken_rows_fingerprint
-from mapi_submission.generators.suite import SuiteError, verify_suite
+from mapi_submission.generators.suite_folder import SuiteError, verify_suite
 
 from .common import Failure, OneLineErrors, UsageProblem, variant_option
 from .reports import FAILED, PASSED, CaseReport, counts, echo_report, write_junit

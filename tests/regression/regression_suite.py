@@ -28,7 +28,7 @@ from mapi_submission.generators.generate import (
     regression_suite,
     write_cases,
 )
-from mapi_submission.generators.suite import MANIFEST, Manifest, sha256
+from mapi_submission.generators.suite_folder import MANIFEST, Manifest, sha256
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 

@@ -13,7 +13,7 @@ from mapi_submission.checker import files as files_module
 from mapi_submission.checker.cases import load_case
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.generators.generate import generate, write_cases
-from mapi_submission.generators.suite import MANIFEST, read_manifest
+from mapi_submission.generators.suite_folder import MANIFEST, read_manifest
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 

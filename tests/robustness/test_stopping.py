@@ -21,7 +21,7 @@ from mapi_submission.checker.check import SKIPPED, check
 from mapi_submission.checker.stopping import INTERRUPTED, Stop
 from mapi_submission.cli import main
 from mapi_submission.generators import generate as generate_module
-from mapi_submission.generators.suite import MANIFEST, read_manifest
+from mapi_submission.generators.suite_folder import MANIFEST, read_manifest
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 

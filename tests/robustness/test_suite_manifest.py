@@ -12,7 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from mapi_submission.cli import main
-from mapi_submission.generators.suite import LOCK, MANIFEST, read_manifest, sha256, suite_lock
+from mapi_submission.generators.suite_folder import (
+    LOCK,
+    MANIFEST,
+    read_manifest,
+    sha256,
+    suite_lock,
+)
 
 SMALL = ["--messages", "1", "--recipients", "1", "--coupling", "loose", "--folders", "outbox"]
 REGRESSION = Path(__file__).resolve().parents[1] / "regression"
