@@ -49,7 +49,8 @@ for _name in COMMAND_MODULES:
 def run() -> None:
     """Console entry point: unexpected errors become one line on stderr and exit 2."""
     try:
-        main(standalone_mode=False)
+        # outside standalone mode click returns (does not raise) the code of a ctx.exit()
+        code = main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("mapi-submission: interrupted", err=True)
         sys.exit(130)
@@ -73,3 +74,5 @@ def run() -> None:
         click.echo(f"mapi-submission: internal error: {type(error).__name__}: {error} "
                    "(run with --debug for a traceback)", err=True)
         sys.exit(2)
+    if isinstance(code, int) and code:
+        sys.exit(code)

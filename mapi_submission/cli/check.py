@@ -39,6 +39,7 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    os_problem,
     refuse_huge_start,
     variant_option,
 )
@@ -144,8 +145,8 @@ def _write_cases(result: CheckResult, out: Path) -> tuple[dict[str, str], str | 
         try:
             written[example.property] = str(write_case(out, case))
         except OSError as error:
-            return written, f"--out {out}: cannot write the regression case: " + (
-                f"{error.strerror}: {error.filename}" if error.strerror else str(error))
+            return written, (f"--out {out}: cannot write the regression case: "
+                             f"{os_problem(error)}")
     return written, None
 
 

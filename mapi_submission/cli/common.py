@@ -217,6 +217,14 @@ def build_config(
         raise UsageProblem(str(error)) from None
 
 
+def os_problem(error: OSError) -> str:
+    """What an OSError says, with the path it is about: the one given on the command line
+    is often not the one that failed (a parent that is a file, a read-only folder)."""
+    if error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return error.strerror or str(error)
+
+
 def refuse_huge_start(command: str, config: Config, limit: int, option: str) -> None:
     """Refuse, before a single world is listed, a configuration whose initial worlds alone
     exceed `limit` (independent profiles grow exponentially with the messages: listing them

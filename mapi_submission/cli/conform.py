@@ -29,6 +29,7 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    os_problem,
     refuse_huge_start,
 )
 from .replay import fail_fast_option, finish_report, junit_option, load_cases
@@ -141,7 +142,7 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
             path = export_failure(run, out)
         except OSError as error:
             raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
-                          f"failure: {error.strerror or error}") from None
+                          f"failure: {os_problem(error)}") from None
         click.echo(f"written: {path}")
         raise Failure("")
     click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "

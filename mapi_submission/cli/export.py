@@ -24,6 +24,7 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    os_problem,
     variant_option,
 )
 
@@ -56,7 +57,7 @@ def promela(output: Path, variant: str | None, verify: bool, **options: Any) -> 
         try:
             write_atomic(output, text)
         except OSError as error:
-            raise UsageProblem(f"{output}: cannot write: {error.strerror or error}") from None
+            raise UsageProblem(f"{output}: cannot write: {os_problem(error)}") from None
         click.echo(f"wrote {output} ({len(text.splitlines())} lines)", err=True)
     if not verify:
         return

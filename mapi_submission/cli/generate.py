@@ -36,6 +36,7 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    os_problem,
     refuse_huge_start,
 )
 
@@ -136,7 +137,7 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
         raise UsageProblem(f"generate: {error}") from None
     except OSError as error:
         raise UsageProblem(f"generate: -o {out}: cannot write: "
-                           f"{error.strerror or error}") from None
+                           f"{os_problem(error)}") from None
     if as_json:
         summary = result.summary()
         summary["seconds"] = round(result.seconds, 3)

@@ -71,13 +71,13 @@ def finish_report(command: str, reports: list[CaseReport], junit: Path | None) -
     """Write --junit (one error line if it cannot be written: the report is on stdout
     already) and fail with exit 1 when a case failed."""
     error = write_junit(junit, command, reports) if junit is not None else None
-    if error is not None:
-        click.echo(f"mapi-submission: error: {error}", err=True)
     failed = [r for r in reports if r.status == FAILED]
     if failed:
+        if error is not None:
+            click.echo(f"mapi-submission: error: {error}", err=True)
         raise Failure(f"{command}: {len(failed)} case(s) failed (first: {failed[0].file})")
-    if error is not None:
-        raise click.exceptions.Exit(2)  # every case passed, the report could not be written
+    if error is not None:  # every case passed, the report could not be written
+        raise UsageProblem(error)
 
 
 @click.command("replay", cls=OneLineErrors)

@@ -12,6 +12,8 @@ import click
 
 from mapi_submission.checker.files import write_atomic
 
+from .common import os_problem
+
 PASSED = "passed"
 FAILED = "failed"
 NOT_FOLLOWED = "not followed to the end"
@@ -71,5 +73,5 @@ def write_junit(path: Path, suite: str, reports: list[CaseReport]) -> str | None
     try:
         write_atomic(path, junit_xml(suite, reports))
     except OSError as error:
-        return f"--junit {path}: cannot write: {error.strerror or error}"
+        return f"--junit {path}: cannot write: {os_problem(error)}"
     return None

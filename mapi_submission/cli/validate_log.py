@@ -29,6 +29,7 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    os_problem,
     variant_option,
 )
 
@@ -100,5 +101,5 @@ def convert_case(case_path: Path, output: Path | None) -> None:
     try:
         write_atomic(output, text)
     except OSError as error:
-        raise UsageProblem(f"{output}: cannot write: {error.strerror or error}") from None
+        raise UsageProblem(f"{output}: cannot write: {os_problem(error)}") from None
     click.echo(f"wrote {output} ({text.count(chr(10)) - 1} record(s)) from {case_path}")

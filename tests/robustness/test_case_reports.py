@@ -4,6 +4,8 @@ the report as JUnit XML with --junit FILE."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -82,3 +84,19 @@ def test_an_unwritable_junit_file_keeps_the_report(tmp_path: Path) -> None:
     assert "all pass" in out
     assert err.strip().startswith("mapi-submission: error: --junit") and len(
         err.strip().splitlines()) == 1
+
+
+def test_an_unwritable_junit_file_is_one_line_and_exit_2_after_the_report(
+        tmp_path: Path) -> None:
+    # through the console entry point: its exit code is what a CI job sees
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "mapi-submission"), "replay", str(GUARDS),
+         "--junit", str(blocker / "report.xml")],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 2
+    assert "all pass" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"mapi-submission: error: --junit {blocker / 'report.xml'}: cannot write: "
+        f"File exists: {blocker}"]
