@@ -145,8 +145,10 @@ def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) 
     return write_suite(cases, out, clean=clean)
 
 
-#: every feature on, those off by default included (a store with limits of its own: R7, R9)
-_ONE_MESSAGE: dict[str, Any] = {"messages": 1, "features": {"store_refusals": True}}
+#: every feature on, those off by default included (a store with limits of its own: R7, R9;
+#: a store or spooler that restarts: R29, R55)
+_ONE_MESSAGE: dict[str, Any] = {"messages": 1,
+                                "features": {"store_refusals": True, "restarts": True}}
 _QUEUE_ORDER: dict[str, Any] = {
     "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
     "folders": ["outbox"],

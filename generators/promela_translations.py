@@ -212,6 +212,7 @@ GUARD_PROMELA: dict[str, Render] = {
     "message_submitted": _text("(msg[m].flags & MSGFLAG_SUBMIT) != 0"),
     "second_handle_open": _feature("save_conflicts"),
     "store_refusals_enabled": _feature("store_refusals"),
+    "restarts_enabled": _feature("restarts"),
     "resubmit_is_refused": _conflict("resubmit", "refused"),
     "store_calls_prepare_submit": _text(
         "(msg[m].resend || CONFLICT_prepare_submit_always)"),
@@ -479,6 +480,8 @@ EFFECT_PROMELA: dict[str, Render] = {
         "if\n:: msg[m].lock_holders == 0 -> msg[m].lock_holders = 1\n:: else -> skip\nfi",
         "msg[m].call_progress = 0"),
     "retry_delay_elapsed": _text("msg[m].transport = -1"),
+    "locks_lost": _lines(_SPEND_SETBACK, "msg[m].lock_holders = 0", "msg[m].transport = -1",
+                         "msg[m].call_progress = false", "msg[m].unsaved = 0"),
     "transport_recovers": _text("transport_state[a] = ready"),
     "abort_submission": _lines(*_ABORT),
     "abort_and_move": _lines(*_ABORT, f"msg[m].folder = {FOLDER_NAMES[MOVED]}"),

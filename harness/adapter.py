@@ -161,6 +161,11 @@ class SystemUnderTest(Protocol):
     def send_time_reached(self, message: int) -> str:
         """PR_DEFERRED_SEND_TIME has passed: the store routes the message again (R72)."""
 
+    def locks_lost(self, message: int) -> str:
+        """The spooler's lock on the locked message is gone between two calls: the store
+        restarted (a lock need not survive a shutdown) or the spooler logged off; the message
+        stays queued, unlocked, with what was saved (R29, R40)."""
+
     # ---- tightly coupled store + transport 0 --------------------------------------------------
     def tight_transmit(self, message: int, recipient: int) -> str:
         """The tight transport puts one recipient on the wire (R23, R49)."""
@@ -189,6 +194,11 @@ class SystemUnderTest(Protocol):
         """IMsgStore::SetLockState(MSG_UNLOCKED) by a spooler while the message waits: to be
         resubmitted, under conflicts.lock_during_retry "release"; for the transport's
         NOTIFY_SENTDEFERRED, under "release" or "release_when_deferred" (R40, R47, R52, R55)."""
+
+    def spooler_logs_on_again(self, message: int) -> str:
+        """The spooler logged off while a transport held the message deferred (it passed
+        NOTIFY_ABORT_DEFERRED alone) and logs on again: the message is queued, unlocked, for
+        the new session (R55)."""
 
     def preprocess(self, message: int, recipient: int = -1) -> str:
         """The registered preprocessors run on the locked message (R33-R35); with

@@ -55,6 +55,8 @@ PLAIN_CALLS: dict[tuple[Actor, str], str] = {
     (Actor.CLIENT, "IMsgStore::AbortSubmit"): "abort_submit",
     (Actor.CLIENT, "IMsgStore::FinishedMsg"): "client_finished_msg",
     (Actor.STORE, "send time reached"): "send_time_reached",
+    (Actor.STORE, "locks lost (store restart or spooler logoff)"): "locks_lost",
+    (Actor.SPOOLER, "spooler logs on again"): "spooler_logs_on_again",
     (Actor.TIGHT_PAIR, "transmit recipient (tight pair)"): "tight_transmit",
     (Actor.TIGHT_PAIR, "IMAPISupport::StatusRecips"): "tight_fail_recipient",
     (Actor.TIGHT_PAIR, "IMAPISupport::SpoolerNotify"): "tight_request_download",

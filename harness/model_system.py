@@ -100,6 +100,9 @@ class ModelSystem:
     def send_time_reached(self, message: int) -> str:
         return self._do("send_time_reached", message)
 
+    def locks_lost(self, message: int) -> str:
+        return self._do("locks_lost", message)
+
     def tight_transmit(self, message: int, recipient: int) -> str:
         return self._do("tight_transmit", message, recipient)
 
@@ -123,6 +126,9 @@ class ModelSystem:
 
     def spooler_unlock(self, message: int) -> str:
         return self._do("spooler_unlock", message)
+
+    def spooler_logs_on_again(self, message: int) -> str:
+        return self._do("spooler_logs_on_again", message)
 
     def preprocess(self, message: int, recipient: int = -1) -> str:
         return self._do("preprocess", message, recipient)

@@ -33,6 +33,12 @@ class Features:
     #: count) with an error and no submission side effect. Off unless a configuration says
     #: its store has such limits: the refusal takes any error code, which the store decides.
     store_refusals: bool = False
+    #: R29, R40, R55: the spooler's locks are lost between two calls: the store restarted
+    #: (the locked state need not survive a shutdown) or the spooler logged off and on, and a
+    #: message a transport had deferred when the spooler logged off is queued for the next
+    #: session. Each costs a setback of the bounded budget. Off unless a configuration says
+    #: its store or spooler may restart during a run.
+    restarts: bool = False
 
 
 @dataclass(frozen=True)

@@ -491,6 +491,15 @@ def retry_delay_elapsed(c: Config, w: World, m: int, a: int) -> World:
     return _update(w, m, transport=-1)
 
 
+@effect("R29", "R40", "R55")
+def locks_lost(c: Config, w: World, m: int, a: int) -> World:
+    """The spooler's lock is gone (a store restart, or the spooler's logoff): the message is
+    queued and unlocked where it was in the queue, with what was saved (R40: locking and
+    unlocking commit, and no transport call is running). A setback of the bounded budget."""
+    return _update(_spend_setback(w), m, lock_holders=0, transport=-1, call_progress=False,
+                   unsaved=0)
+
+
 @effect("R56")
 def transport_recovers(c: Config, w: World, m: int, a: int) -> World:
     transports = list(w.transports)

@@ -105,6 +105,12 @@ def store_refusals_enabled(c: Config, w: World, m: int, a: int) -> bool:
     return c.features.store_refusals
 
 
+@guard("R29", "R55")
+def restarts_enabled(c: Config, w: World, m: int, a: int) -> bool:
+    """The configuration's store or spooler may restart during a run."""
+    return c.features.restarts
+
+
 @guard("R4", "R16")
 def second_handle_open(c: Config, w: World, m: int, a: int) -> bool:
     """A second handle (another session) is open on the message: the save_conflicts

@@ -443,6 +443,19 @@ TABLE: tuple[Row, ...] = (
     Row("retry-released", "retry delay elapsed", SPOOLER, ("retry_wait",), "spooled",
         ("lock_released_during_retry",), "retry_delay_elapsed", S_OK, ("R47", "R52"),
         kind=INTERNAL),
+    # R29: the locked state need not survive a store shutdown, and a spooler that logs off
+    # lets its locks go. Between two calls the lock is lost and the message waits in the
+    # queue, unlocked and openable read-only (R28), for the spooler to lock it again (R38) in
+    # queue order (R14); what was saved survives (R40).
+    Row("locks-lost", "locks lost (store restart or spooler logoff)", STORE, ("locked",),
+        "spooled", ("restarts_enabled", "setback_available"), "locks_lost", S_OK,
+        ("R29", "R38", "R40"), kind=INTERNAL),
+    # R55: the spooler logged off while a transport held the message deferred (it told the
+    # transport NOTIFY_ABORT_DEFERRED alone); the message stayed queued, and the spooler's
+    # next session takes it from the queue like any other
+    Row("deferred-requeued-at-logon", "spooler logs on again", SPOOLER, ("transport_deferred",),
+        "spooled", ("restarts_enabled", "setback_available"), "locks_lost", S_OK,
+        ("R29", "R55"), kind=INTERNAL),
     # ---- spooler: NDR and completion ---------------------------------------------------------
     Row("spooler-ndr", "spooler NDR", SPOOLER, ("locked",), "locked",
         ("no_transport_takes_recipient",), "spooler_ndr", S_OK, ("R58", "R59"),

@@ -589,6 +589,25 @@ class ReferenceSystem:
         message.lock_holders = 0  # R40: released while it waits (already, under this reading)
         return S_OK
 
+    def locks_lost(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "locked":
+            return NOT_DUE  # between two calls only: no transport call is running
+        message.lock_holders = 0  # R29: a lock need not survive a store restart
+        message.transport = -1
+        message.status = "waiting"  # still queued, where it was (R25)
+        return S_OK
+
+    def spooler_logs_on_again(self, m: int) -> str:
+        message = self.messages[m]
+        if message.status != "transport_deferred":
+            return NOT_DUE
+        # R55: NOTIFY_ABORT_DEFERRED at logoff; the next session finds it queued
+        message.lock_holders = 0
+        message.transport = -1
+        message.status = "waiting"
+        return S_OK
+
     def preprocess(self, m: int, recipient: int = -1) -> str:
         message = self.messages[m]
         if message.status != "preprocessing" or message.preprocessed:

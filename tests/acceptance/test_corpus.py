@@ -56,6 +56,7 @@ GROUPS: dict[str, frozenset[str]] = {
     "failed submits": frozenset({"R7", "R12"}),
     "preprocessed completion": frozenset({"R37"}),
     "cancellation": frozenset({"R53", "R54"}),
+    "restarts and logoff": frozenset({"R29", "R55"}),
 }
 
 
