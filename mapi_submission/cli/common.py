@@ -124,7 +124,8 @@ def config_options(function: F) -> F:
         click.option("--profiles", type=click.Choice(PROFILE_MODES),
                      help="Messages share one profile, or every combination."),
         click.option("--with", "with_", multiple=True, type=click.Choice(FEATURE_NAMES),
-                     help="Turn a feature on (repeatable; store_refusals and restarts are off by default)."),
+                     help="Turn a feature on (repeatable; store_refusals and restarts are "
+                          "off by default)."),
         click.option("--without", "without", multiple=True, type=click.Choice(FEATURE_NAMES),
                      help="Turn a feature off (repeatable)."),
         click.option("--conflict", "conflicts", multiple=True, metavar="NAME=VALUE",
