@@ -23,7 +23,7 @@ from mapi_submission.model.table import ROWS_BY_NAME, TABLE
 from mapi_submission.model.world import World
 
 from .adapter import SystemUnderTest
-from .adapter_calls import call_for
+from .adapter_calls import CALL_SHAPES, CallShape, call_for
 from .lockstep import Lockstep, LockstepDivergence
 
 
@@ -96,6 +96,12 @@ def _choose(data: st.DataObject, options: list[T], label: str) -> T:
     return options[data.draw(spread(), label=label) % len(options)]
 
 
+#: Where both may act, a client acts in one draw out of four and the system's components in
+#: three: a client has many calls in every state, while a submission goes forward only by the
+#: spooler's, the transports' and the tight pair's steps, and the deep rules are theirs.
+OFFER_CLIENT = [False, False, False, True]
+
+
 #: Deleting (or moving out, or emptying the folder of) a draft ends that message's run; it is
 #: offered in one draw out of eight, so that most runs get past composition (the deep rules
 #: are all after SubmitMessage).
@@ -149,6 +155,144 @@ SWARM: tuple[str, ...] = tuple(sorted(
 FAVOURABLE: tuple[str, ...] = tuple(row.name for row in TABLE if not row.actor.is_client)
 FAVOURED_BITS = 2  # a row is favoured when both of its draws come out True
 OFFER_FAVOURED = [False, True, True, True]
+
+
+#: A transport call drawn as one plan. When the spooler has handed a message to a transport,
+#: the machine draws, in one go, what the transport does inside IXPLogon::SubmitMessage: for
+#: each recipient row, mark it handled, fail it (StatusRecips) or leave it; whether it saves
+#: (IMAPIProp::SaveChanges) after its first mark, after its last or not at all; and which of
+#: the ends enabled then it takes. R48 and R49 are about such a call as a whole (marks
+#: saved or not when an error comes, recipients left when S_OK comes); drawn step by step,
+#: each of its calls is one option among many at every step and the whole rarely comes up.
+#: While the call runs, three acts out of four take the plan's next step and the fourth
+#: another component's (the client's, the spooler's cancel, another message's), so those
+#: still interleave with the call; only the plan decides what the transport does.
+TRANSPORT_CALL_STATE = "in_transport"
+PLAN_RECIPIENT_ROWS: tuple[str, ...] = tuple(
+    row.name for row in TABLE if row.actor is Actor.TRANSPORT and row.ranges_over == "recipient"
+    and TRANSPORT_CALL_STATE in row.sources)
+PLAN_SAVE_ROW = "xp-save"
+#: how the plan ends: a return from IXPLogon::SubmitMessage, or another way the transport
+#: ends its call (NOTIFY_CRITICAL_ERROR); not the spooler's MAPI_W_CANCEL_MESSAGE answer to
+#: SpoolerYield, which the implementation decides
+PLAN_END_ROWS: frozenset[str] = frozenset(
+    row.name for row in TABLE if row.actor is Actor.TRANSPORT
+    and TRANSPORT_CALL_STATE in row.sources and row.dest not in (None, TRANSPORT_CALL_STATE)
+    and not (CALL_SHAPES[row.name] or CallShape("", None, True)).answers)
+#: What may break into the call: the spooler stopping it (TransportNotify
+#: NOTIFY_CANCEL_MESSAGE, R53) and the transport yielding (SpoolerYield, which the spooler may
+#: answer MAPI_W_CANCEL_MESSAGE, R54). Each comes in one plan out of eight, at a point drawn
+#: among its steps; drawn beside the plan, they would be the system's only steps while it
+#: waits, and would cut most calls short or, the yield refused, take step after step.
+PLAN_INTERRUPTIONS: tuple[str, ...] = tuple(
+    row.name for row in TABLE if not row.actor.is_client and row.dest == "cancelling"
+    and TRANSPORT_CALL_STATE in row.sources)
+OFFER_INTERRUPTION = [False] * 7 + [True]
+#: every row of a transport's call the plan decides; while the plan runs, no other draw takes
+#: them
+PLAN_ROWS: frozenset[str] = PLAN_END_ROWS | {
+    PLAN_SAVE_ROW, *PLAN_RECIPIENT_ROWS, *PLAN_INTERRUPTIONS,
+    *(row.name for row in TABLE for interruption in PLAN_INTERRUPTIONS
+      if row.call == ROWS_BY_NAME[interruption].call and TRANSPORT_CALL_STATE in row.sources)}
+#: per recipient, three fair draws: a mark in four of eight, a failure in one, nothing in
+#: three (a recipient left is what R49's hand-over and a later retry are about)
+PLAN_RECIPIENT_CHOICES: tuple[str | None, ...] = (
+    *[PLAN_RECIPIENT_ROWS[0]] * 4, *PLAN_RECIPIENT_ROWS[1:2], None, None, None)
+PLAN_RECIPIENT_BITS = 3
+OFFER_PLAN = [False, True, True, True]
+#: in one plan out of four the transport returns before it touches a recipient (MAPI_E_BUSY
+#: and MAPI_E_NOT_ME are answers for a call that processed nothing, R47)
+OFFER_AT_ONCE = [False, False, False, True]
+#: where the plan saves: after the first mark (with a second mark after it, one call then
+#: holds a saved and an unsaved mark, which is what R48 tells apart), after the last, or (two
+#: draws of four) never
+SAVE_AFTER_FIRST, SAVE_AFTER_LAST = (0,), (1,)
+
+
+@dataclass
+class TransportPlan:
+    """What the transport holding `message` still means to do inside its call: recipient and
+    save steps in order, then a return, picked among those enabled by `return_choice`."""
+
+    message: int
+    steps: list[tuple[str, int]]
+    succeeds: bool
+    return_choice: int
+    #: the end was asked for: should the implementation have answered otherwise, the call
+    #: goes on as the other draws take it, never asking for the same end again and again
+    ended: bool = False
+
+
+def draw_transport_plan(data: st.DataObject, message: int,
+                        recipients: list[int]) -> TransportPlan:
+    """The plan of a call that may take `recipients` (those of its types still open: a
+    choice for a row it cannot take would only be dropped, and a save placed after it would
+    come before any mark)."""
+    if _choose(data, OFFER_AT_ONCE, "plan returns at once"):
+        steps: list[tuple[str, int]] = []
+    else:
+        steps = [(choice, recipient) for recipient in recipients
+                 if (choice := PLAN_RECIPIENT_CHOICES[
+                     data.draw(spread(PLAN_RECIPIENT_BITS), label="plan mark")])]
+    save = data.draw(spread(2), label="plan save")
+    if steps and save in SAVE_AFTER_FIRST:
+        steps.insert(1, (PLAN_SAVE_ROW, -1))
+    elif steps and save in SAVE_AFTER_LAST:
+        steps.append((PLAN_SAVE_ROW, -1))
+    for interruption in PLAN_INTERRUPTIONS:
+        if _choose(data, OFFER_INTERRUPTION, f"plan {interruption}"):
+            at = data.draw(spread(), label=f"plan {interruption} point") % (len(steps) + 1)
+            steps.insert(at, (interruption, -1))
+    return TransportPlan(message, steps, data.draw(st.booleans(), label="plan returns S_OK"),
+                         data.draw(spread(), label="plan return"))
+
+
+def next_planned_step(plan: TransportPlan, options: list[Step]) -> Step | None:
+    """The plan's next step that is enabled (dropping those that are not: a recipient of
+    another transport's type, a save with nothing to save), else its end: an S_OK return or
+    another end as drawn where both are enabled, then one of those rows."""
+    enabled = {(s.row, s.arg): s for s in options if s.message == plan.message}
+    while plan.steps:
+        step = enabled.get(plan.steps.pop(0))
+        if step is not None:
+            return step
+    if plan.ended:
+        return None
+    plan.ended = True
+    ends = sorted((s for s in options if s.message == plan.message
+                   and s.row in PLAN_END_ROWS), key=lambda s: TABLE_INDEX[s.row])
+    succeeding = [s for s in ends if ROWS_BY_NAME[s.row].event == RETURN_EVENT
+                  and not ROWS_BY_NAME[s.row].is_error]
+    failing = [s for s in ends if s not in succeeding]
+    chosen = (succeeding if plan.succeeds else failing) or ends
+    return chosen[plan.return_choice % len(chosen)] if chosen else None
+
+
+def planned_step(data: st.DataObject, world: World, plans: dict[int, TransportPlan],
+                 options: list[Step]) -> Step | None:
+    """The next step of a running transport call's plan (drawn when the call began, kept in
+    `plans` by message), in three acts out of four."""
+    for m, message in enumerate(world.messages):
+        if message.phase != TRANSPORT_CALL_STATE:
+            plans.pop(m, None)
+        elif m not in plans:
+            takes = sorted({s.arg for s in options if s.message == m
+                            and s.row in PLAN_RECIPIENT_ROWS})
+            plans[m] = draw_transport_plan(data, m, takes)
+    for plan in plans.values():
+        if _choose(data, OFFER_PLAN, "follow plan"):
+            step = next_planned_step(plan, options)
+            if step is not None:
+                return step
+    return None
+
+
+def unplanned(options: list[Step], plans: dict[int, TransportPlan]) -> list[Step]:
+    """The options a plan does not decide (another message's steps, the client's, the
+    spooler's cancel), or all of them when a plan decides every one."""
+    deciding = {m for m, plan in plans.items() if not plan.ended}
+    free = [s for s in options if s.message not in deciding or s.row not in PLAN_ROWS]
+    return free or options
 
 
 def _favoured_first(data: st.DataObject, options: list[Step],
@@ -219,8 +363,8 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
     run has not taken yet more often (OFFER_TRIED), the run's favoured rows most often
     (OFFER_FAVOURED). Every enabled step stays reachable."""
     options = _favoured_first(data, options, favoured)
-    sides = sorted({ROWS_BY_NAME[s.row].actor.is_client for s in options})
-    client = _choose(data, sides, "client")
+    sides = {ROWS_BY_NAME[s.row].actor.is_client for s in options}
+    client = _choose(data, OFFER_CLIENT, "client") if len(sides) > 1 else sides.pop()
     candidates = [s for s in options if ROWS_BY_NAME[s.row].actor.is_client == client]
     rows = sorted(dict.fromkeys(s.row for s in candidates), key=_forward_first)
     ending = [name for name in rows if ROWS_BY_NAME[name].dest in REMOVED]
@@ -282,6 +426,7 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
                                       if share == favourite)
             self.tried: set[str] = set()
             self.probed: set[tuple[str, str]] = set()
+            self.plans: dict[int, TransportPlan] = {}
             self.lockstep = Lockstep(model, factory(), start)
             self._check(self.lockstep.failure)
 
@@ -299,6 +444,11 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
                 options, changing = self.lockstep.options_and_moves()
             if not options:
                 return  # every message finished or deleted: nothing is owed
+            planned = planned_step(data, self.lockstep.world, self.plans, options)
+            if planned is not None:
+                self._take(planned)
+                return
+            options = unplanned(options, self.plans)
             moves = [s for s in options if s in changing]
             chosen = moves or options
             kept = [s for s in chosen if s.row not in self.swarm]
@@ -327,11 +477,14 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
 
 
 def machine_settings(examples: int, steps: int = 40, *, explain: bool = False,
-                     derandomize: bool = True) -> settings:
+                     derandomize: bool = True, shrink: bool = True) -> settings:
     """Settings for a harness run: the explain phase is left out unless asked for (it costs
     seconds to minutes per failure on this machine and adds nothing a shrunk case does not
-    already show)."""
-    phases = [Phase.explicit, Phase.generate, Phase.shrink]
+    already show); `shrink=False` for a run that only asks whether and when a failure comes
+    (the kill matrix)."""
+    phases = [Phase.explicit, Phase.generate]
+    if shrink:
+        phases.append(Phase.shrink)
     if explain:
         phases.append(Phase.explain)
     return settings(max_examples=examples, stateful_step_count=steps, deadline=None,

@@ -291,12 +291,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("abort-ignores-lock", ("R41",), AbortIgnoresLock),
         Mutant("lock-not-exclusive", ("R81",), LockNotExclusive),
         Mutant("lock-ignores-queue", ("R67", "R68", "R81"), LockIgnoresQueue),
-        Mutant("error-drops-saved-progress", ("R48",), ErrorDropsSavedProgress, {
-            "hypothesis": "the derandomized run of 100 examples draws no transport that marks a "
-                          "recipient, saves and then returns MAPI_E_NETWORK_ERROR or MAPI_E_WAIT; "
-                          "over seeds 1 to 15 the machine needs a median of about 100 examples "
-                          "(docs/conformance.md)",
-        }),
+        Mutant("error-drops-saved-progress", ("R48",), ErrorDropsSavedProgress),
         Mutant("error-keeps-unsaved-progress", ("R48",), ErrorKeepsUnsavedProgress),
         Mutant("finished-keeps-submit-flag", ("R62", "R65"), FinishedKeepsSubmitFlag),
         Mutant("preprocess-resubmit-is-new", ("R34",), PreprocessResubmitIsNew),
