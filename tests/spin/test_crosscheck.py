@@ -30,7 +30,7 @@ from mapi_submission.generators.spin import (
     verify_with_spin,
 )
 from mapi_submission.model import VARIANTS, Config, Model
-from mapi_submission.model.config import CONFLICT_VALUES, Conflicts
+from mapi_submission.model.config import CONFLICT_VALUES, Conflicts, Features
 
 REASON = spin_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"SPIN cross-check: {REASON}")
@@ -42,7 +42,9 @@ EXTRA_SPIN_STATES = 1
 
 ALTERNATIVE = Conflicts(**{name: values[1] for name, values in CONFLICT_VALUES.items()})
 CONFIGURATIONS = {
-    "1 message": Config(messages=1),
+    # the features off by default included, so their Promela translations are checked too
+    "1 message, every feature": Config(
+        messages=1, features=Features(store_refusals=True, restarts=True)),
     "1 message x 1 recipient, alternative readings, every disposition": Config(
         messages=1, recipients=1, conflicts=ALTERNATIVE,
         dispositions=("leave", "move", "delete", "move_and_delete")),
