@@ -25,7 +25,8 @@ from mapi_submission.model.table import ROWS_BY_NAME, Kind, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Profile, World, max_recipient_rows, new_message
 
-from .files import read_text, write_atomic
+from .files import input_name, read_text, write_atomic
+from .json_input import parse_json
 
 SCHEMA_VERSION = 1
 
@@ -255,12 +256,8 @@ MAX_CASE_BYTES = 64 * 1024 * 1024
 
 
 def load_case(path: Path) -> dict[str, Any]:
-    where = str(path)
-    text = read_text(path, "case", CaseError, MAX_CASE_BYTES)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CaseError(f"{where}: line {error.lineno}: malformed JSON: {error.msg}") from None
+    where = input_name(path)
+    data = parse_json(read_text(path, "case", CaseError, MAX_CASE_BYTES), where, CaseError)
     validate_case(data, where)
     return data  # type: ignore[no-any-return]
 

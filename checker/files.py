@@ -4,25 +4,46 @@ that names the file, and every write replaces its file whole or not at all."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
+from .json_input import decode_text
+
+#: The path that names standard input where a command reads a file.
+STDIN = Path("-")
+
+
+def input_name(path: Path) -> str:
+    """How error lines name an input: its path, or <stdin> for `-`."""
+    return "<stdin>" if path == STDIN else str(path)
+
 
 def read_text(path: Path, kind: str, error: type[Exception], limit: int) -> str:
-    """The UTF-8 text of `path`; raises `error` for a missing file, a directory, a file over
-    `limit` bytes (checked before reading) or bytes that are not UTF-8."""
-    where = str(path)
+    """The text of `path` (`-`: standard input), UTF-8 with or without a byte order mark;
+    raises `error` for a missing file, a directory, more than `limit` bytes (a regular file's
+    size is checked before reading; a device or pipe is read no further than the limit) or
+    bytes that are not UTF-8 (UTF-16 named as such)."""
+    where = input_name(path)
     try:
-        size = path.stat().st_size
-        if path.is_file() and size > limit:
-            raise error(f"{where}: {size} bytes; {kind} files are limited to {limit} bytes")
-        return path.read_text(encoding="utf-8")
+        if path == STDIN:
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            size = path.stat().st_size
+            if path.is_file() and size > limit:
+                raise error(f"{where}: {size} bytes; {kind} files are limited to {limit} bytes")
+            with path.open("rb") as stream:
+                data = stream.read(limit + 1)
     except IsADirectoryError:
         raise error(f"{where}: is a directory, expected a {kind} file") from None
     except FileNotFoundError:
         raise error(f"{where}: no such file") from None
-    except (OSError, UnicodeDecodeError) as failure:
+    except OSError as failure:
         raise error(f"{where}: cannot read: {failure}") from None
+    if len(data) > limit:
+        raise error(f"{where}: more than {limit} bytes; {kind} files are limited to {limit} "
+                    "bytes")
+    return decode_text(data, where, error)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

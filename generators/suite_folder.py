@@ -19,6 +19,7 @@ from typing import Any
 
 from mapi_submission.checker.cases import dump_case
 from mapi_submission.checker.files import read_text, write_atomic
+from mapi_submission.checker.json_input import parse_json
 from mapi_submission.model.errors import MapiSubmissionError
 
 from .coverage import CRITERIA
@@ -58,11 +59,8 @@ def read_manifest(folder: Path) -> Manifest | None:
     path = folder / MANIFEST
     if not path.exists():
         return None
-    text = read_text(path, "manifest", SuiteError, _MANIFEST_LIMIT)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SuiteError(f"{path}: line {error.lineno}: malformed manifest: {error.msg}") from None
+    data = parse_json(read_text(path, "manifest", SuiteError, _MANIFEST_LIMIT), str(path),
+                      SuiteError)
     files = data.get("files") if isinstance(data, dict) else None
     if (not isinstance(files, dict) or not isinstance(data.get("complete"), bool)
             or not all(isinstance(name, str) and "/" not in name and name not in ("", ".", "..")

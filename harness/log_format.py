@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from mapi_submission.checker.cases import initial_from_json
+from mapi_submission.checker.files import STDIN, input_name
+from mapi_submission.checker.json_input import (
+    DuplicateKey,
+    decode_text,
+    objects_without_duplicates,
+    shown,
+)
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.constants import (
@@ -470,6 +478,9 @@ def _started_messages(value: Any, where: str) -> dict[str, dict[str, Any]]:
 #: not grow with its length; the bound catches a wrong path (an image, an archive) before
 #: minutes are spent on it: 16 GiB is about 50 million records, hours of judging.
 MAX_LOG_BYTES = 16 * 1024 * 1024 * 1024
+#: A record is a few hundred bytes; a longer line is refused before it is held in memory
+#: whole (and before a 50 MB message id is echoed into the verdict).
+MAX_LINE_BYTES = 1024 * 1024
 
 #: A checked record with the number of its line in the file (the header counts).
 NumberedRecord = tuple[int, dict[str, Any]]
@@ -480,7 +491,7 @@ def open_log(path: Path) -> Iterator[tuple[Header, Iterator[NumberedRecord]]]:
     """The log's header and an iterator over its checked records, read from the file as they
     are asked for: a malformed line raises LogError only when the records before it have
     been taken, so whoever judges record by record reports the first problem in line order."""
-    where = str(path)
+    where = input_name(path)
     with _opened(path, where) as stream:
         yield read_records(_decoded_lines(stream, where), where)
 
@@ -606,7 +617,10 @@ def _json_line(line: str, at: str, last: bool) -> Any:
     """The JSON value of one line; `last`: the line is the text's last and has no closing
     newline, so a decoding error there means the log was cut off while being written."""
     try:
-        return json.loads(line)
+        return json.loads(line, object_pairs_hook=objects_without_duplicates)
+    except DuplicateKey as duplicate:
+        raise LogError(f"{at}: key {json.dumps(shown(duplicate.key))} given twice in one "
+                       "object") from None
     except RecursionError:
         raise LogError(f"{at}: malformed JSON: nested too deeply") from None
     except json.JSONDecodeError as error:
@@ -620,8 +634,11 @@ def _json_line(line: str, at: str, last: bool) -> Any:
 
 @contextmanager
 def _opened(path: Path, where: str) -> Iterator[BinaryIO]:
-    """The log file opened for reading, every way opening can fail a one-line LogError (as
-    checker/files.read_text words them), the size bound checked first."""
+    """The log file opened for reading (`-`: standard input), every way opening can fail a
+    one-line LogError (as checker/files.read_text words them), the size bound checked first."""
+    if path == STDIN:
+        yield sys.stdin.buffer
+        return
     try:
         size = path.stat().st_size
         if path.is_file() and size > MAX_LOG_BYTES:
@@ -639,13 +656,21 @@ def _opened(path: Path, where: str) -> Iterator[BinaryIO]:
 
 
 def _decoded_lines(stream: BinaryIO, where: str) -> Iterator[str]:
-    """The file's lines as text, split at "\\n" only (as the format says) and decoded one at
-    a time, so bytes that are not UTF-8 are reported with their line."""
+    """The file's lines as text, split at "\n" only (as the format says) and decoded one at
+    a time, so bytes that are not UTF-8 are reported with their line; a UTF-8 byte order mark
+    before the first line is dropped, UTF-16 is named as such, and a line is read no further
+    than MAX_LINE_BYTES (a device such as /dev/zero has no line end)."""
     number = 0
     try:
-        for raw in stream:
+        while raw := stream.readline(MAX_LINE_BYTES + 1):
             number += 1
-            yield raw.decode("utf-8")
+            if len(raw) > MAX_LINE_BYTES:
+                raise LogError(f"{where}: line {number}: longer than {MAX_LINE_BYTES} bytes; "
+                               "a record is one short line")
+            if number == 1:
+                yield decode_text(raw, f"{where}: line 1", LogError)
+            else:
+                yield raw.decode("utf-8")
     except UnicodeDecodeError as failure:
         raise LogError(f"{where}: line {number}: cannot read: {failure}") from None
     except OSError as failure:

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from mapi_submission.checker.files import STDIN
+
 from .gc_pause import collector_paused
 from .log_format import Header, LogError, NumberedRecord, open_log
 
@@ -133,6 +135,8 @@ def _start_reader(path: Path) -> subprocess.Popen[bytes] | None:
 
 
 def _worth_reading_ahead(path: Path, threshold: int) -> bool:
+    if path == STDIN:  # `-` is standard input even where a file has that name
+        return False
     try:
         return path.is_file() and path.stat().st_size >= threshold
     except OSError:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapi_submission.checker.compact import CompactWorld, CompactWorlds
+from mapi_submission.checker.json_input import shown
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.effects import EFFECT_RULES
@@ -131,7 +132,7 @@ class LogDivergence:
 
     def describe(self) -> str:
         lines = [f"diverges at line {self.line}: {self.reason}",
-                 f"  record: {json.dumps(self.record, sort_keys=True)}",
+                 f"  record: {json.dumps(_cut_strings(self.record), sort_keys=True)}",
                  f"  rules broken: {', '.join(self.rules) or '(none identified)'}",
                  "  model states possible just before it:"]
         lines += [f"    {s}" for s in self.states]
@@ -865,9 +866,22 @@ def _fitting_observed_state(rows: list[Row], state: Any) -> list[Row]:
 
 def _shown(message_id: str) -> str:
     """A log's message id as printed: JSON-quoted unless plain printable ASCII (ids are
-    arbitrary strings and the verdict must print on any terminal)."""
+    arbitrary strings and the verdict must print on any terminal), cut when long (a verdict
+    names the id in every line about its message)."""
     plain = message_id.isascii() and message_id.isprintable() and message_id.strip() == message_id
+    message_id = shown(message_id)
     return message_id if plain and message_id else json.dumps(message_id)
+
+
+def _cut_strings(value: Any) -> Any:
+    """A record as a verdict echoes it: every long string cut (json_input.shown)."""
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        return {key: _cut_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cut_strings(item) for item in value]
+    return value
 
 
 def _sorted_rules(rules: Iterable[str]) -> list[str]:

@@ -5,13 +5,14 @@ Exit codes: 0 success, 1 a property or case failed, 2 bad usage, bad input or a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from mapi_submission.checker.files import input_name, read_text
+from mapi_submission.checker.json_input import parse_json
 from mapi_submission.model.config import (
     ADDRESS_MIXES,
     CONFLICT_VALUES,
@@ -33,6 +34,8 @@ FEATURE_NAMES = tuple(Features.__dataclass_fields__)
 #: Memory grows with the states kept (about 1 KB each with liveness edges: 409 MiB peak for the
 #: default configuration's 403,848 states); this default keeps a run under about 5 GiB.
 DEFAULT_MAX_STATES = 5_000_000
+#: A configuration file is a few hundred bytes; larger input is refused before it is parsed.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class UsageProblem(click.ClickException):
@@ -145,18 +148,8 @@ def variant_option(function: F) -> F:
 
 
 def _read_config_file(config_file: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(config_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageProblem(f"{config_file}: no such file") from None
-    except IsADirectoryError:
-        raise UsageProblem(f"{config_file}: is a directory, expected a JSON file") from None
-    except json.JSONDecodeError as error:
-        raise UsageProblem(
-            f"{config_file}: line {error.lineno}: malformed JSON: {error.msg}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageProblem(f"{config_file}: cannot read: {error}") from None
+    text = read_text(config_file, "configuration", UsageProblem, MAX_CONFIG_BYTES)
+    data: dict[str, Any] = parse_json(text, input_name(config_file), UsageProblem)
     return data
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from mapi_submission.checker.cases import CaseError, load_case
-from mapi_submission.checker.files import write_atomic
+from mapi_submission.checker.files import input_name, write_atomic
 from mapi_submission.harness.log_files import validate_log_file
 from mapi_submission.harness.log_format import LogError
 from mapi_submission.harness.model_logs import case_to_log
@@ -62,27 +62,28 @@ def command(log: Path | None, variant: str | None, as_json: bool, max_worlds: in
     if log is None:
         raise UsageProblem("validate-log: give a LOG file, or --from-case CASE -o LOG")
     config = build_config(**options) if any(options.get(k) for k in _CONFIG_KEYS) else None
+    name = input_name(log)
     # Progress goes to stderr: stdout carries the verdict (and --json).
-    progress = ValidationProgress(sys.stderr, str(log))
+    progress = ValidationProgress(sys.stderr, name)
     try:
         verdict = validate_log_file(log, config=config, variant=variant, max_worlds=max_worlds,
                                     progress=progress)
     except LogError as error:
         raise UsageProblem(str(error)) from None
     except WorldLimit as error:
-        raise UsageProblem(f"{log}: {error}") from None
+        raise UsageProblem(f"{name}: {error}") from None
     against = variant or "the specification"
     if as_json:
         data = verdict.to_json()
         data["against"] = against
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     elif verdict.divergence is None:
-        click.echo(f"{log}: conforms to {against} ({verdict.records} record(s), at most "
+        click.echo(f"{name}: conforms to {against} ({verdict.records} record(s), at most "
                    f"{verdict.peak_worlds} model world(s) at once)")
     else:
-        click.echo(f"{log}: {verdict.divergence.describe()}")
+        click.echo(f"{name}: {verdict.divergence.describe()}")
     if verdict.divergence is not None:
-        raise Failure(f"validate-log: {log} diverges from {against} at line "
+        raise Failure(f"validate-log: {name} diverges from {against} at line "
                       f"{verdict.divergence.line}")
 
 

@@ -187,11 +187,12 @@ def test_record_cut_in_the_middle_of_the_log(tmp_path: Path) -> None:
     (b"\n  \n\n", ("no records",)),
     (b'{"seq": 1}\n', ("line 1: ", "field actor: missing")),
     (b"[1, 2]\n", ("line 1: ", "expected a JSON object")),
-    (b"\xff\xfe\x00junk\n", ("cannot read",)),
+    (b"\xc3\x28junk\n", ("line 1: ", "cannot read")),
+    (b"\xff\xfe{\x00\n\x00", ("is UTF-16 text",)),
     (b"[" * 100_000 + b"\n", ("line 1: ", "malformed JSON")),
     (b"NaN\n", ("line 1: ", "expected a JSON object")),
     (b'{"seq": ' + b"9" * 5000 + b"}\n", ("line 1: ", "malformed JSON")),
-], ids=["empty", "blank lines", "missing fields", "array", "not UTF-8",
+], ids=["empty", "blank lines", "missing fields", "array", "not UTF-8", "UTF-16",
         "deep nesting", "NaN", "huge number"])
 def test_unusable_content(tmp_path: Path, content: bytes, parts: tuple[str, ...]) -> None:
     log = _text(tmp_path, content)
