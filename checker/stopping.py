@@ -6,8 +6,8 @@ exploration's loop, which asks `reason` once per state) the request is only reco
 loop ends between two states and what was explored stays consistent. In any other phase
 (liveness, coverage criteria, the postman tour, writing files: code that cannot be asked, a
 networkx algorithm for instance) the request raises `Stopped`, which the command catches to
-print its partial summary. `Stopped` is a BaseException, so no `except Exception` in between
-(an adapter call, a retry) mistakes it for a failure.
+print its partial summary. `Stopped` is a KeyboardInterrupt, so no `except Exception` in
+between (an adapter call, a retry) mistakes it for a failure.
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ from types import FrameType
 INTERRUPTED = "interrupted (Ctrl-C)"
 
 
-class Stopped(BaseException):  # noqa: N818 - a stop request, not an error
-    """A stop was requested outside a cooperative phase: `reason` says which, `phase` where."""
+class Stopped(KeyboardInterrupt):  # noqa: N818 - a stop request, not an error
+    """A stop was requested outside a cooperative phase: `reason` says which, `phase` where.
+    A KeyboardInterrupt, so that code which lets Ctrl-C through untouched (Hypothesis stops
+    its run at once on one, where another BaseException raised inside a draw leaves its
+    engine inconsistent) does the same for a timeout."""
 
     def __init__(self, reason: str, phase: str) -> None:
         super().__init__(f"{reason} during {phase}")

@@ -31,13 +31,27 @@ from .lockstep import Lockstep, LockstepDivergence
 class MachineRun:
     """What one run of the machine saw: examples tried, the first failure and when."""
 
-    examples: int = 0
+    examples_begun: int = 0
     first_failure_example: int | None = None
     first_failure_seconds: float | None = None
     failure: LockstepDivergence | None = None
     failure_case: dict[str, Any] | None = None
     started: float = field(default_factory=time.perf_counter)
     steps: int = 0
+    #: told as each example begins (a command's progress line)
+    on_example: Callable[[MachineRun], None] | None = None
+
+    # The machine counts `examples` itself (its class text, which seeds a derandomized run,
+    # stays as it is); the count tells `on_example`.
+    @property
+    def examples(self) -> int:
+        return self.examples_begun
+
+    @examples.setter
+    def examples(self, count: int) -> None:
+        self.examples_begun = count
+        if self.on_example is not None:
+            self.on_example(self)
 
 
 def failure_case(lockstep: Lockstep, failure: LockstepDivergence, label: str,
@@ -495,9 +509,12 @@ def machine_settings(examples: int, steps: int = 40, *, explain: bool = False,
 
 def run_machine(model: Model, factory: Callable[[], SystemUnderTest], *,
                 machine_settings_: settings, starts: list[World] | None = None,
-                label: str = "adapter", seed: int | None = None) -> MachineRun:
-    """Run the machine; the returned MachineRun holds the shrunk failure, if any, as a case."""
-    run = MachineRun()
+                label: str = "adapter", seed: int | None = None,
+                run: MachineRun | None = None) -> MachineRun:
+    """Run the machine; the returned MachineRun (`run`, when given: the caller sees it fill
+    as the run goes, and keeps what it holds when a stop cuts the run short) holds the shrunk
+    failure, if any, as a case."""
+    run = run if run is not None else MachineRun()
     machine = conformance_machine(model, factory, starts or model.initial_worlds(), run, label,
                                   seed)
     if seed is not None:

@@ -17,7 +17,7 @@ May import: model, checker, generators, harness, reference.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,24 +132,29 @@ def kill_by_machine(factory: Factory, machine: settings, seed: int | None = None
 def kill_matrix(subjects: list[Subject], *,
                 examples: int = 100, seed: int | None = None,
                 machine: settings | None = None,
-                techniques: tuple[str, ...] = TECHNIQUES) -> list[MatrixRow]:
-    """Run every subject through every technique."""
+                techniques: tuple[str, ...] = TECHNIQUES,
+                on_cell: Callable[[str, str], None] | None = None) -> Iterator[MatrixRow]:
+    """Run every subject through every technique, one row per subject as it is done;
+    `on_cell(subject, technique)` is told as each cell begins."""
     cases = regression_cases() if {"cases", "logs"} & set(techniques) else []
     # a cell is whether and when the first failure came: shrinking it (up to a minute and a
     # half per mutant on three messages) would change no cell
     chosen = machine or machine_settings(examples, shrink=False)
-    rows: list[MatrixRow] = []
     for subject in subjects:
         row = MatrixRow(subject.name, subject.rules, subject.description, subject.escapes)
-        if "cases" in techniques:
-            row.kills["cases"] = kill_by_cases(cases, subject.factory)
-        if "hypothesis" in techniques:
-            row.kills["hypothesis"] = kill_by_machine(subject.factory, chosen, seed,
-                                                      label=subject.name)
-        if "logs" in techniques:
-            row.kills["logs"] = kill_by_logs(cases, subject.factory)
-        rows.append(row)
-    return rows
+        for technique in TECHNIQUES:
+            if technique not in techniques:
+                continue
+            if on_cell is not None:
+                on_cell(subject.name, technique)
+            if technique == "cases":
+                row.kills[technique] = kill_by_cases(cases, subject.factory)
+            elif technique == "hypothesis":
+                row.kills[technique] = kill_by_machine(subject.factory, chosen, seed,
+                                                       label=subject.name)
+            else:
+                row.kills[technique] = kill_by_logs(cases, subject.factory)
+        yield row
 
 
 def default_subjects(names: tuple[str, ...] = ()) -> list[Subject]:

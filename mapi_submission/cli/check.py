@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from mapi_submission.checker.cases import build_case, write_case
 from mapi_submission.checker.check import (
@@ -43,6 +42,7 @@ from .common import (
     refuse_huge_start,
     variant_option,
 )
+from .progress import StatusLine
 
 
 class _LimitHit(click.ClickException):
@@ -55,62 +55,23 @@ class _LimitHit(click.ClickException):
 
 
 class _LiveProgress:
-    """States, transitions, depth, rate and elapsed time on stderr, once a run has lasted a
-    second: a live line on a terminal (rich), else one plain line every PLAIN_INTERVAL
-    seconds and one per phase, like TLC's progress lines, so a CI log shows a long run
-    moving. Nothing with --quiet."""
-
-    #: Seconds between two plain lines (stderr not a terminal).
-    PLAIN_INTERVAL = 10.0
+    """States, transitions, depth and rate of the exploration, and the phase after it, on the
+    command's status line."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.progress: Progress | None = None
-        self.task: Any = None
-        self.terminal = sys.stderr.isatty()
-        self.next_line = self.started + 1.0
+        self.status = StatusLine("check", enabled)
 
     def __call__(self, states: int, transitions: int, depth: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        elapsed = now - self.started
+        elapsed = self.status.elapsed
         rate = states / elapsed if elapsed > 0 else 0.0
-        text = (f"exploring: {states:,} states, {transitions:,} transitions, depth {depth}, "
-                f"{rate:,.0f} states/s")
-        if not self.terminal:
-            if now >= self.next_line:
-                self.next_line = now + self.PLAIN_INTERVAL
-                self._line(f"{text}, {elapsed:,.0f} s elapsed")
-            return
-        if self.progress is None:
-            if elapsed < 1.0:
-                return
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                     console=Console(stderr=True), transient=True)
-            self.progress.start()
-            self.task = self.progress.add_task("exploring")
-        self.progress.update(self.task, description=text)
+        self.status.show(f"exploring: {states:,} states, {transitions:,} transitions, "
+                         f"depth {depth}, {rate:,.0f} states/s")
 
     def phase(self, name: str) -> None:
-        if not self.enabled:
-            return
-        if not self.terminal:
-            if time.monotonic() >= self.started + 1.0:
-                self._line(f"checking {name}, "
-                           f"{time.monotonic() - self.started:,.0f} s elapsed")
-            return
-        if self.progress is not None:
-            self.progress.update(self.task, description=f"checking {name}")
-
-    def _line(self, text: str) -> None:
-        sys.stderr.write(f"mapi-submission check: {text}\n")
-        sys.stderr.flush()
+        self.status.show(f"checking {name}", phase=True)
 
     def stop(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        self.status.stop()
 
 
 def peak_memory_mib() -> float:

@@ -15,8 +15,14 @@ from typing import Any
 
 import click
 
+from mapi_submission.checker.stopping import Stop, Stopped
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
-from mapi_submission.harness.machine import export_failure, machine_settings, run_machine
+from mapi_submission.harness.machine import (
+    MachineRun,
+    export_failure,
+    machine_settings,
+    run_machine,
+)
 from mapi_submission.harness.observations import setup_for
 from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.engine import Model
@@ -25,6 +31,7 @@ from mapi_submission.model.world import World
 from .common import (
     DEFAULT_MAX_STATES,
     Failure,
+    Interrupted,
     OneLineErrors,
     UsageProblem,
     build_config,
@@ -32,6 +39,7 @@ from .common import (
     os_problem,
     refuse_huge_start,
 )
+from .progress import StatusLine
 from .replay import fail_fast_option, finish_report, junit_option, load_cases
 from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_report
 
@@ -115,12 +123,18 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
               help="Folder for the shrunk failure, written as a regression case.")
 @click.option("--cases", "case_paths", multiple=True, type=click.Path(path_type=Path),
               help="Also replay these regression cases (files or folders) on the adapter.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop the machine after this many seconds (exit 2 unless a divergence "
+                   "was found).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress on stderr (a live line on a terminal, else a line every "
+                   "10 s).")
 @fail_fast_option
 @junit_option
 @config_options
 def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out: Path,
             case_paths: tuple[Path, ...], fail_fast: bool, junit: Path | None,
-            **options: Any) -> None:
+            timeout: float | None, quiet: bool, **options: Any) -> None:
     """Drive an implementation and the model in lockstep; exit 1 on the first divergence."""
     factory = load_factory(adapter_spec)
     config = build_config(**options)
@@ -132,18 +146,49 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     if not starts:
         raise UsageProblem(f"--adapter {adapter_spec!r}: supports none of the "
                            f"{len(model.initial_worlds())} initial worlds of this configuration")
-    run = run_machine(model, factory, starts=starts, seed=seed,
-                      machine_settings_=machine_settings(examples, steps), label="adapter")
+    status = StatusLine("conform", not quiet)
+
+    def on_example(progress: MachineRun) -> None:
+        # The stop is taken here, as an example begins (in the machine's own code, where a
+        # KeyboardInterrupt ends Hypothesis's run cleanly), never inside Hypothesis's draws.
+        if stop.reason is not None:
+            raise Stopped(stop.reason, stop.phase)
+        found = ("" if progress.first_failure_example is None
+                 else f", shrinking the divergence found in example "
+                      f"{progress.first_failure_example}")
+        status.show(f"example {progress.examples} of {examples}, {progress.steps:,} steps"
+                    + found)
+
+    run = MachineRun(on_example=on_example)
+    # Ctrl-C and --timeout stop the machine anywhere: what it found is printed either way.
+    stop = Stop(timeout)
+    stopped: Stopped | None = None
+    stop.enter("the Hypothesis machine")
+    try:
+        with stop.armed(), stop.cooperating():
+            run_machine(model, factory, starts=starts, seed=seed, run=run,
+                        machine_settings_=machine_settings(examples, steps), label="adapter")
+    except Stopped as cut:
+        stopped = cut
+    finally:
+        status.stop()
     if run.failure is not None:
         # The divergence first: a failing write afterwards cannot lose it.
+        shrunk = "shrunk" if stopped is None else "shrinking cut short"
         click.echo(f"diverges (first seen in example {run.first_failure_example}, "
-                   f"{run.first_failure_seconds:.2f}s; shrunk):\n{run.failure.describe()}")
+                   f"{run.first_failure_seconds:.2f}s; {shrunk}):\n{run.failure.describe()}")
         try:
             path = export_failure(run, out)
         except OSError as error:
             raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
                           f"failure: {os_problem(error)}") from None
         click.echo(f"written: {path}")
+        if stop.interrupted:
+            raise Interrupted(f"conform stopped early: {stopped}")
         raise Failure("")
+    if stopped is not None:
+        summary = (f"conform stopped early: {stopped}, after {run.examples} example(s) and "
+                   f"{run.steps} step(s) without a divergence")
+        raise Interrupted(summary) if stop.interrupted else UsageProblem(summary)
     click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "
                f"{len(starts)} initial worlds")

@@ -99,7 +99,7 @@ def test_mutants_command_json() -> None:
     result = CliRunner().invoke(main, ["mutants", "--json", "--mutant", "delete-submitted",
                                        "--technique", "cases", "--technique", "logs"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # progress lines go to stderr
     assert [row["name"] for row in data["rows"]] == ["reference", "delete-submitted"]
     reference, mutant = data["rows"]
     assert not reference["kills"]["cases"]["killed"]

@@ -68,7 +68,8 @@ def test_check_writes_the_case_after_the_verdict(tmp_path: Path) -> None:
 
 def test_conform_prints_the_divergence_before_a_failing_write(unwritable: Path) -> None:
     done = _run("conform", "--adapter", "mapi_submission.reference.mutants:DownloadInFlight",
-                "--examples", "100", "--messages", "1", "--seed", "3", "--out", str(unwritable))
+                "--examples", "100", "--messages", "1", "--seed", "3", "--quiet", "--out",
+                str(unwritable))
     assert done.returncode == 1, done.stderr
     assert "diverges (first seen in example" in done.stdout
     assert "tight-transmit" in done.stdout

@@ -30,3 +30,19 @@ def test_quiet_silences_the_progress() -> None:
                           timeout=300, check=False)
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+def test_mutants_and_conform_show_plain_progress_on_a_pipe() -> None:
+    mutants = subprocess.run([*COMMAND, "mutants", "--technique", "hypothesis", "--mutant",
+                              "double-submit"], capture_output=True, text=True, timeout=300,
+                             check=False)
+    assert mutants.returncode == 0, mutants.stderr
+    assert "mapi-submission mutants: double-submit: hypothesis (2 of 2)" in mutants.stderr
+    conform = subprocess.run([*COMMAND, "conform", "--adapter",
+                              "mapi_submission.reference:make_reference", "--examples", "300"],
+                             capture_output=True, text=True, timeout=300, check=False)
+    assert conform.returncode == 0, conform.stderr
+    lines = [line for line in conform.stderr.splitlines()
+             if line.startswith("mapi-submission conform: example ")]
+    assert lines and all("steps" in line and "elapsed" in line for line in lines)
+    assert "\x1b" not in conform.stderr + mutants.stderr

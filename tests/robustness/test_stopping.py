@@ -134,3 +134,50 @@ def test_ctrl_c_while_writing_leaves_an_unfinished_suite(monkeypatch: pytest.Mon
     assert manifest is not None and not manifest.complete
     replayed = CliRunner().invoke(main, ["replay", str(out)])
     assert replayed.exit_code == 2 and "did not finish" in replayed.stderr
+
+
+# ---- conform and mutants ---------------------------------------------------------------------
+
+REFERENCE = "mapi_submission.reference:make_reference"
+
+
+def test_ctrl_c_during_the_machine_of_conform() -> None:
+    code, out, err, took = _interrupt_after(
+        ["conform", "--adapter", REFERENCE, "--examples", "100000"], 3.0)
+    assert code == 130, err
+    assert took < 2.0
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("mapi-submission: conform stopped early: interrupted (Ctrl-C)")
+    assert "without a divergence" in line and "example(s)" in line
+
+
+def test_a_timeout_in_conform_keeps_a_divergence_found_while_shrinking(tmp_path: Path) -> None:
+    # the machine finds this mutant's bug in a few examples; shrinking it on three messages
+    # lasts far longer than the timeout, which cuts it short: the divergence is kept
+    done = subprocess.run(
+        [*COMMAND, "conform", "--adapter", "mapi_submission.reference.mutants:DownloadInFlight",
+         "--messages", "3", "--timeout", "3", "--out", str(tmp_path), "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "diverges (first seen in example" in done.stdout
+    assert "written: " in done.stdout and list(tmp_path.glob("*.json"))
+
+
+def test_ctrl_c_during_mutants_prints_the_rows_done() -> None:
+    code, out, err, took = _interrupt_after(["mutants", "--technique", "hypothesis"], 6.0)
+    assert code == 130, err
+    assert took < 2.0
+    assert "reference" in out  # the first row was done
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("mapi-submission: mutants stopped early: interrupted (Ctrl-C) "
+                           "during ")
+    assert "rows above" in line
+
+
+def test_a_timeout_in_mutants_exits_2_with_the_rows_done() -> None:
+    result = CliRunner().invoke(main, ["mutants", "--technique", "cases", "--timeout", "3",
+                                       "--json"])
+    assert result.exit_code == 2, result.output
+    assert "mutants stopped early: --timeout 3s reached during " in result.stderr
+    assert '"complete": false' in result.stdout
