@@ -26,7 +26,7 @@ from hypothesis import settings
 from mapi_submission.generators.generate import regression_suite
 from mapi_submission.harness.adapter import SystemUnderTest
 from mapi_submission.harness.implementation_logs import log_verdict
-from mapi_submission.harness.machine import machine_settings, run_machine
+from mapi_submission.harness.machine import MachineRun, machine_settings, run_machine
 from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
@@ -119,9 +119,11 @@ def kill_by_logs(cases: list[dict[str, Any]], factory: Factory) -> Kill:
 
 
 def kill_by_machine(factory: Factory, machine: settings, seed: int | None = None,
-                    config: Config = MACHINE_CONFIG, label: str = "adapter") -> Kill:
+                    config: Config = MACHINE_CONFIG, label: str = "adapter",
+                    on_example: Callable[[MachineRun], None] | None = None) -> Kill:
     started = time.perf_counter()
-    run = run_machine(Model(config), factory, machine_settings_=machine, seed=seed, label=label)
+    run = run_machine(Model(config), factory, machine_settings_=machine, seed=seed, label=label,
+                      run=MachineRun(on_example=on_example))
     if run.failure is None:
         return Kill("hypothesis", False, run.examples, time.perf_counter() - started)
     assert run.first_failure_example is not None and run.first_failure_seconds is not None
@@ -133,9 +135,12 @@ def kill_matrix(subjects: list[Subject], *,
                 examples: int = 100, seed: int | None = None,
                 machine: settings | None = None,
                 techniques: tuple[str, ...] = TECHNIQUES,
-                on_cell: Callable[[str, str], None] | None = None) -> Iterator[MatrixRow]:
+                on_cell: Callable[[str, str], None] | None = None,
+                on_example: Callable[[MachineRun], None] | None = None
+                ) -> Iterator[MatrixRow]:
     """Run every subject through every technique, one row per subject as it is done;
-    `on_cell(subject, technique)` is told as each cell begins."""
+    `on_cell(subject, technique)` is told as each cell begins, `on_example` as each example
+    of the machine does."""
     cases = regression_cases() if {"cases", "logs"} & set(techniques) else []
     # a cell is whether and when the first failure came: shrinking it (up to a minute and a
     # half per mutant on three messages) would change no cell
@@ -151,7 +156,8 @@ def kill_matrix(subjects: list[Subject], *,
                 row.kills[technique] = kill_by_cases(cases, subject.factory)
             elif technique == "hypothesis":
                 row.kills[technique] = kill_by_machine(subject.factory, chosen, seed,
-                                                       label=subject.name)
+                                                       label=subject.name,
+                                                       on_example=on_example)
             else:
                 row.kills[technique] = kill_by_logs(cases, subject.factory)
         yield row

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from hypothesis.errors import Flaky
 
 from mapi_submission.checker.stopping import Stop, Stopped
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
@@ -170,6 +171,12 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
                         machine_settings_=machine_settings(examples, steps), label="adapter")
     except Stopped as cut:
         stopped = cut
+    except Flaky:
+        # a stop taken while Hypothesis replayed a failing example makes it call the
+        # example flaky: the stop is what happened
+        if stop.reason is None:
+            raise
+        stopped = Stopped(stop.reason, stop.phase)
     finally:
         status.stop()
     if run.failure is not None:

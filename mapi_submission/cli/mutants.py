@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import click
+from hypothesis.errors import Flaky
 from rich.console import Console
 from rich.table import Table
 
@@ -49,7 +50,14 @@ def command(examples: int, seed: int | None, names: tuple[str, ...],
     status = StatusLine("mutants", not quiet)
     done: list[MatrixRow] = []
 
+    # The stop is taken as a cell or an example of the machine begins (each lasts well under
+    # a second): raised inside Hypothesis's draws it would leave its engine inconsistent.
+    def stop_if_asked(*_: object) -> None:
+        if stop.reason is not None:
+            raise Stopped(stop.reason, stop.phase)
+
     def on_cell(subject: str, technique: str) -> None:
+        stop_if_asked()
         stop.enter(f"{subject} ({technique})")
         status.show(f"{subject}: {technique} ({len(done) + 1} of {len(subjects)})",
                     phase=technique == chosen[0])
@@ -58,12 +66,19 @@ def command(examples: int, seed: int | None, names: tuple[str, ...],
     stop = Stop(timeout)
     stopped: Stopped | None = None
     try:
-        with stop.armed():
+        with stop.armed(), stop.cooperating():
             for row in kill_matrix(subjects, examples=examples, seed=seed, techniques=chosen,
-                                   on_cell=on_cell):
+                                   on_cell=on_cell, on_example=stop_if_asked):
                 done.append(row)
+            stop_if_asked()  # asked during the last cell
     except Stopped as cut:
         stopped = cut
+    except Flaky:
+        # a stop taken while Hypothesis replayed a failing example makes it call the
+        # example flaky: the stop is what happened
+        if stop.reason is None:
+            raise
+        stopped = Stopped(stop.reason, stop.phase)
     finally:
         status.stop()
     found = problems(done)
