@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from hypothesis.errors import Flaky
 
-from mapi_submission.checker.stopping import Stop, Stopped
+from mapi_submission.checker.stopping import Stop
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
 from mapi_submission.harness.machine import (
     MachineRun,
@@ -40,6 +39,8 @@ from .common import (
     os_problem,
     refuse_huge_start,
 )
+from .machine_stops import check as take_stop
+from .machine_stops import run_until_stopped
 from .progress import StatusLine
 from .replay import fail_fast_option, finish_report, junit_option, load_cases
 from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_report
@@ -152,8 +153,7 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     def on_example(progress: MachineRun) -> None:
         # The stop is taken here, as an example begins (in the machine's own code, where a
         # KeyboardInterrupt ends Hypothesis's run cleanly), never inside Hypothesis's draws.
-        if stop.reason is not None:
-            raise Stopped(stop.reason, stop.phase)
+        take_stop(stop)
         found = ("" if progress.first_failure_example is None
                  else f", shrinking the divergence found in example "
                       f"{progress.first_failure_example}")
@@ -163,20 +163,14 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     run = MachineRun(on_example=on_example)
     # Ctrl-C and --timeout stop the machine anywhere: what it found is printed either way.
     stop = Stop(timeout)
-    stopped: Stopped | None = None
     stop.enter("the Hypothesis machine")
+
+    def machine() -> None:
+        run_machine(model, factory, starts=starts, seed=seed, run=run,
+                    machine_settings_=machine_settings(examples, steps), label="adapter")
+
     try:
-        with stop.armed(), stop.cooperating():
-            run_machine(model, factory, starts=starts, seed=seed, run=run,
-                        machine_settings_=machine_settings(examples, steps), label="adapter")
-    except Stopped as cut:
-        stopped = cut
-    except Flaky:
-        # a stop taken while Hypothesis replayed a failing example makes it call the
-        # example flaky: the stop is what happened
-        if stop.reason is None:
-            raise
-        stopped = Stopped(stop.reason, stop.phase)
+        stopped = run_until_stopped(stop, machine)
     finally:
         status.stop()
     if run.failure is not None:

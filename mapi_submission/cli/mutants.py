@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 
 import click
-from hypothesis.errors import Flaky
 from rich.console import Console
 from rich.table import Table
 
-from mapi_submission.checker.stopping import Stop, Stopped
+from mapi_submission.checker.stopping import Stop
 from mapi_submission.kill_matrix import TECHNIQUES, MatrixRow, default_subjects, kill_matrix
 
 from .common import Failure, Interrupted, OneLineErrors, UsageProblem
+from .machine_stops import check as take_stop
+from .machine_stops import run_until_stopped
 from .progress import StatusLine
 
 
@@ -53,8 +54,7 @@ def command(examples: int, seed: int | None, names: tuple[str, ...],
     # The stop is taken as a cell or an example of the machine begins (each lasts well under
     # a second): raised inside Hypothesis's draws it would leave its engine inconsistent.
     def stop_if_asked(*_: object) -> None:
-        if stop.reason is not None:
-            raise Stopped(stop.reason, stop.phase)
+        take_stop(stop)
 
     def on_cell(subject: str, technique: str) -> None:
         stop_if_asked()
@@ -64,21 +64,15 @@ def command(examples: int, seed: int | None, names: tuple[str, ...],
 
     # Ctrl-C and --timeout stop any cell; the rows done are printed either way.
     stop = Stop(timeout)
-    stopped: Stopped | None = None
+
+    def matrix() -> None:
+        for row in kill_matrix(subjects, examples=examples, seed=seed, techniques=chosen,
+                               on_cell=on_cell, on_example=stop_if_asked):
+            done.append(row)
+        stop_if_asked()  # asked during the last cell
+
     try:
-        with stop.armed(), stop.cooperating():
-            for row in kill_matrix(subjects, examples=examples, seed=seed, techniques=chosen,
-                                   on_cell=on_cell, on_example=stop_if_asked):
-                done.append(row)
-            stop_if_asked()  # asked during the last cell
-    except Stopped as cut:
-        stopped = cut
-    except Flaky:
-        # a stop taken while Hypothesis replayed a failing example makes it call the
-        # example flaky: the stop is what happened
-        if stop.reason is None:
-            raise
-        stopped = Stopped(stop.reason, stop.phase)
+        stopped = run_until_stopped(stop, matrix)
     finally:
         status.stop()
     found = problems(done)
