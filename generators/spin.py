@@ -9,7 +9,7 @@ pan exits 0 even when it finds an error, so the verdict is read from its output:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mapi_submission.model.errors import MapiSubmissionError
@@ -116,11 +116,14 @@ def parse_pan_output(output: str) -> dict[str, object]:
 def verify_with_spin(text: str, directory: str | None = None, *, optimise: str = "-O2",
                      defines: Iterable[str] = (), pan_options: Iterable[str] = (),
                      spin_options: Iterable[str] = (), all_errors: bool = True,
-                     timeout: float | None = None) -> PanResult:
+                     timeout: float | None = None,
+                     on_phase: Callable[[str], None] | None = None) -> PanResult:
     """Translate, compile and run `text` (from `promela.to_promela`) in `directory` (a temporary
     one when None). `defines` go to gcc, `spin_options` to spin -a (e.g. -DMULTICORE for a
     model that gcc -DNCORE=N can compile), `pan_options` to pan. `all_errors` runs pan with
-    -c0 so every violated property is reported, not just the first."""
+    -c0 so every violated property is reported, not just the first. `timeout` bounds each of
+    the three commands; `on_phase` is told as each begins ("translating", "compiling",
+    "searching")."""
     import os
     import subprocess
     import tempfile
@@ -142,6 +145,10 @@ def verify_with_spin(text: str, directory: str | None = None, *, optimise: str =
             # reaping the child with wait4 gives its own rusage (ru_maxrss in KiB on Linux)
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
+        except BaseException:  # Ctrl-C: the child must not outlive the run
+            process.kill()
+            process.wait()
+            raise
         finally:
             if timer is not None:
                 timer.cancel()
@@ -157,10 +164,14 @@ def verify_with_spin(text: str, directory: str | None = None, *, optimise: str =
         where = directory or scratch
         with open(os.path.join(where, "model.pml"), "w", encoding="utf-8") as handle:
             handle.write(text)
+        tell = on_phase or (lambda phase: None)
+        tell("translating")
         translate, _, _ = timed(["spin", *spin_options, "-a", "model.pml"], where)
+        tell("compiling")
         compile_, _, _ = timed(["gcc", optimise, *PAN_DEFINES, *defines, "-o", "pan", "pan.c"],
                                where)
         options = [f"-m{PAN_DEPTH}", *(["-c0"] if all_errors else []), *pan_options]
+        tell("searching")
         search, output, peak = timed(["./pan", *options], where)
     figures = parse_pan_output(output)
     return PanResult(translate_seconds=round(translate, 3), compile_seconds=round(compile_, 3),

@@ -7,6 +7,7 @@ bad usage or when spin/gcc cannot run.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from mapi_submission.generators.spin import SpinProblem, spin_unavailable, verif
 
 from .common import (
     Failure,
+    Interrupted,
     OneLineErrors,
     OneLineGroup,
     UsageProblem,
@@ -27,6 +29,7 @@ from .common import (
     os_problem,
     variant_option,
 )
+from .progress import StatusLine
 
 
 @click.group("export", cls=OneLineGroup)
@@ -42,7 +45,13 @@ def command() -> None:
               help="Promela file to write ('-' for standard output).")
 @click.option("--verify", is_flag=True,
               help="Also run SPIN on it (spin -a, gcc, pan) and report its verdict.")
-def promela(output: Path, variant: str | None, verify: bool, **options: Any) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="With --verify: stop SPIN's translation, gcc or pan after this many "
+                   "seconds each (exit 2).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="With --verify: no progress on stderr (the phase running).")
+def promela(output: Path, variant: str | None, verify: bool, timeout: float | None,
+            quiet: bool, **options: Any) -> None:
     """The transition table and the safety properties as a Promela model for SPIN.
 
     \b
@@ -64,10 +73,25 @@ def promela(output: Path, variant: str | None, verify: bool, **options: Any) -> 
     reason = spin_unavailable()
     if reason is not None:
         raise UsageProblem(f"export promela --verify: {reason}")
+    status = StatusLine("export promela --verify", not quiet)
+    phase = ["starting"]
+
+    def on_phase(name: str) -> None:
+        phase[0] = name
+        status.show(name, phase=True)
+
     try:
-        result = verify_with_spin(text)
+        result = verify_with_spin(text, timeout=timeout, on_phase=on_phase)
     except SpinProblem as error:
         raise UsageProblem(f"export promela --verify: {error}") from None
+    except subprocess.TimeoutExpired:
+        raise UsageProblem(f"export promela --verify: --timeout {timeout:g}s reached while "
+                           f"{phase[0]}") from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"export promela --verify: interrupted (Ctrl-C) while "
+                          f"{phase[0]}") from None
+    finally:
+        status.stop()
     verdict = ("holds" if result.holds else
                "VIOLATED: " + ", ".join([*result.violated, *result.other_errors])
                if result.errors else "incomplete search (depth bound or memory)")

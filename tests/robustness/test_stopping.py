@@ -21,6 +21,7 @@ from mapi_submission.checker.check import SKIPPED, check
 from mapi_submission.checker.stopping import INTERRUPTED, Stop
 from mapi_submission.cli import main
 from mapi_submission.generators import generate as generate_module
+from mapi_submission.generators.spin import spin_unavailable
 from mapi_submission.generators.suite_folder import MANIFEST, read_manifest
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
@@ -181,3 +182,25 @@ def test_a_timeout_in_mutants_exits_2_with_the_rows_done() -> None:
     assert result.exit_code == 2, result.output
     assert "mutants stopped early: --timeout 3s reached during " in result.stderr
     assert '"complete": false' in result.stdout
+
+
+# ---- export promela --verify --------------------------------------------------------------------
+
+
+@pytest.mark.skipif(spin_unavailable() is not None, reason=str(spin_unavailable()))
+def test_a_timeout_bounds_each_command_of_export_verify(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["export", "promela", "-o", str(tmp_path / "m.pml"),
+                                       "--verify", "--timeout", "0.3", "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "--timeout 0.3s reached while " in result.stderr
+
+
+@pytest.mark.skipif(spin_unavailable() is not None, reason=str(spin_unavailable()))
+def test_ctrl_c_during_export_verify_exits_130(tmp_path: Path) -> None:
+    # gcc compiles pan.c for several seconds: the signal lands while it runs
+    code, _, err, took = _interrupt_after(
+        ["export", "promela", "-o", str(tmp_path / "m.pml"), "--verify"], 2.5)
+    assert code == 130, err
+    assert took < 2.0
+    assert err.strip().splitlines()[-1].startswith(
+        "mapi-submission: export promela --verify: interrupted (Ctrl-C) while ")
