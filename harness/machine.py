@@ -126,17 +126,15 @@ OFFER_ENDING = [False] * 7 + [True]
 #: SetProps on it) is offered in one draw out of four, or the loop draft -> saved ->
 #: draft would keep most runs from ever submitting.
 OFFER_BACKWARD = [False, False, False, True]
-#: While the transport may still mark, save or fail recipients inside IXPLogon::SubmitMessage,
-#: it returns in one draw out of two and makes one of its calls otherwise: the R48 and R49
-#: rules are about what it did inside the call before it returned (an error, or S_OK leaving
-#: recipients to others), so a call must be short often (one recipient of two marked) and
-#: its many returns must each come up; drawn as one call among the others, the return would
-#: mostly come after every recipient was handled.
+#: Where no plan decides the transport's call (after the spooler's cancel, or once the plan's
+#: end was asked for and the implementation answered otherwise: see TransportPlan), a
+#: transport that may still save returns in one draw out of two and makes one of its calls
+#: otherwise, so that its many returns each come up.
 RETURN_EVENT = "IXPLogon::SubmitMessage"
 OFFER_RETURN = [False, True]
 #: The spooler stopping a transfer (TransportNotify, or its MAPI_W_CANCEL_MESSAGE answer to
-#: SpoolerYield: the rows into "cancelling") likewise: two ways in, drawn evenly they would cut
-#: short most of the transport calls whose marks and errors the R48 rules are about.
+#: SpoolerYield: the rows into "cancelling") likewise, where no plan decides it: two ways in,
+#: drawn evenly they would cut short most of the calls whose marks and errors R48 is about.
 OFFER_CANCEL = [False, False, False, True]
 
 

@@ -39,8 +39,7 @@ from .common import (
     os_problem,
     refuse_huge_start,
 )
-from .machine_stops import check as take_stop
-from .machine_stops import run_until_stopped
+from .machine_stops import run_until_stopped, take_stop
 from .progress import StatusLine
 from .replay import fail_fast_option, finish_report, junit_option, load_cases
 from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_report

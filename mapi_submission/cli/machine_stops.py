@@ -1,5 +1,5 @@
 """Stopping a command that runs the Hypothesis machine (conform, mutants) on Ctrl-C or
---timeout. The stop is taken only where the command asks (`check`: as a cell or an example
+--timeout. The stop is taken only where the command asks (`take_stop`: as a cell or an example
 begins): raised inside Hypothesis's draws it would leave its engine inconsistent, and a stop
 taken while Hypothesis replays a failing example makes it call the example flaky, which is
 then read as the stop it is."""
@@ -13,14 +13,14 @@ from hypothesis.errors import Flaky
 from mapi_submission.checker.stopping import Stop, Stopped
 
 
-def check(stop: Stop) -> None:
+def take_stop(stop: Stop) -> None:
     """Raise the stop if one was asked for since the run began."""
     if stop.reason is not None:
         raise Stopped(stop.reason, stop.phase)
 
 
 def run_until_stopped(stop: Stop, work: Callable[[], None]) -> Stopped | None:
-    """Run `work` with Ctrl-C and the timeout armed but only recorded (work calls `check`
+    """Run `work` with Ctrl-C and the timeout armed but only recorded (work calls `take_stop`
     where a stop may be taken); the stop that ended it, or None when it finished."""
     try:
         with stop.armed(), stop.cooperating():

@@ -17,8 +17,7 @@ from mapi_submission.checker.stopping import Stop
 from mapi_submission.kill_matrix import TECHNIQUES, MatrixRow, default_subjects, kill_matrix
 
 from .common import Failure, Interrupted, OneLineErrors, UsageProblem
-from .machine_stops import check as take_stop
-from .machine_stops import run_until_stopped
+from .machine_stops import run_until_stopped, take_stop
 from .progress import StatusLine
 
 
