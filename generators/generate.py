@@ -89,12 +89,21 @@ def _runs_suite(model: Model, criterion: str, coverage: Coverage, lower_bound: i
 
 def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
              length: int = 40, max_states: int | None = None,
-             timeout: float | None = None, stop: Stop | None = None) -> Generated:
+             timeout: float | None = None, stop: Stop | None = None,
+             on_progress: Callable[[int, int, int], None] | None = None,
+             on_phase: Callable[[str], None] | None = None) -> Generated:
     """Explore `model` once and build the cases of `criterion` (coverage.CRITERIA). `stop`
     (Ctrl-C, the command's timeout) ends the exploration like a limit, and raises Stopped in
-    a later phase, which it names with the states explored."""
+    a later phase, which it names with the states explored. `on_progress(states,
+    transitions, depth)` is the exploration's; `on_phase(name)` is told each later phase."""
     started = time.monotonic()
     stop = stop or Stop()
+
+    def enter(phase: str) -> None:
+        stop.enter(phase)
+        if on_phase is not None:
+            on_phase(phase)
+
     collector: Criterion = criterion_for(criterion, model)
     seen = [0]
 
@@ -105,17 +114,17 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
 
     exploration = explore(model, symmetry=False, max_states=max_states, timeout=timeout,
                           keep_edges=criterion in NEEDS_EDGES, visit=collector.visit,
-                          on_transition=on_transition, stop=stop)
+                          on_transition=on_transition, on_progress=on_progress, stop=stop)
     if exploration.stopped:
         raise LimitReached(f"exploration stopped early ({exploration.stopped}) after "
                            f"{len(exploration.states):,} states; coverage would be incomplete")
     explored = f"{len(exploration.states):,} states explored"
-    stop.enter(f"the {criterion} criterion ({explored})")
+    enter(f"the {criterion} criterion ({explored})")
     coverage = collector.finish(exploration)
-    stop.enter(f"building the cases ({explored})")
+    enter(f"building the cases ({explored})")
     details: dict[str, Any] = {}
     if criterion == "tour":
-        stop.enter(f"the postman tour ({explored})")
+        enter(f"the postman tour ({explored})")
         tour = postman_tour(exploration)
         suite = _runs_suite(model, criterion, coverage, tour.lower_bound, tour.segments,
                             "tour", None, "postman tour, part")

@@ -7,8 +7,6 @@ the exploration (the partial summary is printed first).
 from __future__ import annotations
 
 import json
-import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from mapi_submission.checker.check import (
     counterexample_to_json,
     describe_counterexample,
 )
-from mapi_submission.checker.stopping import Stop
+from mapi_submission.checker.stopping import Stop, peak_memory_mib
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
@@ -38,11 +36,12 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    max_memory_option,
     os_problem,
     refuse_huge_start,
     variant_option,
 )
-from .progress import StatusLine
+from .progress import ExplorationProgress
 
 
 class _LimitHit(click.ClickException):
@@ -52,32 +51,6 @@ class _LimitHit(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"mapi-submission: {self.format_message()}", err=True)
-
-
-class _LiveProgress:
-    """States, transitions, depth and rate of the exploration, and the phase after it, on the
-    command's status line."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.status = StatusLine("check", enabled)
-
-    def __call__(self, states: int, transitions: int, depth: int) -> None:
-        elapsed = self.status.elapsed
-        rate = states / elapsed if elapsed > 0 else 0.0
-        self.status.show(f"exploring: {states:,} states, {transitions:,} transitions, "
-                         f"depth {depth}, {rate:,.0f} states/s")
-
-    def phase(self, name: str) -> None:
-        self.status.show(f"checking {name}", phase=True)
-
-    def stop(self) -> None:
-        self.status.stop()
-
-
-def peak_memory_mib() -> float:
-    """Peak resident set size of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def _describe_config(config: Config, variant: str | None, symmetry: bool) -> str:
@@ -193,6 +166,7 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
                    "bounds memory at roughly 1 KB per state.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop exploring after this many seconds (exit 2 unless a violation).")
+@max_memory_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write each counterexample as a JSON regression case into this folder.")
@@ -202,8 +176,8 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
               help="No progress on stderr (a live line on a terminal, else a line every "
                    "10 s).")
 def command(variant: str | None, no_symmetry: bool, max_states: int,
-            timeout: float | None, as_json: bool, out: Path | None, no_liveness: bool,
-            quiet: bool, **options: Any) -> None:
+            timeout: float | None, max_memory: float | None, as_json: bool,
+            out: Path | None, no_liveness: bool, quiet: bool, **options: Any) -> None:
     """Check every invariant, deadlock freedom and liveness on every reachable state of a
     bounded configuration; print shortest counterexamples."""
     config = build_config(**options)
@@ -212,11 +186,11 @@ def command(variant: str | None, no_symmetry: bool, max_states: int,
     refuse_huge_start("check", config, max_states, "--max-states")
     model = Model(config, variant)
     symmetry = not no_symmetry
-    progress = _LiveProgress(enabled=not quiet)
+    progress = ExplorationProgress("check", enabled=not quiet)
     started = time.monotonic()
     # Ctrl-C and --timeout stop any phase (the exploration between two states, liveness where
     # it is): the partial summary is printed below either way.
-    stop = Stop(timeout)
+    stop = Stop(timeout, max_memory)
     try:
         with stop.armed():
             result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,

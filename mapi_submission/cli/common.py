@@ -147,6 +147,16 @@ def variant_option(function: F) -> F:
     )(function)
 
 
+def max_memory_option(function: F) -> F:
+    """--max-memory: the resident set this run may reach before it stops like a timeout."""
+    return click.option(
+        "--max-memory", "max_memory", type=click.FloatRange(min=1), default=None,
+        metavar="MIB",
+        help="Stop once this process holds more than this many MiB (read every 0.2 s; exit 2 "
+             "with the partial summary, like --timeout).",
+    )(function)
+
+
 def _read_config_file(config_file: Path) -> dict[str, Any]:
     text = read_text(config_file, "configuration", UsageProblem, MAX_CONFIG_BYTES)
     data: dict[str, Any] = parse_json(text, input_name(config_file), UsageProblem)

@@ -2,8 +2,9 @@
 
 Deterministic: the same model, options and seed give byte-identical files. Prints the number
 of cases and steps, the coverage reached, the criterion's lower bound and the infeasible
-targets. Exit 0 on success, 2 on bad usage or when --max-states/--timeout stopped the
-exploration (nothing is written then).
+targets. Exit 0 on success, 2 on bad usage or when --max-states, --timeout or --max-memory
+stopped the run (nothing is written then, or a suite whose manifest says it is unfinished),
+130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from mapi_submission.checker.explore import LimitReached
 from mapi_submission.checker.stopping import Stop, Stopped
@@ -36,9 +36,11 @@ from .common import (
     UsageProblem,
     build_config,
     config_options,
+    max_memory_option,
     os_problem,
     refuse_huge_start,
 )
+from .progress import ExplorationProgress
 
 
 def _names(targets: list[str], limit: int = 12) -> str:
@@ -87,7 +89,9 @@ def print_summary(result: Generated, out: Path) -> None:
 @click.option("--max-states", type=click.IntRange(min=1), default=None,
               help="Stop exploring after this many states (exit 2, nothing written).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop exploring after this many seconds (exit 2, nothing written).")
+              help="Stop after this many seconds, in any phase (exit 2; nothing written, or a "
+                   "suite its manifest marks unfinished).")
+@max_memory_option
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder the case files go to.")
 @click.option("--clean", is_flag=True,
@@ -96,8 +100,8 @@ def print_summary(result: Generated, out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def command(criterion: str, seed: int, walks: int, length: int, max_states: int | None,
-            timeout: float | None, out: Path, clean: bool, as_json: bool, quiet: bool,
-            **options: Any) -> None:
+            timeout: float | None, max_memory: float | None, out: Path, clean: bool,
+            as_json: bool, quiet: bool, **options: Any) -> None:
     """Generate regression cases: shortest paths through every reachable target of a
     criterion, a postman tour, seeded random walks or negative (sneak-path) cases."""
     config = build_config(**options)
@@ -105,21 +109,22 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
         raise UsageProblem(f"-o {out}: exists and is not a folder")
     refuse_huge_start("generate", config, max_states or DEFAULT_MAX_STATES, "--max-states")
     model = Model(config)
-    console = Console(stderr=True, quiet=quiet)
+    progress = ExplorationProgress("generate", enabled=not quiet, verb="")
     # Ctrl-C and --timeout stop every phase: the exploration between two states, the
     # criterion, the tour and the writing where they are (an unfinished suite keeps a manifest
     # marked so, which replay refuses).
-    stop = Stop(timeout)
+    stop = Stop(timeout, max_memory)
     try:
         # the folder's lock is held from the start, so a second run on the same folder is
         # refused at once rather than after its exploration
         with stop.armed(), suite_lock(out):
             if clean:
                 refuse_foreign(out)
-            with console.status(f"exploring and generating ({criterion})"):
-                result = generate(model, criterion, seed=seed, walks=walks, length=length,
-                                  max_states=max_states, timeout=timeout, stop=stop)
+            result = generate(model, criterion, seed=seed, walks=walks, length=length,
+                              max_states=max_states, timeout=timeout, stop=stop,
+                              on_progress=progress, on_phase=progress.phase)
             stop.enter(f"writing {len(result.cases)} cases")
+            progress.phase(f"writing {len(result.cases)} cases")
             write_suite(result.cases, out, clean=clean, lock=False)
     except LimitReached as error:
         if stop.interrupted:
@@ -138,6 +143,8 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
     except OSError as error:
         raise UsageProblem(f"generate: -o {out}: cannot write: "
                            f"{os_problem(error)}") from None
+    finally:
+        progress.stop()
     if as_json:
         summary = result.summary()
         summary["seconds"] = round(result.seconds, 3)

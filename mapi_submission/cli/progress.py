@@ -59,3 +59,24 @@ class StatusLine:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+class ExplorationProgress:
+    """States, transitions, depth and rate of an exploration, then each phase after it
+    (liveness, a criterion, the postman tour, writing), on the command's status line."""
+
+    def __init__(self, command: str, enabled: bool, verb: str = "checking") -> None:
+        self.status = StatusLine(command, enabled)
+        self.verb = verb
+
+    def __call__(self, states: int, transitions: int, depth: int) -> None:
+        elapsed = self.status.elapsed
+        rate = states / elapsed if elapsed > 0 else 0.0
+        self.status.show(f"exploring: {states:,} states, {transitions:,} transitions, "
+                         f"depth {depth}, {rate:,.0f} states/s")
+
+    def phase(self, name: str) -> None:
+        self.status.show(f"{self.verb} {name}".strip(), phase=True)
+
+    def stop(self) -> None:
+        self.status.stop()

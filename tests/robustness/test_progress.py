@@ -1,12 +1,18 @@
-"""A long `check` shows its progress when stderr is not a terminal (CI, a redirected log):
-plain lines, no escape codes, with states, rate and elapsed time, and a line per phase;
---quiet silences them. stdout carries only the summary."""
+"""A long `check` or `generate` shows its progress when stderr is not a terminal (CI, a
+redirected log): plain lines, no escape codes, with states, rate and elapsed time, and a line
+per phase; --quiet silences them. stdout carries only the summary."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mapi_submission.cli import main
+from mapi_submission.cli import progress as progress_module
 
 COMMAND = [str(Path(sys.executable).parent / "mapi-submission")]
 # about 51,000 states: a few seconds, so the first line (after one second) is due
@@ -46,3 +52,20 @@ def test_mutants_and_conform_show_plain_progress_on_a_pipe() -> None:
              if line.startswith("mapi-submission conform: example ")]
     assert lines and all("steps" in line and "elapsed" in line for line in lines)
     assert "\x1b" not in conform.stderr + mutants.stderr
+
+
+def test_generate_shows_each_phase_on_a_pipe(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    # a one-message run lasts under the second before which nothing is shown: show at once
+    monkeypatch.setattr(progress_module, "QUIET_START", 0.0)
+    result = CliRunner().invoke(main, ["generate", "--criterion", "tour", "--messages", "1",
+                                       "-o", str(tmp_path / "cases")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith("mapi-submission generate:")]
+    assert any("exploring:" in line and "states/s" in line for line in lines), result.stderr
+    for phase in ("the tour criterion (", "the postman tour (", "writing "):
+        assert any(phase in line and "elapsed" in line for line in lines), (phase,
+                                                                            result.stderr)
+    assert "\x1b" not in result.stderr
+    assert "mapi-submission generate:" not in result.stdout.splitlines()[1]

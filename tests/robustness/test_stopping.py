@@ -137,6 +137,81 @@ def test_ctrl_c_while_writing_leaves_an_unfinished_suite(monkeypatch: pytest.Mon
     assert replayed.exit_code == 2 and "did not finish" in replayed.stderr
 
 
+def _interrupting(real: Any) -> Any:
+    """`real`, preceded by a Ctrl-C to this process and a pause far longer than the two
+    seconds a stop may take."""
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)
+        return real(*args, **kwargs)
+
+    return interrupted
+
+
+class _CriterionInterrupted:
+    """A criterion whose finish (the criterion phase) is where Ctrl-C lands."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.finish = _interrupting(real.finish)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize(("criterion", "target", "phase"), [
+    ("states", "criterion_for", "the states criterion"),
+    ("states", "build_suite", "building the cases"),
+    ("tour", "postman_tour", "the postman tour"),
+])
+def test_ctrl_c_during_each_later_phase_of_generate(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path, criterion: str,
+                                                    target: str, phase: str) -> None:
+    real = getattr(generate_module, target)
+    if target == "criterion_for":
+        monkeypatch.setattr(generate_module, target,
+                            lambda *args: _CriterionInterrupted(real(*args)))
+    else:
+        monkeypatch.setattr(generate_module, target, _interrupting(real))
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["generate", "--criterion", criterion, "--messages", "1",
+                                       "--recipients", "1", "-o", str(tmp_path / "cases")])
+    assert time.monotonic() - started < 10  # the exploration is about a second, the stop 0
+    assert result.exit_code == 130, result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert f"interrupted (Ctrl-C) during {phase} (" in line and "states explored" in line
+    assert "nothing written" in line and "Traceback" not in result.stderr
+    assert not (tmp_path / "cases").exists()
+
+
+# ---- --max-memory ------------------------------------------------------------------------------
+
+
+def test_max_memory_stops_check_with_its_partial_summary() -> None:
+    # the default configuration grows past 150 MiB within seconds (about 900 MiB at its end)
+    started = time.monotonic()
+    done = subprocess.run([*COMMAND, "check", "--max-memory", "150", "--quiet"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 2, done.stderr
+    assert "result: INCOMPLETE (--max-memory 150 MiB reached (" in done.stdout
+    assert "states " in done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "mapi-submission: check stopped early: --max-memory 150 MiB reached")
+
+
+def test_max_memory_stops_generate_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "cases"
+    done = subprocess.run([*COMMAND, "generate", "--criterion", "tour", "--max-memory", "150",
+                           "-o", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert "--max-memory 150 MiB reached" in line and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
 # ---- conform and mutants ---------------------------------------------------------------------
 
 REFERENCE = "mapi_submission.reference:make_reference"
