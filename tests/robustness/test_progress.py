@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from mapi_submission.cli import main
 from mapi_submission.cli import progress as progress_module
+from mapi_submission.generators.spin import spin_unavailable
 
 COMMAND = [str(Path(sys.executable).parent / "mapi-submission")]
 # about 51,000 states: a few seconds, so the first line (after one second) is due
@@ -69,3 +70,15 @@ def test_generate_shows_each_phase_on_a_pipe(monkeypatch: pytest.MonkeyPatch,
                                                                             result.stderr)
     assert "\x1b" not in result.stderr
     assert "mapi-submission generate:" not in result.stdout.splitlines()[1]
+
+
+@pytest.mark.skipif(spin_unavailable() is not None, reason=str(spin_unavailable()))
+def test_export_verify_names_its_phases_on_a_pipe(tmp_path: Path) -> None:
+    # gcc takes seconds on pan.c, so the search begins after the first second: it is shown
+    done = subprocess.run([*COMMAND, "export", "promela", "--messages", "1", "-o",
+                           str(tmp_path / "m.pml"), "--verify"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert any(line.startswith("mapi-submission export promela --verify: searching")
+               and "elapsed" in line for line in done.stderr.splitlines()), done.stderr
+    assert "\x1b" not in done.stderr
