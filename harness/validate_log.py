@@ -55,12 +55,13 @@ from .log_format import (
     read_records,
     record_calls,
 )
-from .log_observations import observation_call
+from .log_observations import holds_for_message, observation_call
 from .log_records import Judged, call_may_begin, judge_end, judge_observation
 from .log_start import started_candidates
 from .log_time import Clock
 from .progress import ValidationProgress
 from .recent_cache import RecentCache
+from .unlogged_steps import shortest_unlogged_way
 
 #: Rows a log does not show (they are not MAPI calls), by the machine they change.
 SILENT_ROWS: frozenset[str] = frozenset(
@@ -471,9 +472,11 @@ class LogValidator:
             return self._entry(line, record)
         observation = observation_call(record)
         if observation is not None:
-            return self._judged(line, record, judge_observation(
-                observation, record, self.candidates, self.binder, self.config,
-                _observed_matches, self.worlds.expand))
+            judged = judge_observation(observation, record, self.candidates, self.binder,
+                                       self.config, _observed_matches, self.worlds.expand)
+            if not judged.kept and "observed" in record:
+                judged = self._unlogged_before(record, judged)
+            return self._judged(line, record, judged)
         message = record["message"]
         rows = self._rows_giving(record)
         matched: set[Candidate] = set()
@@ -530,7 +533,8 @@ class LogValidator:
 
         if call_may_begin(record, self.candidates, self.binder, allows):
             return None
-        rules, reason = self._broken_rules(dict(record, result=""))
+        # an entry record has no result yet: every row of its call is one it could begin
+        rules, reason = self._broken_rules(record)
         return self._divergence(line, record, (
             f"{record['actor']} {record['event']} cannot begin here: {reason}", tuple(rules)))
 
@@ -575,12 +579,12 @@ class LogValidator:
             return _sorted_rules(r for row in named for r in row.rules), reason
         survey = self._survey(record, rows)
         same_result = {name for name in survey.enabled
-                       if self.model.rows[name].answers_with(record["result"])}
+                       if _gives(self.model.rows[name], record)}
         if same_result:
             return self._differing_observations(same_result, survey)
         if survey.failed_guards:
-            return self._wrong_result(record["result"], survey)
-        if survey.enabled and not any(row.answers_with(record["result"]) for row in rows):
+            return self._wrong_result(record.get("result"), survey)
+        if survey.enabled and not any(_gives(row, record) for row in rows):
             return self._undocumented_result(record["result"], survey)
         return self._out_of_order(record, rows, survey)
 
@@ -591,8 +595,7 @@ class LogValidator:
         without_observation = dict(record)
         without_observation.pop("observed", None)
         observed: dict[str, Any] = record.get("observed", {})
-        result = record["result"]
-        wanted = [row for row in rows if row.answers_with(result)]
+        wanted = [row for row in rows if _gives(row, record)]
         survey = CallSurvey()
         for candidate, binding in self.candidates:
             for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
@@ -600,7 +603,7 @@ class LogValidator:
                     if not self._matches(without_observation, world, step, after, index):
                         continue
                     survey.enabled.add(step.row)
-                    if self.model.rows[step.row].answers_with(result) and index >= 0:
+                    if _gives(self.model.rows[step.row], record) and index >= 0:
                         actual = self._observation(after[1 + index])
                         differing = {name for name, value in observed.items()
                                      if not _observed_matches({name: value}, actual)}
@@ -638,7 +641,7 @@ class LogValidator:
         return _broken_first(broken, consulted), ("the call is allowed but the observed "
                                                   f"{', '.join(named)} differ")
 
-    def _wrong_result(self, result: str, survey: CallSurvey) -> tuple[list[str], str]:
+    def _wrong_result(self, result: str | None, survey: CallSurvey) -> tuple[list[str], str]:
         """The message was in a state where a row giving the logged result starts, but some of
         that row's guards are false: the rules of those guards (GUARD_RULES), with the rules
         of the rows that answer this call instead."""
@@ -648,8 +651,9 @@ class LogValidator:
         bound = ("; the configuration's bound on transport setbacks is used up (raise "
                  "setbacks if the implementation may have more)"
                  if "setback_available" in survey.failed_guards else "")
+        allowed = "not allowed" if result is None else f"not allowed with result {result}"
         return _broken_first(broken, self._answered_rules(survey)), (
-            f"not allowed with result {result}: "
+            f"{allowed}: "
             f"{', '.join(sorted(survey.failed_guards))} false{answer}{bound}")
 
     def _undocumented_result(self, result: str, survey: CallSurvey) -> tuple[list[str], str]:
@@ -666,7 +670,7 @@ class LogValidator:
         """No consistent state is one the call's rows start from: the rules of the rows giving
         the logged result (those that could leave the observed state), and of the guards of
         the silent steps that would have led there but were not enabled."""
-        wanted = [row for row in rows if row.answers_with(record["result"])]
+        wanted = [row for row in rows if _gives(row, record)]
         observed: dict[str, Any] = record.get("observed", {})
         claimed = _fitting_observed_state(wanted or list(rows), observed.get("state"))
         sources = sorted({s for row in claimed for s in row.sources})
@@ -692,6 +696,27 @@ class LogValidator:
         where = {r for phase in self._current_phases(record) - set(sources)
                  for r in STATES_BY_NAME[phase].rules}
         return (_broken_first(rules, self._answered_rules(survey) | where), reason + ")")
+
+    def _unlogged_before(self, record: dict[str, Any], judged: Judged) -> Judged:
+        """An observation no consistent world fits: when a short way of steps the log does
+        not show leads to a world it fits, those steps' rules are the ones broken first (the
+        implementation took them unlogged, or got there without them), then the rules of the
+        properties read."""
+
+        def holds(world: World, slot: int) -> bool:
+            return holds_for_message(self.config, world, slot, record, _observed_matches)
+
+        way = shortest_unlogged_way(self.candidates, self.binder, self.worlds, self.model,
+                                    record["message"], holds)
+        if way is None:
+            return judged
+        rules = {r for row in way for r in row.rules}
+        steps = ", then ".join(
+            f"{row.actor} {row.event}{_selecting(row)} -> {row.result} ({', '.join(row.rules)})"
+            if row.is_call else f"{row.event} ({', '.join(row.rules)})" for row in way)
+        return Judged(judged.kept, f"{judged.reason}; they would fit after {steps}, which "
+                      "the log does not show before it",
+                      tuple(_broken_first(rules, set(judged.rules))))
 
     def _current_phases(self, record: dict[str, Any]) -> set[str]:
         """The states the record's message can be in before the record, over every
@@ -852,6 +877,12 @@ def _selecting(row: Row) -> str:
     """A row's selecting arguments as a log writes them: `(MSG_LOCKED)`, or nothing."""
     return f"({', '.join(value for _, value in row.call_arguments)})" if row.call_arguments \
         else ""
+
+
+def _gives(row: Row, record: dict[str, Any]) -> bool:
+    """Whether `row` gives the record's result; any row of the call for an entry record,
+    which has no result yet."""
+    return "result" not in record or row.answers_with(record["result"])
 
 
 def _fitting_observed_state(rows: list[Row], state: Any) -> list[Row]:
