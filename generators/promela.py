@@ -189,6 +189,7 @@ def _bounds(config: Config) -> list[str]:
         f"#define MESSAGES {config.messages}",
         f"#define RECIPIENTS {max_recipient_rows(config)}  /* rows: a resend's P1 copies too */",
         f"#define TRANSPORTS {config.transports}",
+        f"#define PREPROCESSORS {config.preprocessors}",
         f"#define MSGFLAG_SUBMIT {MSGFLAG_SUBMIT}",
         f"#define MSGFLAG_UNSENT {MSGFLAG_UNSENT}",
     ]
@@ -228,6 +229,7 @@ MESSAGE_DECLARATIONS: tuple[tuple[str, str], ...] = (
     ("bit call_progress", "the running call touched a recipient (R47)"),
     ("byte unsaved", "recipients the running call marked, not saved, one bit each (R48)"),
     ("bit preprocessed", "preprocessing round-trip done (R34, R37)"),
+    ("byte preprocessors_run", "preprocessors run so far, in registration order (R33, R34)"),
     ("bit addressed", "recipient table non-empty (R9)"),
     ("bit conflict", "another handle committed meanwhile (R4)"),
     ("bit send_time_reached", "PR_DEFERRED_SEND_TIME passed (R72)"),
@@ -669,6 +671,7 @@ def _value_names(world: World, rows: int) -> list[str]:
             f"msg[{m}].call_progress = {int(message.call_progress)}",
             f"msg[{m}].unsaved = {message.unsaved}",
             f"msg[{m}].preprocessed = {int(message.preprocessed)}",
+            f"msg[{m}].preprocessors_run = {message.preprocessors_run}",
             f"msg[{m}].addressed = {int(message.addressed)}",
             f"msg[{m}].conflict = {int(message.conflict)}",
             f"msg[{m}].send_time_reached = {int(message.send_time_reached)}",

@@ -343,7 +343,8 @@ def _save_and_mark(config: Config) -> str:
         "msg[m].flags = msg[m].flags & ~MSGFLAG_UNSENT\n"
         ":: else -> msg[m].flags = msg[m].flags | MSGFLAG_UNSENT\nfi",
         *rows,
-        "msg[m].declined = 0; msg[m].preprocessed = 0; msg[m].preprocess = 0",
+        "msg[m].declined = 0; msg[m].preprocessed = 0; msg[m].preprocessors_run = 0",
+        "msg[m].preprocess = 0",
         "msg[m].transport = -1; msg[m].call_progress = 0",
         "join_submission(m)",
     ])
@@ -358,7 +359,10 @@ START_DIRECT_SEND = ("msg[m].inflight = 1;\n"
                      "if\n:: queued(m) -> dequeue(m)\n:: else -> skip\nfi")
 FINISH_WITHOUT_SPOOLER = ";\n".join([
     "msg[m].inflight = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(), "msg[m].declined = 0",
-    "msg[m].preprocessed = 0", "leave_submission(m)"])
+    "msg[m].preprocessed = 0", "msg[m].preprocessors_run = 0", "leave_submission(m)"])
+#: R33, R34: one more preprocessor ran, the next in registration order
+_NEXT_PREPROCESSOR_RAN = ("msg[m].preprocessors_run = msg[m].preprocessors_run + 1",
+                          "msg[m].preprocessed = (msg[m].preprocessors_run >= PREPROCESSORS)")
 QUEUE_REMAINING_RECIPIENTS = "msg[m].inflight = 0;\nenqueue(m)"
 
 
@@ -440,9 +444,9 @@ EFFECT_PROMELA: dict[str, Render] = {
         [_send_own_recipients(config), QUEUE_REMAINING_RECIPIENTS]),
     "take_lock": _text(f"if\n:: msg[m].lock_holders < {SATURATION} -> "
                        "msg[m].lock_holders = msg[m].lock_holders + 1\n:: else -> skip\nfi"),
-    "run_preprocessors": _text("msg[m].preprocessed = 1"),
+    "run_preprocessors": _lines(*_NEXT_PREPROCESSOR_RAN),
     "preprocessors_report_undeliverable": _lines(
-        "msg[m].preprocessed = 1", "msg[m].rcpt[a].resp = 1", "msg[m].rcpt[a].outcome = ndr"),
+        *_NEXT_PREPROCESSOR_RAN, "msg[m].rcpt[a].resp = 1", "msg[m].rcpt[a].outcome = ndr"),
     "finish_preprocessing": lambda c: ";\n".join([
         "msg[m].preprocess = 0",
         "if\n:: tight ->\n" + _tight_sends_own(c) + "\n:: else -> skip\nfi"]),
@@ -450,8 +454,9 @@ EFFECT_PROMELA: dict[str, Render] = {
     "spooler_ndr": _text("msg[m].rcpt[a].outcome = ndr"),
     "finish_message": _lines(
         "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
-        "msg[m].declined = 0", "msg[m].preprocessed = 0", "msg[m].call_progress = 0",
-        _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)", "leave_submission(m)"),
+        "msg[m].declined = 0", "msg[m].preprocessed = 0", "msg[m].preprocessors_run = 0",
+        "msg[m].call_progress = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)",
+        "leave_submission(m)"),
     "transport_transmit": _lines(_TRANSMIT, "msg[m].call_progress = 1",
                                  "msg[m].unsaved = msg[m].unsaved | (1 << a)"),
     "save_transport_changes": _text("msg[m].unsaved = 0"),

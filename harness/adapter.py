@@ -61,6 +61,9 @@ class Setup:
     #: per transport, the address types it registers (R43), when they are not the default
     #: numbering above (Config.serves); empty: the default
     serves: tuple[tuple[str, ...], ...] = ()
+    #: how many registered preprocessors apply to a message that needs preprocessing: the
+    #: spooler runs each once, in registration order (R33, R34), one `preprocess` call each
+    preprocessors: int = 1
 
 
 class UnsupportedSetup(Exception):

@@ -129,12 +129,12 @@ RECORD_FIELDS: dict[str, tuple[type, ...]] = {
     "seq": (int,), "actor": (str,), "event": (str,), "message": (str, type(None)),
     "flags": (str,), "lock": (str,), "transport": (int,), "recipient": (int,),
     "result": (str,), "observed": (dict,), "entry": (bool,), "time": (str,),
-    "return_parm": (int,), "queue": (list,),
+    "return_parm": (int,), "queue": (list,), "preprocessor": (int,),
 }
 REQUIRED_FIELDS = ("seq", "actor", "event", "message", "result")
 #: An entry record (`"entry": true`) marks where a call began; it has no result yet.
 ENTRY_FIELDS = frozenset({"seq", "actor", "event", "message", "flags", "lock", "transport",
-                          "recipient", "entry", "time"})
+                          "recipient", "preprocessor", "entry", "time"})
 #: Single bits of PR_MESSAGE_FLAGS and PR_SUBMIT_FLAGS a record may observe one by one
 #: (property -> bit), for a component that tests a bit rather than reading the whole value.
 FLAG_BITS: dict[str, tuple[str, int]] = {
@@ -291,9 +291,12 @@ def _check_call(data: dict[str, Any], where: str) -> None:
     if "lock" in data and data["lock"] not in KNOWN_LOCKS:
         raise LogError(f"{where}: field lock: unknown lock state {data['lock']!r} (expected "
                        f"{', '.join(sorted(KNOWN_LOCKS))})")
-    for name in ("transport", "recipient", "return_parm"):
+    for name in ("transport", "recipient", "return_parm", "preprocessor"):
         if name in data and data[name] < 0:
             raise LogError(f"{where}: field {name}: expected a non-negative integer")
+    if "preprocessor" in data and data["event"] != "PreprocessMessage":
+        raise LogError(f"{where}: field preprocessor: only PreprocessMessage names the "
+                       "preprocessor that ran (its place in registration order, R33)")
     if "return_parm" in data and data["event"] != "IXPLogon::SubmitMessage":
         raise LogError(f"{where}: field return_parm: only IXPLogon::SubmitMessage returns a "
                        "retry delay in lpulReturnParm (R47)")

@@ -127,6 +127,10 @@ def _record() -> dict[str, Any]:
             "The implementation's id of the message (any string, bound to a model message on "
             "first sight); null for transport-session events."),
         "observed": {"$ref": "#/$defs/observed"},
+        "preprocessor": _typed(
+            RECORD_FIELDS, "preprocessor",
+            "PreprocessMessage only: which of the preprocessors that apply ran, by its place "
+            "in registration order from 0 (R33, R34).", minimum=0),
         "recipient": _typed(RECORD_FIELDS, "recipient",
                             "Index of the recipient row the event concerns.", minimum=0),
         "result": _typed(RECORD_FIELDS, "result",

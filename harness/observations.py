@@ -28,6 +28,7 @@ def setup_for(config: Config, world: World) -> Setup:
         ),
         readings=dataclasses.asdict(config.conflicts),
         serves=config.serves,
+        preprocessors=config.preprocessors,
     )
 
 

@@ -426,6 +426,10 @@ class LogValidator:
                 current = self.worlds.message_of(world[1 + index]).transport
                 if current >= 0 and current != record["transport"]:
                     return False
+        if ("preprocessor" in record and index >= 0
+                and self.worlds.message_of(world[1 + index]).preprocessors_run
+                != record["preprocessor"]):
+            return False  # R33, R34: each preprocessor once, in registration order
         if "observed" in record and row.machine == "message":
             message = after[1 + index]
             fits = None if observed_fits is None else observed_fits.get(message)
@@ -577,6 +581,10 @@ class LogValidator:
             named = [r for r in TABLE if r.event == event]
             reason = f"no {actor} call {event} with these flags exists in the model"
             return _sorted_rules(r for row in named for r in row.rules), reason
+        if "preprocessor" in record:
+            misordered = self._misordered_preprocessor(record, rows)
+            if misordered is not None:
+                return misordered
         survey = self._survey(record, rows)
         same_result = {name for name in survey.enabled
                        if _gives(self.model.rows[name], record)}
@@ -587,6 +595,26 @@ class LogValidator:
         if survey.enabled and not any(_gives(row, record) for row in rows):
             return self._undocumented_result(record["result"], survey)
         return self._out_of_order(record, rows, survey)
+
+    def _misordered_preprocessor(self, record: dict[str, Any], rows: tuple[Row, ...]
+                                 ) -> tuple[list[str], str] | None:
+        """A PreprocessMessage record the model allows but for the preprocessor it names: the
+        one due is the next in registration order (R33, R34), never one already run nor a
+        later one."""
+        unnamed = {key: value for key, value in record.items() if key != "preprocessor"}
+        survey = self._survey(unnamed, rows)
+        if not any(_gives(self.model.rows[name], record) for name in survey.enabled):
+            return None
+        due: set[int] = set()
+        for candidate, binding in self.candidates:
+            for index, world, _ in self.binder.targets(candidate, binding, record["message"]):
+                if index >= 0:
+                    due.add(self.worlds.message_of(world[1 + index]).preprocessors_run)
+        named = " or ".join(str(k) for k in sorted(due))
+        return _broken_first({"R33", "R34"}, self._answered_rules(survey)), (
+            f"preprocessor {record['preprocessor']} ran where the next in registration order "
+            f"is preprocessor {named}: each preprocessor that applies runs once, in "
+            "registration order")
 
     def _survey(self, record: dict[str, Any], rows: tuple[Row, ...]) -> CallSurvey:
         """Which of the call's rows each consistent world enables (the observation left out),

@@ -182,16 +182,23 @@ class Config:
     profiles: str = "shared"
     #: R43: the address types each transport registered (IXPLogon::AddressTypes), in profile
     #: order: which transports can serve which recipients. Empty: transport i registers EX
-    #: when i is even and SMTP when odd. Transport 0 is the tight pair's (R18); transport 1
-    #: registers the preprocessor (R32).
+    #: when i is even and SMTP when odd. Transport 0 is the tight pair's (R18). Which
+    #: transports registered the preprocessors that apply is left abstract (`preprocessors`
+    #: counts them): any transport may, the tight pair's included (R17 case 2, R32).
     serves: tuple[tuple[str, ...], ...] = ()
+    #: R32-R34: how many registered preprocessors apply to a message that needs
+    #: preprocessing (which transports registered them and which match is the profile's,
+    #: R32, R33); the spooler runs each once, in registration order, before it calls
+    #: IMessage::SubmitMessage to end the round trip.
+    preprocessors: int = 1
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
         for name, low, high in (
-            ("messages", 1, 10), ("recipients", 1, 4), ("transports", 1, 4), ("setbacks", 0, 4)
+            ("messages", 1, 10), ("recipients", 1, 4), ("transports", 1, 4), ("setbacks", 0, 4),
+            ("preprocessors", 1, 3),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -255,6 +262,8 @@ class Config:
             data["serves"] = [list(types) for types in self.serves]
         else:
             del data["serves"]  # the default numbering: cases written before it stay as they were
+        if self.preprocessors == 1:
+            del data["preprocessors"]  # the default: cases written before it stay as they were
         return data
 
     @classmethod

@@ -146,8 +146,8 @@ def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
         w,
         m,
         message._replace(
-            flags=flags, recipients=rows, declined=0, preprocessed=False, preprocess=False,
-            transport=-1, call_progress=False,
+            flags=flags, recipients=rows, declined=0, preprocessed=False, preprocessors_run=0,
+            preprocess=False, transport=-1, call_progress=False,
         ),
     )
     # the latest SubmitMessage is the last in submission order (R14)
@@ -219,7 +219,7 @@ def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]
     w = _update(
         w, m, inflight=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
-        folder=_finished_folder(c, message), declined=0, preprocessed=False,
+        folder=_finished_folder(c, message), declined=0, preprocessed=False, preprocessors_run=0,
     )
     return _leave_submission(w, m)
 
@@ -268,16 +268,23 @@ def take_lock(c: Config, w: World, m: int, a: int) -> World:
     return _update(w, m, lock_holders=min(w.messages[m].lock_holders + 1, SATURATION))
 
 
-@effect("R34", "R35")
+def _next_preprocessor_ran(c: Config, w: World, m: int) -> World:
+    """One more preprocessor ran, the next in registration order (R33, R34): the round trip
+    is done once every one of Config.preprocessors has."""
+    ran = w.messages[m].preprocessors_run + 1
+    return _update(w, m, preprocessors_run=ran, preprocessed=ran >= c.preprocessors)
+
+
+@effect("R33", "R34", "R35")
 def run_preprocessors(c: Config, w: World, m: int, a: int) -> World:
-    return _update(w, m, preprocessed=True)
+    return _next_preprocessor_ran(c, w, m)
 
 
-@effect("R35", "R58")
+@effect("R33", "R35", "R58")
 def preprocessors_report_undeliverable(c: Config, w: World, m: int, a: int) -> World:
-    """The preprocessors ran and returned recipient `a` as undeliverable: PR_RESPONSIBILITY
-    TRUE and an NDR, as StatusRecips would give it."""
-    w = _update(w, m, preprocessed=True)
+    """The next preprocessor ran and returned recipient `a` as undeliverable:
+    PR_RESPONSIBILITY TRUE and an NDR, as StatusRecips would give it."""
+    w = _next_preprocessor_ran(c, w, m)
     message = w.messages[m]
     row = message.recipients[a]
     return replace_message(w, m, replace_recipient(message, a, row._replace(
@@ -315,6 +322,7 @@ def finish_message(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]
     w = _dequeue(
         w, m, lock_holders=0, preprocess=False, transport=-1, declined=0, preprocessed=False,
+        preprocessors_run=0,
         call_progress=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
         folder=_finished_folder(c, message),
     )

@@ -64,6 +64,9 @@ class Message(NamedTuple):
     send_time_reached: bool  # PR_DEFERRED_SEND_TIME has passed (R72)
     recipients: tuple[Recipient, ...]
     profile: Profile
+    #: preprocessors run so far this round trip, in registration order (R33, R34);
+    #: `preprocessed` once all of Config.preprocessors have
+    preprocessors_run: int = 0
 
 
 class World(NamedTuple):

@@ -118,6 +118,9 @@ def config_options(function: F) -> F:
         click.option("--transports", type=click.IntRange(1, 4), help="Transports (default 2)."),
         click.option("--setbacks", type=click.IntRange(0, 4),
                      help="Transport setbacks the world may suffer (default 1)."),
+        click.option("--preprocessors", type=click.IntRange(1, 3),
+                     help="Preprocessors that apply to a message needing preprocessing, run "
+                          "in registration order (default 1)."),
         click.option("--coupling",
                      help=f"Couplings explored, comma-separated ({_csv(COUPLINGS)})."),
         click.option("--address-mixes",
@@ -184,6 +187,7 @@ def build_config(
     recipients: int | None = None,
     transports: int | None = None,
     setbacks: int | None = None,
+    preprocessors: int | None = None,
     coupling: str | None = None,
     address_mixes: str | None = None,
     folders: str | None = None,
@@ -198,7 +202,7 @@ def build_config(
     data = _read_config_file(config_file) if config_file is not None else {}
     for key, value in (("messages", messages), ("recipients", recipients),
                        ("transports", transports), ("setbacks", setbacks),
-                       ("profiles", profiles)):
+                       ("preprocessors", preprocessors), ("profiles", profiles)):
         if value is not None:
             data[key] = value
     for key, value in (("coupling", coupling), ("address_mixes", address_mixes),

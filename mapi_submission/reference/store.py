@@ -102,6 +102,7 @@ class StoredMessage:
     lock_holders: int = 0
     preprocess_flag: bool = False
     preprocessed: bool = False
+    preprocessors_run: int = 0
     in_direct_send: bool = False
     send_time_passed: bool = False
     transport: int = -1  # the transport of the running call
@@ -121,6 +122,7 @@ class ReferenceSystem:
         self.readings: dict[str, str] = dict(DEFAULT_READINGS)
         self.tight = False
         self.serves: tuple[tuple[str, ...], ...] = ()
+        self.preprocessors = 1
         self.transport_states: list[str] = []
         self.messages: list[StoredMessage] = []
         self.queue: list[int] = []
@@ -132,6 +134,7 @@ class ReferenceSystem:
         self.readings = {**DEFAULT_READINGS, **setup.readings}
         self.tight = setup.tight
         self.serves = setup.serves
+        self.preprocessors = setup.preprocessors
         self.transport_states = ["ready"] * setup.transports
         self.queue = []
         self.submissions = 0
@@ -344,6 +347,7 @@ class ReferenceSystem:
             row.transmissions = 0
         message.declined = set()
         message.preprocessed = False
+        message.preprocessors_run = 0
         message.preprocess_flag = False
         message.transport = -1
         message.call_touched_recipients = False
@@ -620,7 +624,10 @@ class ReferenceSystem:
             if row.responsible or row.outcome != "pending":
                 return NOT_DUE
             row.responsible, row.outcome = True, "ndr"
-        message.preprocessed = True  # R33, R35
+        # R33, R34: the next preprocessor in registration order ran; the round trip may end
+        # once every one that applies has
+        message.preprocessors_run += 1
+        message.preprocessed = message.preprocessors_run >= self.preprocessors
         return S_OK
 
     def spooler_submit_after_preprocess(self, m: int) -> str:
@@ -875,6 +882,7 @@ class ReferenceSystem:
         message.transport = -1
         message.declined = set()
         message.preprocessed = False
+        message.preprocessors_run = 0
         message.call_touched_recipients = False
         message.flags &= ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)
         message.folder = self._finished_folder(message)

@@ -251,6 +251,21 @@ def test_R34_preprocessing_round_trip_keeps_one_queue_entry_and_the_lock() -> No
     assert not message.preprocess and message.preprocessed
 
 
+def test_R33_R34_every_applicable_preprocessor_runs_once_before_the_round_trip_ends() -> None:
+    config = Config(messages=1, recipients=2, transports=2, address_mixes=("mixed",),
+                    preprocessors=2)
+    runtime = submission(config, tight=False, **{**PLAIN, "needs_preprocessing": True})
+    drive(runtime, "add-recipients", "submit", "lock-preprocess", "preprocess")
+    # one of two ran: the spooler may not end the round trip yet (R34)
+    assert not any(s.row == "preprocess-done" for s in runtime.enabled())
+    assert runtime.message(0).preprocessors_run == 1
+    drive(runtime, "preprocess")
+    assert not any(s.row.startswith("preprocess") and s.row != "preprocess-done"
+                   for s in runtime.enabled())  # each runs once
+    drive(runtime, "preprocess-done")
+    assert runtime.message(0).preprocessed and runtime.message(0).phase == "locked"
+
+
 def test_R38_spooler_locks_before_presenting_to_a_transport() -> None:
     runtime = spooled()
     assert not any(s.row == "present" for s in runtime.enabled())

@@ -42,9 +42,10 @@ EXTRA_SPIN_STATES = 1
 
 ALTERNATIVE = Conflicts(**{name: values[1] for name, values in CONFLICT_VALUES.items()})
 CONFIGURATIONS = {
-    # the features off by default included, so their Promela translations are checked too
-    "1 message, every feature": Config(
-        messages=1, features=Features(store_refusals=True, restarts=True)),
+    # the features off by default included, and two preprocessors in registration order, so
+    # their Promela translations are checked too
+    "1 message, every feature, 2 preprocessors": Config(
+        messages=1, features=Features(store_refusals=True, restarts=True), preprocessors=2),
     "1 message x 1 recipient, alternative readings, every disposition": Config(
         messages=1, recipients=1, conflicts=ALTERNATIVE,
         dispositions=("leave", "move", "delete", "move_and_delete")),
