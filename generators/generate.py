@@ -155,8 +155,9 @@ def write_cases(cases: list[dict[str, Any]], out: Path, *, clean: bool = False) 
 
 
 #: every feature on, those off by default included (a store with limits of its own: R7, R9;
-#: a store or spooler that restarts: R29, R55)
-_ONE_MESSAGE: dict[str, Any] = {"messages": 1,
+#: a store or spooler that restarts: R29, R55), and two preprocessors to run in registration
+#: order (R33, R34)
+_ONE_MESSAGE: dict[str, Any] = {"messages": 1, "preprocessors": 2,
                                 "features": {"store_refusals": True, "restarts": True}}
 _QUEUE_ORDER: dict[str, Any] = {
     "messages": 2, "recipients": 1, "transports": 1, "coupling": ["loose"],
