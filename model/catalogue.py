@@ -100,26 +100,38 @@ TITLES: dict[str, str] = {
 }
 
 OUT_OF_SCOPE: dict[str, str] = {
-    "R5": "Entry identifiers are not modelled: messages are named by index, so every message "
-          "is addressable by AbortSubmit.",
-    "R6": "Message content and attachments are not modelled.",
+    "R5": "Not observable as behaviour: whether PR_ENTRYID exists before the first save is a "
+          "property of one provider, and a client that did not keep the id simply cannot "
+          "call AbortSubmit, which leaves no record; the model names messages by index, so "
+          "every message is addressable.",
+    "R6": "Message content and attachments carry no submission state: no rule of the send "
+          "life-cycle depends on them.",
     "R11": "FORCE_SUBMIT is documented as not in use: there is no behaviour to encode.",
-    "R15": "The recipient list is fixed at composition; expansion of distribution lists and "
-           "duplicate removal are not modelled.",
-    "R24": "The spooler is always available (no MAPI_NO_MAIL sessions).",
-    "R50": "Message content (and so the P1 projection) is not modelled; resend semantics are "
-           "encoded through R74/R75.",
-    "R64": "Post-processing is one atomic FinishedMsg step, so the order inside it is "
-           "invisible.",
-    "R66": "Informational: the identity on the sent copy is not an observable of the model.",
-    "R76": "Wire encoding of R17's decision (RopSubmitMessage flags); the store-level rule is "
-           "encoded as R17.",
-    "R77": "Server-side property stamping and optimizing send mode are not modelled; the "
-           "disposition part is encoded as R63.",
-    "R79": "A single spooler actor; clients acting as spoolers (RopSetSpooler) are not "
-           "modelled.",
-    "R82": "RopTransportSend (a second direct-send path on the wire) is not modelled.",
-    "R83": "Inbound processing is outside the send life-cycle.",
+    "R15": "Not observable: ExpandRecips runs inside the store's SubmitMessage, before "
+           "routing, and no MAPI call shows the table before it; what every later call sees "
+           "is the expanded table, which is the recipient list a configuration gives.",
+    "R24": "No behaviour to check: in a MAPI_NO_MAIL session a message that needs the spooler "
+           "never moves and the documents give no error for it, while the tight pair's own "
+           "path (the part that still works) is R17's, which the model has.",
+    "R50": "Message content (and so the P1 projection of it) carries no submission state; "
+           "which rows a resend transmits is encoded through R74/R75.",
+    "R64": "Not observable: the order of DoSentMail, the hooks and the move happens inside "
+           "one FinishedMsg call, which returns once, so no log can show it.",
+    "R66": "Informational: the identity stamped on the sent copy changes no state and no "
+           "call's outcome.",
+    "R76": "Wire encoding of R17's decision (RopSubmitMessage flags) on Exchange's protocol; "
+           "the store-level rule is encoded as R17 and a server's log maps the flags onto it.",
+    "R77": "Server-side stamping (submit time, spam level, locale) changes no call's outcome; "
+           "the disposition part is encoded as R63 and optimizing send mode is a server's "
+           "copy, not a MAPI message the provider interfaces show.",
+    "R79": "Exchange's wire protocol (RopSetSpooler): a client in the spooler role is the "
+           "spooler actor (lstLock, lstFinished, lstUnlock are SetLockState, FinishedMsg and "
+           "the unlock), so its obligations are the spooler rows' (R38, R62); the ROP layer "
+           "itself is not a MAPI provider interface.",
+    "R82": "Exchange's wire protocol (RopTransportSend): a server-side send of a transport "
+           "folder copy, below the MAPI provider interfaces the model and its logs speak.",
+    "R83": "Inbound processing (IXPLogon::StartMessage) comes after the send life-cycle ends; "
+           "a report it brings changes no state of the submitted message.",
 }
 
 
