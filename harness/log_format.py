@@ -143,12 +143,6 @@ FLAG_BITS: dict[str, tuple[str, int]] = {
     "SUBMITFLAG_LOCKED": ("submit_flags", SUBMITFLAG_LOCKED),
     "SUBMITFLAG_PREPROCESS": ("submit_flags", SUBMITFLAG_PREPROCESS),
 }
-#: The bits of each flags property the model tracks: a whole value read from a real store
-#: carries others too (MSGFLAG_READ, MSGFLAG_HASATTACH, ...), which are not judged.
-TRACKED_BITS: dict[str, int] = {
-    "message_flags": MSGFLAG_SUBMIT | MSGFLAG_UNSENT,
-    "submit_flags": SUBMITFLAG_LOCKED | SUBMITFLAG_PREPROCESS,
-}
 
 
 def observation_rules(name: str) -> tuple[str, ...]:

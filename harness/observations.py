@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from mapi_submission.model.config import Config
-from mapi_submission.model.constants import SUBMITFLAG_PREPROCESS
+from mapi_submission.model.constants import SUBMITFLAG_PREPROCESS, TRACKED_BITS
 from mapi_submission.model.observe import observe_message
 from mapi_submission.model.states import INITIAL_TRANSPORT_STATE
 from mapi_submission.model.world import SATURATION, Profile, Recipient, World, new_message
@@ -62,11 +62,15 @@ def model_observation(config: Config, world: World) -> Observation:
 
 
 def normalized(observation: Observation) -> Observation:
-    """Counts capped where the model saturates; tuples for lists."""
+    """Counts capped where the model saturates; flags reduced to the bits the rules speak
+    about (TRACKED_BITS: a real store's MSGFLAG_READ or MSGFLAG_RESEND is no divergence);
+    tuples for lists."""
     return Observation(
         messages=tuple(
             dataclasses.replace(
                 m, lock_holders=min(m.lock_holders, SATURATION),
+                message_flags=m.message_flags & TRACKED_BITS["message_flags"],
+                submit_flags=m.submit_flags & TRACKED_BITS["submit_flags"],
                 recipients=tuple(dataclasses.replace(
                     r, transmissions=min(r.transmissions, SATURATION)) for r in m.recipients))
             for m in observation.messages),

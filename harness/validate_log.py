@@ -26,6 +26,7 @@ from mapi_submission.checker.compact import CompactWorld, CompactWorlds
 from mapi_submission.checker.json_input import shown
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
+from mapi_submission.model.constants import TRACKED_BITS
 from mapi_submission.model.effects import EFFECT_RULES
 from mapi_submission.model.engine import CompiledRow, Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
@@ -45,7 +46,6 @@ from .log_bindings import Binding, IdBinder, unbound
 from .log_format import (
     FLAG_BITS,
     ROWS_BY_RECORD_CALL,
-    TRACKED_BITS,
     Header,
     LogError,
     NumberedRecord,

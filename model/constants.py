@@ -10,6 +10,14 @@ MSGFLAG_UNSENT = 0x8
 SUBMITFLAG_LOCKED = 0x1
 SUBMITFLAG_PREPROCESS = 0x2
 
+#: The bits of each flags property the rules speak about: a whole value read from a real store
+#: carries others too (MSGFLAG_READ, MSGFLAG_HASATTACH, MSGFLAG_RESEND, ...), which no rule of
+#: the send life-cycle decides, so neither the harness nor the log validator judges them.
+TRACKED_BITS: dict[str, int] = {
+    "message_flags": MSGFLAG_SUBMIT | MSGFLAG_UNSENT,
+    "submit_flags": SUBMITFLAG_LOCKED | SUBMITFLAG_PREPROCESS,
+}
+
 S_OK = "S_OK"
 MAPI_E_SUBMITTED = "MAPI_E_SUBMITTED"
 MAPI_E_NOT_IN_QUEUE = "MAPI_E_NOT_IN_QUEUE"

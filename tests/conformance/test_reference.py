@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,26 @@ def test_reference_call_logs_validate(generated_cases: list[dict[str, Any]]) -> 
     failing = [case["id"] for case in generated_cases
                if not log_verdict(case, make_reference()).conforms]
     assert not failing
+
+
+class _ReadAndAttachmentBits(ReferenceSystem):
+    """A store whose PR_MESSAGE_FLAGS also carries MSGFLAG_READ and MSGFLAG_HASATTACH, and
+    whose PR_SUBMIT_FLAGS carries a bit of its own: bits no rule of the send life-cycle
+    decides, which a real store shows."""
+
+    def observe(self) -> Any:
+        seen = super().observe()
+        return dataclasses.replace(seen, messages=tuple(
+            dataclasses.replace(m, message_flags=m.message_flags | 0x1 | 0x10,
+                                submit_flags=m.submit_flags | 0x100)
+            for m in seen.messages))
+
+
+def test_flag_bits_the_rules_do_not_speak_about_are_no_divergence() -> None:
+    run = run_machine(Model(Config(messages=1)), _ReadAndAttachmentBits,
+                      machine_settings_=profile_settings(30), label="extra bits")
+    assert run.failure is None, run.failure and run.failure.describe()
+    assert run.steps > 0
 
 
 def test_a_finished_run_offers_no_more_steps() -> None:

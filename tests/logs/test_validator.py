@@ -18,7 +18,6 @@ from mapi_submission.harness import validate_log as validate_log_module
 from mapi_submission.harness.log_format import (
     FLAG_BITS,
     SILENT_EVENTS,
-    TRACKED_BITS,
     dump_records,
     parse_log,
 )
@@ -30,6 +29,7 @@ from mapi_submission.harness.validate_log import (
     validate_log_text,
 )
 from mapi_submission.model import Config, Model
+from mapi_submission.model.constants import TRACKED_BITS
 from mapi_submission.model.engine import Step
 from mapi_submission.model.observe import OBSERVATION_RULES
 from mapi_submission.model.table import ROWS_BY_NAME
