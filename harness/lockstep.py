@@ -62,8 +62,14 @@ class LockstepDivergence:
                               "observation differs from the model's",
                               *(f"  {d}" for d in self.differences[:12])])
         row = ROWS_BY_NAME[self.step.row]
-        where = (f"step {self.step_index}: {row.actor} {row.event} ({self.step.row}, message "
-                 f"{self.step.message}, arg {self.step.arg}; rules {', '.join(self.rules)})")
+        selecting = "|".join(value for _, value in row.call_arguments)
+        on = [f"message {self.step.message}"] if self.step.message >= 0 else []
+        if row.ranges_over and self.step.arg >= 0:
+            on.append(f"{row.ranges_over} {self.step.arg}")
+        where = (f"step {self.step_index}: {row.actor} {row.event}"
+                 + (f"({selecting})" if selecting else "")
+                 + (f" on {', '.join(on)}" if on else "")
+                 + f" (model row {self.step.row}; rules {', '.join(self.rules)})")
         lines = [where]
         if self.expected_result != self.actual_result:
             lines.append(f"  result: expected {self.expected_result}, got {self.actual_result}")

@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Config
-from .constants import SUBMITFLAG_LOCKED, SUBMITFLAG_PREPROCESS
+from .constants import (
+    MSGFLAG_SUBMIT,
+    MSGFLAG_UNSENT,
+    SUBMITFLAG_LOCKED,
+    SUBMITFLAG_PREPROCESS,
+)
 from .states import SPOOLER_ROUTE
 from .world import Message, World
 
@@ -16,6 +21,32 @@ OBSERVATION_RULES: dict[str, tuple[str, ...]] = {
     "submit_flags": ("R26", "R42"),
     "recipients": ("R48", "R49", "R58", "R61"),  # PR_RESPONSIBILITY, recipient outcomes
 }
+#: Rules deciding what the conformance harness compares besides a message's properties (an
+#: adapter's Observation; a call log has no such fields).
+HARNESS_OBSERVATION_RULES: dict[str, tuple[str, ...]] = {
+    **OBSERVATION_RULES,
+    "queue": ("R14", "R25"),  # the outgoing queue, in submission order
+    "transports": ("R44", "R56"),  # ready or critical
+    "lock_holders": ("R38", "R81"),
+    "in_direct_send": ("R20",),
+}
+
+#: The flag bits of each flags property by name, as a report prints them.
+FLAG_NAMES: dict[str, tuple[tuple[int, str], ...]] = {
+    "message_flags": ((MSGFLAG_SUBMIT, "MSGFLAG_SUBMIT"), (MSGFLAG_UNSENT, "MSGFLAG_UNSENT")),
+    "submit_flags": ((SUBMITFLAG_LOCKED, "SUBMITFLAG_LOCKED"),
+                     (SUBMITFLAG_PREPROCESS, "SUBMITFLAG_PREPROCESS")),
+}
+
+
+def flag_names(prop: str, value: int) -> str:
+    """A flags value by its bits' names (`MSGFLAG_SUBMIT|MSGFLAG_UNSENT`; `0` for none), any
+    bit without a name in hexadecimal."""
+    names = [name for bit, name in FLAG_NAMES[prop] if value & bit]
+    rest = value & ~sum(bit for bit, _ in FLAG_NAMES[prop])
+    if rest:
+        names.append(hex(rest))
+    return "|".join(names) or "0"
 
 
 

@@ -12,7 +12,7 @@ from mapi_submission.cli import main
 from mapi_submission.harness.adapter import Observation, SystemUnderTest
 from mapi_submission.harness.adapter_calls import CALL_SHAPES
 from mapi_submission.harness.lockstep import Lockstep
-from mapi_submission.harness.machine import run_machine
+from mapi_submission.harness.machine import machine_settings, run_machine
 from mapi_submission.harness.model_system import ModelSystem
 from mapi_submission.harness.observations import shadow_world
 from mapi_submission.model.actors import Actor
@@ -21,7 +21,11 @@ from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import TABLE, Kind
 from mapi_submission.properties import PROPERTIES
 from mapi_submission.reference import ReferenceSystem
-from mapi_submission.reference.mutants import LockNotExclusive
+from mapi_submission.reference.mutants import (
+    FinishedKeepsSubmitFlag,
+    LockIgnoresQueue,
+    LockNotExclusive,
+)
 
 from .conftest import profile_settings
 
@@ -139,3 +143,23 @@ def test_a_divergence_before_any_call_is_reported_and_written_as_a_case() -> Non
     assert run.failure_case is not None
     assert run.failure_case["id"].startswith("conform-wrong-folder-start-")
     assert run.failure_case["steps"] == [] and run.failure_case["provenance"]["target"] is None
+
+
+def test_a_report_names_the_call_flags_and_rules_without_internal_indices() -> None:
+    # a spooler whose FinishedMsg leaves MSGFLAG_SUBMIT set (R62, R65)
+    # not shrunk: the report's form is the point, and shrinking takes half a minute
+    run = run_machine(Model(Config(messages=1)), FinishedKeepsSubmitFlag,
+                      machine_settings_=machine_settings(50, shrink=False),
+                      label="keeps-submit")
+    assert run.failure is not None
+    described = run.failure.describe()
+    assert "spooler IMsgStore::FinishedMsg on message 0" in described
+    assert "message_flags: expected 0, got MSGFLAG_SUBMIT (R2, R13, R65)" in described, \
+        described
+    assert "arg -1" not in described
+    lock = Lockstep(Model(Config(messages=1)), LockIgnoresQueue(),
+                    Model(Config(messages=1)).initial_worlds()[0])
+    failure = lock.take(Step("lock-not-queued", 0, -1))
+    assert failure is not None
+    assert "IMsgStore::SetLockState(MSG_LOCKED) on message 0" in failure.describe()
+    assert "got SUBMITFLAG_LOCKED (R26, R42)" in failure.describe()
