@@ -31,7 +31,14 @@ from .adapter_calls import (
     gives_answer,
     invoke,
 )
-from .observations import differences, model_observation, normalized, setup_for, shadow_world
+from .observations import (
+    differences,
+    model_observation,
+    normalized,
+    read_as_model,
+    setup_for,
+    shadow_world,
+)
 
 #: The pseudo-row of a divergence found before any call: the implementation's first
 #: observation already differs from the model's initial world.
@@ -94,7 +101,7 @@ class Lockstep:
         self._check_initial()
 
     def _check_initial(self) -> None:
-        actual = normalized(self.system.observe())
+        actual = read_as_model(normalized(self.system.observe()), self.start)
         expected = model_observation(self.config, self.start)
         if actual != expected:
             self.failure = LockstepDivergence(0, Step(START, -1, -1), None, S_OK, S_OK,
@@ -126,13 +133,15 @@ class Lockstep:
             raise ValueError(f"{step.row} happens inside another call; it is not taken alone")
         before = self.world
         result = invoke(self.system, call)
-        actual = normalized(self.system.observe())
+        shown = normalized(self.system.observe())
         candidates = [(s, w) for s, w in self.model.successors(before) if call_for(s) == call]
         candidates.sort(key=lambda sw: sw[0] != step)
         matched = next(((candidate, after) for candidate, after in candidates
                         if gives_answer(ROWS_BY_NAME[candidate.row], result)
-                        and model_observation(self.config, after) == actual), None)
+                        and model_observation(self.config, after)
+                        == read_as_model(shown, after)), None)
         chosen, chosen_after = matched if matched else (step, dict(candidates)[step])
+        actual = read_as_model(shown, chosen_after)
         judged = self._judge(before, chosen_after, call, step, result, actual, chosen)
         self.steps.append((chosen, chosen_after))
         if matched is None or judged:
@@ -172,7 +181,7 @@ class Lockstep:
         """A call the model refuses with one of `codes`: the implementation must answer one of
         them and change nothing observable."""
         result = invoke(self.system, call)
-        actual = normalized(self.system.observe())
+        actual = read_as_model(normalized(self.system.observe()), self.world)
         expected = model_observation(self.config, self.world)
         allowed = sorted(codes)
         if result in allowed and actual == expected:

@@ -108,6 +108,41 @@ def test_flag_bits_the_rules_do_not_speak_about_are_no_divergence() -> None:
     assert run.steps > 0
 
 
+class _RealStoreTable(ReferenceSystem):
+    """A store as a wrapper reads it: no recipient rows before ModifyRecipients added them
+    (R9), and the folder "gone" for a message the client deleted (R30)."""
+
+    def observe(self) -> Any:
+        seen = super().observe()
+        shown = []
+        for stored, message in zip(self.messages, seen.messages, strict=True):
+            if not stored.addressed:
+                message = dataclasses.replace(message, recipients=())
+            if stored.status == "deleted":
+                message = dataclasses.replace(message, folder="gone")
+            shown.append(message)
+        return dataclasses.replace(seen, messages=tuple(shown))
+
+
+class _RowsVanishAfterSubmit(_RealStoreTable):
+    """The same, but the recipient table is empty once the message was submitted: wrong."""
+
+    def observe(self) -> Any:
+        seen = super().observe()
+        return dataclasses.replace(seen, messages=tuple(
+            dataclasses.replace(m, recipients=()) if m.message_flags & 0x4 else m
+            for m in seen.messages))
+
+
+def test_an_empty_table_before_modify_recipients_and_a_gone_deleted_draft_conform() -> None:
+    run = run_machine(Model(Config(messages=2, recipients=1)), _RealStoreTable,
+                      machine_settings_=profile_settings(60), label="real table")
+    assert run.failure is None, run.failure and run.failure.describe()
+    wrong = run_machine(Model(Config(messages=1)), _RowsVanishAfterSubmit,
+                        machine_settings_=profile_settings(60), label="rows vanish")
+    assert wrong.failure is not None and "recipients" in wrong.failure.describe()
+
+
 def test_a_finished_run_offers_no_more_steps() -> None:
     model = Model(Config(messages=1))
     start = model.initial_worlds()[0]
