@@ -185,13 +185,24 @@ def gives_answer(row: Row, result: str) -> bool:
     return result == S_OK
 
 
+class CallObserver:
+    """A system wrapper told of every call the harness makes on it and what it answered
+    (implementation_logs.RecordingSystem writes them as a call log)."""
+
+    def called(self, call: AdapterCall, result: str) -> None:
+        raise NotImplementedError
+
+
 def invoke(system: SystemUnderTest, call: AdapterCall) -> str:
     """Make the call; an exception the implementation raises becomes its answer (a
     divergence like any other, reported and shrunk)."""
     try:
-        return _invoke(system, call)
+        result = _invoke(system, call)
     except Exception as error:  # the system under test may fail in any way
-        return f"raised {type(error).__name__}: {error}"
+        result = f"raised {type(error).__name__}: {error}"
+    if isinstance(system, CallObserver):
+        system.called(call, result)
+    return result
 
 
 def _invoke(system: SystemUnderTest, call: AdapterCall) -> str:

@@ -1,10 +1,12 @@
 """Call logs of an implementation: the calls of a regression case made on an adapter without
-consulting the model, written as the call log (docs/log-format.md) of what the implementation
-answered and showed, and judged by the log validator."""
+consulting the model, or the calls the conformance machine made on it (RecordingSystem),
+written as the call log (docs/log-format.md) of what the implementation answered and showed,
+and judged by the log validator."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from mapi_submission.checker.cases import initial_from_json, initial_to_json
@@ -13,17 +15,18 @@ from mapi_submission.model.constants import S_OK
 from mapi_submission.model.engine import Step
 from mapi_submission.model.table import ROWS_BY_NAME
 
-from .adapter import Observation, SystemUnderTest
+from .adapter import NOT_DUE, Observation, Setup, SystemUnderTest
 from .adapter_calls import (
     CALL_SHAPES,
     AdapterCall,
+    CallObserver,
     call_for,
     expected_answer,
     first_row_of,
     invoke,
 )
 from .log_format import call_fields, dump_records
-from .observations import normalized, setup_for
+from .observations import normalized, setup_for, world_for
 from .validate_log import LogVerdict, validate_log_text
 
 
@@ -84,3 +87,69 @@ def case_log(case: dict[str, Any], system: SystemUnderTest) -> str:
 def log_verdict(case: dict[str, Any], system: SystemUnderTest) -> LogVerdict:
     text = case_log(case, system)
     return validate_log_text(text, str(case.get("id", "log")))
+
+
+class RecordingSystem(CallObserver):
+    """An adapter wrapped so that the calls the harness makes on it, what it answered and
+    what it showed after each, make a call log (`conform --log`). Every step the system took
+    is an adapter call here, its internal ones too (the spooler's NDR, a transport's
+    transmission), so the log is an instrumented build's: `all_steps_logged`. A step it was
+    asked for and declined (NOT_DUE: the harness's steering, no MAPI call) leaves no
+    record."""
+
+    def __init__(self, system: SystemUnderTest) -> None:
+        self.system = system
+        self.setup: Setup | None = None
+        self.records: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.system, name)
+
+    def start(self, setup: Setup) -> None:
+        self.setup = setup
+        self.records = []
+        self.system.start(setup)
+
+    def observe(self) -> Observation:
+        return self.system.observe()
+
+    def called(self, call: AdapterCall, result: str) -> None:
+        if result != NOT_DUE:
+            self.records.append(call_record(len(self.records) + 1, call, result,
+                                            self.system.observe()))
+
+    def log_text(self, config: Config, source: str) -> str:
+        """The call log of the run since `start`."""
+        if self.setup is None:
+            raise ValueError("the system was never started")
+        header = {"config": config.to_dict(), "all_steps_logged": True,
+                  "initial": initial_to_json(world_for(config, self.setup)), "source": source}
+        # no end-of-run line: an example stops after any step, not with every component idle
+        return dump_records(header, self.records)
+
+
+class ExampleLogs:
+    """The recorded calls of a machine run's examples (`conform --log`): `factory` makes each
+    example's system a RecordingSystem; `chosen` is the example to write: the last one when
+    the run diverged (Hypothesis ends by running the shrunk example again), else the one with
+    the most records."""
+
+    def __init__(self, factory: Callable[[], SystemUnderTest]) -> None:
+        self._make = factory
+        self._last: RecordingSystem | None = None
+        self._longest: RecordingSystem | None = None
+
+    def factory(self) -> SystemUnderTest:
+        self._keep_longest()
+        self._last = RecordingSystem(self._make())
+        return self._last
+
+    def _keep_longest(self) -> None:
+        last, longest = self._last, self._longest
+        if last is not None and (longest is None or len(last.records) > len(longest.records)):
+            self._longest = last
+
+    def chosen(self, *, diverged: bool) -> RecordingSystem | None:
+        self._keep_longest()
+        chosen = self._last if diverged else self._longest
+        return chosen if chosen is not None and chosen.setup is not None else None

@@ -15,8 +15,10 @@ from typing import Any
 
 import click
 
+from mapi_submission.checker.files import write_atomic
 from mapi_submission.checker.stopping import Stop
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
+from mapi_submission.harness.implementation_logs import ExampleLogs
 from mapi_submission.harness.machine import (
     MachineRun,
     export_failure,
@@ -25,6 +27,7 @@ from mapi_submission.harness.machine import (
 )
 from mapi_submission.harness.observations import setup_for
 from mapi_submission.harness.replay import replay_against
+from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 from mapi_submission.model.world import World
 
@@ -122,6 +125,10 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("conformance-failures"), show_default=True,
               help="Folder for the shrunk failure, written as a regression case.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="Write the calls made on the adapter in one example (the shrunk "
+                   "divergence, else the longest) as a call log validate-log judges.")
 @click.option("--cases", "case_paths", multiple=True, type=click.Path(path_type=Path),
               help="Also replay these regression cases (files or folders) on the adapter.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -134,8 +141,8 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
 @junit_option
 @config_options
 def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out: Path,
-            case_paths: tuple[Path, ...], fail_fast: bool, junit: Path | None,
-            timeout: float | None, quiet: bool, **options: Any) -> None:
+            log_path: Path | None, case_paths: tuple[Path, ...], fail_fast: bool,
+            junit: Path | None, timeout: float | None, quiet: bool, **options: Any) -> None:
     """Drive an implementation and the model in lockstep; exit 1 on the first divergence."""
     factory = load_factory(adapter_spec)
     config = build_config(**options)
@@ -164,8 +171,11 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     stop = Stop(timeout)
     stop.enter("the Hypothesis machine")
 
+    logs = ExampleLogs(factory) if log_path is not None else None
+
     def machine() -> None:
-        run_machine(model, factory, starts=starts, seed=seed, run=run,
+        run_machine(model, logs.factory if logs is not None else factory,
+                    starts=starts, seed=seed, run=run,
                     machine_settings_=machine_settings(examples, steps), label="adapter")
 
     try:
@@ -183,6 +193,7 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
             raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
                           f"failure: {os_problem(error)}") from None
         click.echo(f"written: {path}")
+        _write_log(logs, log_path, config, adapter_spec, diverged=True)
         if stop.interrupted:
             raise Interrupted(f"conform stopped early: {stopped}")
         raise Failure("")
@@ -192,3 +203,23 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         raise Interrupted(summary) if stop.interrupted else UsageProblem(summary)
     click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "
                f"{len(starts)} initial worlds")
+    _write_log(logs, log_path, config, adapter_spec, diverged=False)
+
+
+def _write_log(logs: ExampleLogs | None, path: Path | None, config: Config, adapter_spec: str,
+               *, diverged: bool) -> None:
+    """--log: the chosen example's calls, after the verdict is printed (a failing write is
+    one error line; the verdict's exit code stays when it diverged)."""
+    if logs is None or path is None:
+        return
+    chosen = logs.chosen(diverged=diverged)
+    if chosen is None:
+        return
+    try:
+        write_atomic(path, chosen.log_text(config, f"conform --adapter {adapter_spec}"))
+    except OSError as error:
+        problem = f"--log {path}: cannot write: {os_problem(error)}"
+        if diverged:
+            raise Failure(f"mapi-submission: error: {problem}") from None
+        raise UsageProblem(problem) from None
+    click.echo(f"call log: {path} ({len(chosen.records)} records)")

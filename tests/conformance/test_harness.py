@@ -11,10 +11,12 @@ from click.testing import CliRunner
 from mapi_submission.cli import main
 from mapi_submission.harness.adapter import Observation, SystemUnderTest
 from mapi_submission.harness.adapter_calls import CALL_SHAPES
+from mapi_submission.harness.implementation_logs import ExampleLogs
 from mapi_submission.harness.lockstep import Lockstep
 from mapi_submission.harness.machine import machine_settings, run_machine
 from mapi_submission.harness.model_system import ModelSystem
 from mapi_submission.harness.observations import shadow_world
+from mapi_submission.harness.validate_log import validate_log_text
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
@@ -163,3 +165,27 @@ def test_a_report_names_the_call_flags_and_rules_without_internal_indices() -> N
     assert failure is not None
     assert "IMsgStore::SetLockState(MSG_LOCKED) on message 0" in failure.describe()
     assert "got SUBMITFLAG_LOCKED (R26, R42)" in failure.describe()
+
+
+def test_conform_log_records_the_calls_made_as_a_call_log(tmp_path: Path) -> None:
+    reference = tmp_path / "reference.jsonl"
+    done = CliRunner().invoke(main, ["conform", "--adapter",
+                                     "mapi_submission.reference:make_reference", "--examples",
+                                     "30", "--messages", "1", "-q", "--log", str(reference)])
+    assert done.exit_code == 0, done.output
+    assert "call log: " in done.output
+    judged = CliRunner().invoke(main, ["validate-log", str(reference)])
+    assert judged.exit_code == 0, judged.output
+    assert "conforms" in judged.output and "(0 record(s)" not in judged.output
+    # a spooler whose FinishedMsg leaves MSGFLAG_SUBMIT set: its log diverges on that rule
+    # (the machine in process, not shrunk: the failing example is the last one run)
+    config = Config(messages=1)
+    logs = ExampleLogs(FinishedKeepsSubmitFlag)
+    run = run_machine(Model(config), logs.factory,
+                      machine_settings_=machine_settings(50, shrink=False), label="keeps")
+    assert run.failure is not None
+    chosen = logs.chosen(diverged=True)
+    assert chosen is not None
+    verdict = validate_log_text(chosen.log_text(config, "test"), "mutant")
+    assert verdict.divergence is not None, "the mutant's log conforms"
+    assert {"R62", "R65"} <= set(verdict.divergence.rules)
