@@ -114,7 +114,9 @@ HELPERS: tuple[tuple[str, str], ...] = (
      "(msg[m].rcpt[r].outcome == pending && !msg[m].rcpt[r].resp)"),
     ("takes(t, m, r)",  # R43, R49
      "(is_open(m, r) && SERVES(t, msg[m].address_type[r]))"),
-    ("needs_preprocessing_now(m)", "(msg[m].needs_preprocessing && !msg[m].preprocessed)"),
+    # R33, R34: every preprocessor that applies ran
+    ("preprocessed(m)", "(msg[m].preprocessors_run >= PREPROCESSORS)"),
+    ("needs_preprocessing_now(m)", "(msg[m].needs_preprocessing && !preprocessed(m))"),
     ("send_time_pending(m)", "(msg[m].deferred_send && !msg[m].send_time_reached)"),
     ("in_submission(m)", f"({_phases(IN_SUBMISSION)})"),  # MSGFLAG_SUBMIT states (R12)
 )
@@ -128,7 +130,7 @@ def _cannot_serve_all(config: Config) -> str:
 
 def _pair_owes_completion(config: Config) -> str:
     """R34, R37: a preprocessed message the pair sent whole is handed back with CompleteMsg."""
-    return f"(tight && msg[m].preprocessed && !{_cannot_serve_all(config)})"
+    return f"(tight && preprocessed(m) && !{_cannot_serve_all(config)})"
 
 
 def _spooler_needed(config: Config) -> str:
@@ -233,15 +235,15 @@ GUARD_PROMELA: dict[str, Render] = {
     "tight_recipients_settled": lambda c: f"!({_disjunction(_recipients, 'takes(0, m, {i})')(c)})",
     "tight_pair_cannot_serve_every_recipient": _cannot_serve_all,
     "tight_pair_serves_every_recipient": lambda c: f"!{_cannot_serve_all(c)}",
-    "not_preprocessed": _text("!msg[m].preprocessed"),
+    "not_preprocessed": _text("!preprocessed(m)"),
     "pair_owes_completion": lambda c: _pair_owes_completion(c),
     "pair_owes_no_completion": lambda c: f"!{_pair_owes_completion(c)}",
     "spooler_may_lock": _text("msg[m].in_queue && !msg[m].inflight"),
     "lock_is_free": _text("msg[m].lock_holders == 0"),
     "lock_is_held": _text("msg[m].lock_holders > 0"),
     "next_in_submission_order": _next_in_submission_order,
-    "preprocessors_pending": _text("!msg[m].preprocessed"),
-    "preprocessors_ran": _text("msg[m].preprocessed"),
+    "preprocessors_pending": _text("!preprocessed(m)"),
+    "preprocessors_ran": _text("preprocessed(m)"),
     "transport_ready": _text("transport_state[a] == ready"),
     "transport_not_declined": _text("!((msg[m].declined >> a) & 1)"),
     "transport_has_recipients": _disjunction(_recipients, "takes(a, m, {i})"),
@@ -343,7 +345,7 @@ def _save_and_mark(config: Config) -> str:
         "msg[m].flags = msg[m].flags & ~MSGFLAG_UNSENT\n"
         ":: else -> msg[m].flags = msg[m].flags | MSGFLAG_UNSENT\nfi",
         *rows,
-        "msg[m].declined = 0; msg[m].preprocessed = 0; msg[m].preprocessors_run = 0",
+        "msg[m].declined = 0; msg[m].preprocessors_run = 0",
         "msg[m].preprocess = 0",
         "msg[m].transport = -1; msg[m].call_progress = 0",
         "join_submission(m)",
@@ -359,10 +361,9 @@ START_DIRECT_SEND = ("msg[m].inflight = 1;\n"
                      "if\n:: queued(m) -> dequeue(m)\n:: else -> skip\nfi")
 FINISH_WITHOUT_SPOOLER = ";\n".join([
     "msg[m].inflight = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(), "msg[m].declined = 0",
-    "msg[m].preprocessed = 0", "msg[m].preprocessors_run = 0", "leave_submission(m)"])
+    "msg[m].preprocessors_run = 0", "leave_submission(m)"])
 #: R33, R34: one more preprocessor ran, the next in registration order
-_NEXT_PREPROCESSOR_RAN = ("msg[m].preprocessors_run = msg[m].preprocessors_run + 1",
-                          "msg[m].preprocessed = (msg[m].preprocessors_run >= PREPROCESSORS)")
+_NEXT_PREPROCESSOR_RAN = ("msg[m].preprocessors_run = msg[m].preprocessors_run + 1",)
 QUEUE_REMAINING_RECIPIENTS = "msg[m].inflight = 0;\nenqueue(m)"
 
 
@@ -454,7 +455,7 @@ EFFECT_PROMELA: dict[str, Render] = {
     "spooler_ndr": _text("msg[m].rcpt[a].outcome = ndr"),
     "finish_message": _lines(
         "msg[m].lock_holders = 0", "msg[m].preprocess = 0", "msg[m].transport = -1",
-        "msg[m].declined = 0", "msg[m].preprocessed = 0", "msg[m].preprocessors_run = 0",
+        "msg[m].declined = 0", "msg[m].preprocessors_run = 0",
         "msg[m].call_progress = 0", _CLEAR_SUBMIT_UNSENT, _finished_folder(), "dequeue(m)",
         "leave_submission(m)"),
     "transport_transmit": _lines(_TRANSMIT, "msg[m].call_progress = 1",
@@ -572,7 +573,7 @@ STATE_PROPERTY_PROMELA: dict[str, Render] = {
     "I-DISP": _text(f"({_phases(FINISHED)}) && ({_disposition_wrong()})"),
     "I-PREPROC": _text(
         f"({_phases(WITH_A_TRANSPORT)}) && (msg[m].preprocess || "
-        "(msg[m].needs_preprocessing && !msg[m].preprocessed))"),
+        "(msg[m].needs_preprocessing && !preprocessed(m)))"),
     "I-P1": lambda c: "msg[m].resend && (" + " || ".join(
         f"msg[m].rcpt[{i}].transmissions > 0" for i in range(c.recipients)) + ")",
 }

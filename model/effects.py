@@ -146,8 +146,8 @@ def save_and_mark(c: Config, w: World, m: int, a: int) -> World:
         w,
         m,
         message._replace(
-            flags=flags, recipients=rows, declined=0, preprocessed=False, preprocessors_run=0,
-            preprocess=False, transport=-1, call_progress=False,
+            flags=flags, recipients=rows, declined=0, preprocessors_run=0, preprocess=False,
+            transport=-1, call_progress=False,
         ),
     )
     # the latest SubmitMessage is the last in submission order (R14)
@@ -219,7 +219,7 @@ def finish_without_spooler(c: Config, w: World, m: int, a: int) -> World:
     message = w.messages[m]
     w = _update(
         w, m, inflight=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
-        folder=_finished_folder(c, message), declined=0, preprocessed=False, preprocessors_run=0,
+        folder=_finished_folder(c, message), declined=0, preprocessors_run=0,
     )
     return _leave_submission(w, m)
 
@@ -271,8 +271,7 @@ def take_lock(c: Config, w: World, m: int, a: int) -> World:
 def _next_preprocessor_ran(c: Config, w: World, m: int) -> World:
     """One more preprocessor ran, the next in registration order (R33, R34): the round trip
     is done once every one of Config.preprocessors has."""
-    ran = w.messages[m].preprocessors_run + 1
-    return _update(w, m, preprocessors_run=ran, preprocessed=ran >= c.preprocessors)
+    return _update(w, m, preprocessors_run=w.messages[m].preprocessors_run + 1)
 
 
 @effect("R33", "R34", "R35")
@@ -321,8 +320,7 @@ def finish_message(c: Config, w: World, m: int, a: int) -> World:
     (RemovePreprocessInfo ran before, R36)."""
     message = w.messages[m]
     w = _dequeue(
-        w, m, lock_holders=0, preprocess=False, transport=-1, declined=0, preprocessed=False,
-        preprocessors_run=0,
+        w, m, lock_holders=0, preprocess=False, transport=-1, declined=0, preprocessors_run=0,
         call_progress=False, flags=message.flags & ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT),
         folder=_finished_folder(c, message),
     )

@@ -32,8 +32,13 @@ def guard(*rules: str) -> Callable[[Guard], Guard]:
 # -- helpers (not guards) ------------------------------------------------------------------
 
 
-def needs_preprocessing_now(message: Message) -> bool:
-    return message.profile.needs_preprocessing and not message.preprocessed
+def preprocessed(config: Config, message: Message) -> bool:
+    """The preprocessing round trip ran every preprocessor that applies (R33, R34)."""
+    return message.preprocessors_run >= config.preprocessors
+
+
+def needs_preprocessing_now(config: Config, message: Message) -> bool:
+    return message.profile.needs_preprocessing and not preprocessed(config, message)
 
 
 def tight_pair_cannot_serve_all(config: Config, world: World, message: Message) -> bool:
@@ -43,9 +48,8 @@ def tight_pair_cannot_serve_all(config: Config, world: World, message: Message) 
 
 def spooler_needed(config: Config, world: World, message: Message) -> bool:
     """R17: not tightly coupled, or preprocessing needed, or the pair cannot serve all."""
-    return (not world.tight) or needs_preprocessing_now(message) or tight_pair_cannot_serve_all(
-        config, world, message
-    )
+    return ((not world.tight) or needs_preprocessing_now(config, message)
+            or tight_pair_cannot_serve_all(config, world, message))
 
 
 def send_time_pending(message: Message) -> bool:
@@ -165,12 +169,12 @@ def move_aborts_first(c: Config, w: World, m: int, a: int) -> bool:
 @guard("R17", "R32", "R33", "R34")
 def needs_preprocessing(c: Config, w: World, m: int, a: int) -> bool:
     """ExpandRecips reported NEEDS_PREPROCESSING and the round-trip has not run yet."""
-    return needs_preprocessing_now(w.messages[m])
+    return needs_preprocessing_now(c, w.messages[m])
 
 
 @guard("R17", "R34")
 def no_preprocessing_needed(c: Config, w: World, m: int, a: int) -> bool:
-    return not needs_preprocessing_now(w.messages[m])
+    return not needs_preprocessing_now(c, w.messages[m])
 
 
 def held_until_send_time(config: Config, world: World, message: Message) -> bool:
@@ -270,14 +274,14 @@ def store_sends_before_return(c: Config, w: World, m: int, a: int) -> bool:
 @guard("R21", "R37")
 def not_preprocessed(c: Config, w: World, m: int, a: int) -> bool:
     """A preprocessed message may not finish without the spooler (R37)."""
-    return not w.messages[m].preprocessed
+    return not preprocessed(c, w.messages[m])
 
 
 def _pair_owes_completion(config: Config, world: World, message: Message) -> bool:
     """R34, R37: after preprocessing, routing went on to a tightly coupled pair that serves
     every recipient; it sent them inside the spooler's SubmitMessage and must hand the
     message back with CompleteMsg, so the spooler does the post-processing."""
-    return (world.tight and message.preprocessed
+    return (world.tight and preprocessed(config, message)
             and not tight_pair_cannot_serve_all(config, world, message))
 
 
@@ -341,12 +345,12 @@ def next_in_submission_order(c: Config, w: World, m: int, a: int) -> bool:
 
 @guard("R34")
 def preprocessors_pending(c: Config, w: World, m: int, a: int) -> bool:
-    return not w.messages[m].preprocessed
+    return not preprocessed(c, w.messages[m])
 
 
 @guard("R34")
 def preprocessors_ran(c: Config, w: World, m: int, a: int) -> bool:
-    return w.messages[m].preprocessed
+    return preprocessed(c, w.messages[m])
 
 
 @guard("R44", "R56")

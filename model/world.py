@@ -58,14 +58,13 @@ class Message(NamedTuple):
     #: recipients the running transport call marked PR_RESPONSIBILITY TRUE and has not saved
     #: with IMAPIProp::SaveChanges, one bit each: an error return discards them (R48)
     unsaved: int
-    preprocessed: bool  # preprocessing round-trip done (R34, R37)
     addressed: bool  # recipient table is non-empty (R9)
     conflict: bool  # another handle committed since this one opened (R4)
     send_time_reached: bool  # PR_DEFERRED_SEND_TIME has passed (R72)
     recipients: tuple[Recipient, ...]
     profile: Profile
-    #: preprocessors run so far this round trip, in registration order (R33, R34);
-    #: `preprocessed` once all of Config.preprocessors have
+    #: preprocessors run so far, in registration order (R33, R34): the round trip's
+    #: preprocessing is done once all of Config.preprocessors have (guards.preprocessed)
     preprocessors_run: int = 0
 
 
@@ -170,7 +169,6 @@ def new_message(profile: Profile) -> Message:
         declined=0,
         call_progress=False,
         unsaved=0,
-        preprocessed=False,
         addressed=False,
         conflict=False,
         send_time_reached=False,

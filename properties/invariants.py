@@ -181,7 +181,8 @@ def disposition(config: Config, world: World) -> str | None:
 def preprocessed(config: Config, world: World) -> str | None:
     def test(i: int, m: Message) -> str | None:
         if m.phase in WITH_A_TRANSPORT and (
-            m.preprocess or (m.profile.needs_preprocessing and not m.preprocessed)
+            m.preprocess or (m.profile.needs_preprocessing
+                             and m.preprocessors_run < config.preprocessors)
         ):
             return "handed to a transport before preprocessing finished"
         return None

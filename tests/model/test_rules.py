@@ -9,6 +9,7 @@ import pytest
 from mapi_submission.model.config import Config, Conflicts, Features
 from mapi_submission.model.constants import MSGFLAG_SUBMIT, MSGFLAG_UNSENT, S_OK
 from mapi_submission.model.engine import Step, StepNotEnabled
+from mapi_submission.model.guards import preprocessed
 from mapi_submission.model.runtime import CallNotAllowed, Submission
 from mapi_submission.model.table import ROWS_BY_NAME
 
@@ -248,7 +249,7 @@ def test_R34_preprocessing_round_trip_keeps_one_queue_entry_and_the_lock() -> No
     message = runtime.message(0)
     assert message.phase == "locked" and message.lock_holders == 1
     assert runtime.world.queue == (0,)
-    assert not message.preprocess and message.preprocessed
+    assert not message.preprocess and preprocessed(config, message)
 
 
 def test_R33_R34_every_applicable_preprocessor_runs_once_before_the_round_trip_ends() -> None:
@@ -263,7 +264,7 @@ def test_R33_R34_every_applicable_preprocessor_runs_once_before_the_round_trip_e
     assert not any(s.row.startswith("preprocess") and s.row != "preprocess-done"
                    for s in runtime.enabled())  # each runs once
     drive(runtime, "preprocess-done")
-    assert runtime.message(0).preprocessed and runtime.message(0).phase == "locked"
+    assert preprocessed(config, runtime.message(0)) and runtime.message(0).phase == "locked"
 
 
 def test_R38_spooler_locks_before_presenting_to_a_transport() -> None:
