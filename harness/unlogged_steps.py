@@ -45,19 +45,22 @@ def shortest_unlogged_way(candidates: Iterable[tuple[CompactWorld, Binding]],
     for _ in range(MAX_STEPS):
         found: list[tuple[str, ...]] = []
         following: list[tuple[CompactWorld, int, tuple[str, ...]]] = []
+        # in the order of the ways taken, so a world reached by several ways keeps the one
+        # whose row names sort first (the candidates' own order follows their hashes)
+        frontier.sort(key=lambda item: item[2])
         for world, slot, way in frontier:
             for step, after in worlds.successors(world):
-                if after == world or not _moves(model, step, slot) or (after, slot) in seen:
+                if after == world or not _moves(model, step, slot):
                     continue
-                seen.add((after, slot))
                 taken = (*way, step.row)
                 if holds(worlds.expand(after), slot):
                     found.append(taken)
-                else:
+                elif (after, slot) not in seen:
+                    seen.add((after, slot))
                     following.append((after, slot, taken))
-                if len(seen) > MAX_WORLDS:
-                    return _first(found, model)
-        if found:
+            if len(seen) > MAX_WORLDS:
+                break
+        if found or len(seen) > MAX_WORLDS:
             return _first(found, model)
         frontier = following
     return None

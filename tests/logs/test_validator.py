@@ -506,3 +506,20 @@ def test_deferring_a_silent_row_changes_no_verdict(monkeypatch: pytest.MonkeyPat
     assert eager == deferred
     assert {verdict for verdict, *_ in deferred} == {"conforms", "diverges"}
     assert sum(eager_peaks) >= sum(deferred_peaks)
+
+
+def test_the_unlogged_steps_named_do_not_depend_on_string_hashing() -> None:
+    # an observation several worlds could reach by unlogged steps: the way named is the
+    # same whatever order the candidate worlds are met in
+    log = (Path(__file__).resolve().parents[1] / "acceptance" / "logs"
+           / "pre-tight-filed-without-finished-msg.jsonl")
+    script = ("import sys; from pathlib import Path; "
+              "from mapi_submission.harness.log_files import validate_log_file; "
+              "verdict = validate_log_file(Path(sys.argv[1])); "
+              "print(verdict.divergence and verdict.divergence.describe())")
+    verdicts = {subprocess.run([sys.executable, "-c", script, str(log)], check=True,
+                               capture_output=True, text=True,
+                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+                for seed in (1, 2, 3, 4)}
+    assert len(verdicts) == 1, verdicts
+    assert "they would fit after tight pair IMAPISupport::CompleteMsg" in verdicts.pop()
