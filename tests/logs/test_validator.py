@@ -306,18 +306,23 @@ def test_divergence_explanation_does_not_depend_on_the_hash_seed(tmp_path: Any) 
         raise AssertionError("the run has no abort whose failure several worlds explain")
     log = tmp_path / "tie.jsonl"
     log.write_text(text)
+    verdicts = _verdicts_under_hash_seeds(log, "Config(messages=3, recipients=1, transports=2)")
+    assert len(verdicts) == 1, verdicts
+    assert "must show" in verdicts.pop()
+
+
+def _verdicts_under_hash_seeds(log: Path, config: str = "None") -> set[str]:
+    """The divergence `validate-log` describes for `log` in four processes whose string
+    hashing differs (PYTHONHASHSEED), so whose sets of worlds iterate in different orders."""
     script = ("import sys; from pathlib import Path; "
               "from mapi_submission.model import Config; "
               "from mapi_submission.harness.log_files import validate_log_file; "
-              "verdict = validate_log_file(Path(sys.argv[1]), "
-              "config=Config(messages=3, recipients=1, transports=2)); "
+              f"verdict = validate_log_file(Path(sys.argv[1]), config={config}); "
               "print(verdict.divergence and verdict.divergence.describe())")
-    verdicts = {subprocess.run([sys.executable, "-c", script, str(log)], check=True,
-                               capture_output=True, text=True,
-                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
-                for seed in (1, 2, 3, 4)}
-    assert len(verdicts) == 1, verdicts
-    assert "must show" in verdicts.pop()
+    return {subprocess.run([sys.executable, "-c", script, str(log)], check=True,
+                           capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in (1, 2, 3, 4)}
 
 
 def test_feed_judges_only_steps_of_the_records_call_and_message(
@@ -513,13 +518,6 @@ def test_the_unlogged_steps_named_do_not_depend_on_string_hashing() -> None:
     # same whatever order the candidate worlds are met in
     log = (Path(__file__).resolve().parents[1] / "acceptance" / "logs"
            / "pre-tight-filed-without-finished-msg.jsonl")
-    script = ("import sys; from pathlib import Path; "
-              "from mapi_submission.harness.log_files import validate_log_file; "
-              "verdict = validate_log_file(Path(sys.argv[1])); "
-              "print(verdict.divergence and verdict.divergence.describe())")
-    verdicts = {subprocess.run([sys.executable, "-c", script, str(log)], check=True,
-                               capture_output=True, text=True,
-                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
-                for seed in (1, 2, 3, 4)}
+    verdicts = _verdicts_under_hash_seeds(log)
     assert len(verdicts) == 1, verdicts
     assert "they would fit after tight pair IMAPISupport::CompleteMsg" in verdicts.pop()
