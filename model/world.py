@@ -140,10 +140,10 @@ def profiles(config: Config) -> list[Profile]:
     result: list[Profile] = []
     for mix in config.address_mixes:
         types = address_types(mix, config.recipients)
-        # A preprocessor is registered by transport 1 (R32); it runs only for messages that
-        # transport will handle (R33), so only messages with a recipient it serves need it.
-        can_preprocess = (features.preprocessing and config.transports > 1
-                          and any(serves(config, 1, kind) for kind in types))
+        # Any transport may have registered the preprocessor that matches a message, the
+        # tight pair's included (R17 case 2, R32, R33): a message the pair could serve alone
+        # may need preprocessing too, and then goes through the spooler first (R34, R37).
+        can_preprocess = features.preprocessing
         for folder, pre, deferred, disposition, resend in itertools.product(
             config.folders,
             (False, True) if can_preprocess else (False,),
