@@ -10,6 +10,11 @@ again). Targets are strings an implementer can read:
 - transitions: a table row taken from one of its source states, ``row@state``; the row
   alone is too coarse (``abort`` from ``spooled`` and from ``deferred`` are different code
   paths in a store) and the concrete world too fine (thousands per row);
+- interleavings: a decision a component takes on one message (model.table.SYSTEM_DECISIONS)
+  while another message is in a given state, ``row@state|other``: a component's step on one
+  message must leave the others alone (the spooler's pick-up scan, run as it finishes one
+  message, must not re-pull another the tight pair is sending: R20), so each decision is
+  tried beside each state of another message;
 - pairs: two transitions one machine (a message, or a transport session) takes in a row,
   ``row@state>row@state``; the possible pairs are the edges of the line graph of the
   state/transition graph (networkx.line_graph), the feasible ones those a run shows;
@@ -47,12 +52,13 @@ from mapi_submission.model.states import (
     TRANSPORT_STATE_NAMES,
     TRANSPORT_STATES,
 )
-from mapi_submission.model.table import ROWS_BY_NAME, TABLE
+from mapi_submission.model.table import ROWS_BY_NAME, SYSTEM_DECISIONS, TABLE
 from mapi_submission.model.world import World
 
 from .negative import Refusal, negative_universe, refusals_at
 
-CRITERIA = ("states", "transitions", "pairs", "guards", "rules", "tour", "random", "negative")
+CRITERIA = ("states", "transitions", "interleavings", "pairs", "guards", "rules", "tour", "random",
+            "negative")
 #: Criteria whose witnesses come from the explored edges, not from a streaming pass.
 NEEDS_EDGES = frozenset({"pairs", "tour", "random"})
 
@@ -264,6 +270,44 @@ class TransitionCriterion(Criterion):
         world = start
         for step, after in steps:
             found.update(step_labels(self.model, world, step))
+            world = after
+        return found
+
+
+class InterleavingCriterion(Criterion):
+    """Every decision a component takes on one message (a row of SYSTEM_DECISIONS, from one
+    of its source states) while another message is in each state (``row@state|other``)."""
+
+    name = "interleavings"
+
+    def labels(self, world: World, step: Step) -> set[str]:
+        if step.row not in SYSTEM_DECISIONS:
+            return set()
+        others = {m.phase for index, m in enumerate(world.messages) if index != step.message}
+        return {f"{transition_label(world, step)}|{other}" for other in others}
+
+    def transition(self, source: int, world: World, step: Step, after: World,
+                   target: int) -> None:
+        for label in sorted(self.labels(world, step)):
+            if label not in self.witnesses:
+                self.witnesses[label] = Witness(source, (step,))
+
+    def universe(self) -> list[str]:
+        return sorted(f"{row.name}@{state}|{other}" for row in TABLE
+                      if row.name in SYSTEM_DECISIONS for state in row.sources
+                      for other in STATE_NAMES)
+
+    def lower_bound(self, exploration: Exploration) -> int:
+        # A step takes one decision, beside the states of the other messages.
+        per_step = max(1, self.model.config.messages - 1)
+        return max(self._deepest(exploration), -(-len(self.witnesses) // per_step))
+
+    def covered_by(self, run: Run) -> set[str]:
+        start, steps, _ = run
+        found: set[str] = set()
+        world = start
+        for step, after in steps:
+            found |= self.labels(world, step)
             world = after
         return found
 
@@ -500,8 +544,8 @@ class NegativeCriterion(Criterion):
 
 
 STREAMING: dict[str, type[Criterion]] = {
-    c.name: c for c in (StateCriterion, TransitionCriterion, PairCriterion, GuardCriterion,
-                        RuleCriterion, NegativeCriterion)
+    c.name: c for c in (StateCriterion, TransitionCriterion, InterleavingCriterion,
+                        PairCriterion, GuardCriterion, RuleCriterion, NegativeCriterion)
 }
 
 

@@ -170,6 +170,15 @@ _ONE_RECIPIENT: dict[str, Any] = {
     "features": {"resend": False, "deferral": False, "preprocessing": False,
                  "save_conflicts": False},
 }
+#: two messages of a tight store, each sent partly by the pair and partly through the spooler
+#: (R23), so each decision of the spooler and the pair meets the other message in every state
+#: it can be in, the pair's direct send included (R20)
+_TWO_MESSAGES_TIGHT: dict[str, Any] = {
+    "messages": 2, "recipients": 2, "transports": 2, "setbacks": 0, "coupling": ["tight"],
+    "address_mixes": ["mixed"], "folders": ["outbox"], "dispositions": ["leave"],
+    "features": {"resend": False, "deferral": False, "preprocessing": False, "abort": False,
+                 "save_conflicts": False, "transport_failures": False},
+}
 
 #: The regression suite checked in under tests/regression/ and replayed by `mutants`:
 #: (folder, criterion, configuration as Config.to_dict() would give it, partly).
@@ -179,6 +188,7 @@ REGRESSION_SUITE: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("guards", "guards", _ONE_MESSAGE),
     ("negative", "negative", _ONE_MESSAGE),
     ("queue-order", "guards", _QUEUE_ORDER),
+    ("interleavings", "interleavings", _TWO_MESSAGES_TIGHT),
     ("tour", "tour", _ONE_RECIPIENT),
 )
 

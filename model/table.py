@@ -583,6 +583,25 @@ INSIDE_CALL_SOURCES: frozenset[str] = frozenset(
 #: Rows no MAPI call marks (Kind.INTERNAL and Kind.INSIDE_CALL), by name.
 INTERNAL_ROWS: frozenset[str] = frozenset(row.name for row in TABLE if not row.is_call)
 
+#: Rows of the system's own components that are not their decision but an input from outside
+#: the system, which a tester controls: the transport's answer a spooler's EndMessage carries
+#: (R51), a transport failing a recipient (R58), a preprocessor's verdict on a recipient (R35),
+#: a timer (the retry delay, R47), a spooler logon (R55), a user's "send now" (R45) and the
+#: cancels a user's or client's abort makes the spooler send (R53, R55).
+_COMPONENT_INPUTS: frozenset[str] = frozenset({
+    "tight-fail-recipient", "preprocess-undeliverable", "end", "end-resend-now",
+    "end-resend-later", "end-dont-resend", "retry-held", "retry-released",
+    "deferred-requeued-at-logon", "flush-queues", "cancel-transfer", "cancel-at-end",
+    "abort-deferred-notified"})
+#: The rows a component of the system takes of its own accord: the spooler's scheduling and
+#: calls (which message to lock, R14, R39; which transport, R43, R56; when to NDR, R58; when to
+#: finish, R62), the preprocessors' run (R33, R34) and the tight pair's sending (R20-R23). A
+#: harness that steers a system may ask for one of these where the model enables none, and the
+#: component must decline (the adapter's NOT_DUE) and change nothing.
+SYSTEM_DECISIONS: frozenset[str] = frozenset(
+    row.name for row in TABLE
+    if row.actor in (SPOOLER, TIGHT_PAIR, PREPROCESSOR) and row.name not in _COMPONENT_INPUTS)
+
 
 def rows_fingerprint(names: Iterable[str]) -> str:
     """A short hash of the named rows' content: a regression case records the fingerprint of

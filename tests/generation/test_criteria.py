@@ -4,6 +4,7 @@ output deterministic."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -17,11 +18,14 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
 SMALL = Config(messages=1, recipients=1, coupling=("loose", "tight"), folders=("outbox",))
+#: interleavings are of two messages: a decision on one beside the state of the other
+TWO_MESSAGES = dataclasses.replace(SMALL, messages=2, coupling=("tight",))
 
 
 @functools.cache
 def generated(criterion: str, seed: int = 0) -> Generated:
-    return generate(Model(SMALL), criterion, seed=seed)
+    config = TWO_MESSAGES if criterion == "interleavings" else SMALL
+    return generate(Model(config), criterion, seed=seed)
 
 
 def _replays(cases: list[dict[str, Any]]) -> None:
@@ -120,3 +124,16 @@ def test_another_reading_of_a_conflict_makes_its_rows_feasible() -> None:
     assert "retry-released@retry_wait" not in summary["infeasible"]
     assert "retry-held@retry_wait" in summary["infeasible"]
     assert "retry-released" not in summary["rows_never_taken"]
+
+
+def test_interleaving_targets_are_a_decision_beside_the_other_messages_state() -> None:
+    result = generated("interleavings")
+    summary = result.summary()
+    assert "finished-delivered@locked|direct_sending" in result.suite.covered
+    assert "submit@draft|draft" not in summary["infeasible"]  # a client call is no target
+    for case in result.cases:
+        target = case["provenance"]["target"]
+        row, rest = target.split("@")
+        state, other = rest.split("|")
+        last = case["steps"][-1]
+        assert last["row"] == row

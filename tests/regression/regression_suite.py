@@ -11,7 +11,11 @@ couplings and folders reaches exactly the transitions the default two-message co
 reaches (102 of them, measured with `mapi-submission generate --criterion transitions`), in
 6,386 worlds instead of 801,098, so its cases stay small enough to read and to check in. Queue
 order (R14, R39) needs two messages: a stripped-down two-message configuration covers the
-guards that only a second message can make false. A postman tour over a one-recipient
+guards that only a second message can make false; two messages of a tight store, each sent
+partly by the pair and partly by the spooler, put each decision of the spooler and the pair
+beside every state of the other message (the interleavings criterion), which is what catches
+a pick-up scan that re-pulls a message the pair is sending only as it finishes another (R20).
+A postman tour over a one-recipient
 configuration takes each transition in every context the machine distinguishes, which is what
 catches a spooler that forgets saved progress after an error (R48).
 """
