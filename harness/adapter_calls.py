@@ -189,11 +189,13 @@ class CallObserver:
     """A system wrapper told of every call the harness makes on it and what it answered
     (implementation_logs.RecordingSystem writes them as a call log)."""
 
-    def called(self, call: AdapterCall, result: str) -> None:
+    def called(self, call: AdapterCall, result: str, *, probe: bool = False) -> None:
+        """`probe`: the harness asked for a decision the model does not enable
+        (harness/decision_probes.py), expecting it to be declined."""
         raise NotImplementedError
 
 
-def invoke(system: SystemUnderTest, call: AdapterCall) -> str:
+def invoke(system: SystemUnderTest, call: AdapterCall, *, probe: bool = False) -> str:
     """Make the call; an exception the implementation raises becomes its answer (a
     divergence like any other, reported and shrunk)."""
     try:
@@ -201,7 +203,7 @@ def invoke(system: SystemUnderTest, call: AdapterCall) -> str:
     except Exception as error:  # the system under test may fail in any way
         result = f"raised {type(error).__name__}: {error}"
     if isinstance(system, CallObserver):
-        system.called(call, result)
+        system.called(call, result, probe=probe)
     return result
 
 

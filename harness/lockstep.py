@@ -20,7 +20,7 @@ from mapi_submission.model.table import ROWS_BY_NAME
 from mapi_submission.model.world import World
 from mapi_submission.properties import state_properties, step_properties
 
-from .adapter import Observation, SystemUnderTest
+from .adapter import NOT_DUE, Observation, SystemUnderTest
 from .adapter_calls import (
     CALL_SHAPES,
     AdapterCall,
@@ -31,6 +31,7 @@ from .adapter_calls import (
     gives_answer,
     invoke,
 )
+from .decision_probes import calls_not_due, declined, probe_step, why_not_due
 from .observations import (
     differences,
     model_observation,
@@ -58,6 +59,8 @@ class LockstepDivergence:
     differences: list[str]
     properties: list[str]
     rules: tuple[str, ...]
+    #: for a decision the harness asked for where the model does not enable it: why not
+    not_due: str = ""
 
     @property
     def at_start(self) -> bool:
@@ -77,7 +80,12 @@ class LockstepDivergence:
                  + (f"({selecting})" if selecting else "")
                  + (f" on {', '.join(on)}" if on else "")
                  + f" (model row {self.step.row}; rules {', '.join(self.rules)})")
+        if self.not_due:
+            where = where.replace(f"step {self.step_index}: ",
+                                  f"after step {self.step_index}, asked for ", 1)
         lines = [where]
+        if self.not_due:
+            lines.append(f"  {self.not_due}")
         if self.expected_result != self.actual_result:
             lines.append(f"  result: expected {self.expected_result}, got {self.actual_result}")
         lines += [f"  property {p}" for p in self.properties]
@@ -85,10 +93,32 @@ class LockstepDivergence:
         return "\n".join(lines)
 
 
+def pulled_off_the_wire(world: World, shown: Observation) -> list[str]:
+    """The messages the model has on the tight pair's wire that the implementation shows
+    locked or queued for the spooler: the design's central safety rule broken (R20)."""
+    found = []
+    for index, message in enumerate(world.messages):
+        if not message.inflight or index >= len(shown.messages):
+            continue
+        seen = shown.messages[index]
+        taken = [word for word, done in (("locked", seen.locked),
+                                         ("queued", seen.in_queue or index in shown.queue))
+                 if done]
+        if taken:
+            found.append(f"message {index} is on the tight pair's wire, and the spooler has "
+                         f"{' and '.join(taken)} it (R20)")
+    return found
+
+
+def _with_r20(rules: tuple[str, ...], pulled: list[str]) -> tuple[str, ...]:
+    return ("R20", *(r for r in rules if r != "R20")) if pulled else rules
+
+
 class Lockstep:
     """A system under test and the model, started from the same world, stepped together."""
 
-    def __init__(self, model: Model, system: SystemUnderTest, start: World) -> None:
+    def __init__(self, model: Model, system: SystemUnderTest, start: World, *,
+                 probe_decisions: bool = True) -> None:
         self.model = model
         self.config = model.config
         self.system = system
@@ -98,7 +128,11 @@ class Lockstep:
         system.start(setup_for(self.config, start))
         self.failure: LockstepDivergence | None = None
         self.shadow = start
+        self.probe_decisions = probe_decisions
+        self._known: tuple[World, list[tuple[Step, World]]] | None = None
         self._check_initial()
+        if self.failure is None:
+            self.failure = self._probe()
 
     def _check_initial(self) -> None:
         actual = read_as_model(normalized(self.system.observe()), self.start)
@@ -107,12 +141,19 @@ class Lockstep:
             self.failure = LockstepDivergence(0, Step(START, -1, -1), None, S_OK, S_OK,
                                               differences(expected, actual), [], ())
 
+    def _successors(self, world: World) -> list[tuple[Step, World]]:
+        """The model's successors of `world`, kept for the world the run is in (the options,
+        the step taken from it and the decisions probed there all ask for them)."""
+        if self._known is None or self._known[0] is not world:
+            self._known = (world, self.model.successors(world))
+        return self._known[1]
+
     def options(self) -> list[Step]:
         """The steps the harness may take now: every enabled step with an adapter call; none
         once every message is in a state it never leaves (a legitimate end, not an error)."""
         if self.model.is_final(self.world):
             return []
-        return [step for step, _ in self.model.successors(self.world)
+        return [step for step, _ in self._successors(self.world)
                 if CALL_SHAPES[step.row] is not None]
 
     def options_and_moves(self) -> tuple[list[Step], frozenset[Step]]:
@@ -121,7 +162,7 @@ class Lockstep:
         as it is), from one computation of the successors."""
         if self.model.is_final(self.world):
             return [], frozenset()
-        successors = [(step, after) for step, after in self.model.successors(self.world)
+        successors = [(step, after) for step, after in self._successors(self.world)
                       if CALL_SHAPES[step.row] is not None]
         return ([step for step, _ in successors],
                 frozenset(step for step, after in successors if after != self.world))
@@ -134,7 +175,7 @@ class Lockstep:
         before = self.world
         result = invoke(self.system, call)
         shown = normalized(self.system.observe())
-        candidates = [(s, w) for s, w in self.model.successors(before) if call_for(s) == call]
+        candidates = [(s, w) for s, w in self._successors(before) if call_for(s) == call]
         candidates.sort(key=lambda sw: sw[0] != step)
         matched = next(((candidate, after) for candidate, after in candidates
                         if gives_answer(ROWS_BY_NAME[candidate.row], result)
@@ -147,11 +188,37 @@ class Lockstep:
         if matched is None or judged:
             expected = model_observation(self.config, chosen_after)
             row = ROWS_BY_NAME[step.row]
+            pulled = pulled_off_the_wire(chosen_after, shown)
             self.failure = LockstepDivergence(
                 len(self.steps) - 1, step, call, expected_answer(row), result,
-                differences(expected, actual) if matched is None else [], judged, row.rules)
+                pulled + (differences(expected, actual) if matched is None else []), judged,
+                _with_r20(row.rules, pulled))
             return self.failure
         self.world = chosen_after
+        self.failure = self._probe()
+        return self.failure
+
+    def _probe(self) -> LockstepDivergence | None:
+        """Ask the system for each of its own decisions the model does not enable here
+        (harness/decision_probes.py): it must answer NOT_DUE and change nothing."""
+        if not self.probe_decisions or self.model.is_final(self.world):
+            return None
+        seen = self.system.observe()
+        shown = normalized(seen)
+        for call in calls_not_due(self.world, self._successors(self.world)):
+            result = invoke(self.system, call, probe=True)
+            now = self.system.observe()
+            # normalized only when it changed (a bit the rules do not speak about is no change)
+            after = shown if now == seen else normalized(now)
+            if after == shown and declined(call, result):
+                continue
+            expected = model_observation(self.config, self.world)
+            reason, rules = why_not_due(self.model, self.world, call)
+            pulled = pulled_off_the_wire(self.world, after)
+            return LockstepDivergence(
+                len(self.steps), probe_step(call), call, NOT_DUE, result,
+                pulled + differences(expected, read_as_model(after, self.world)), [],
+                _with_r20(rules, pulled), not_due=reason)
         return None
 
     def _judge(self, before: World, after: World, call: AdapterCall, step: Step, result: str,

@@ -489,12 +489,10 @@ class ReferenceSystem:
         return S_OK
 
     def tight_request_download(self, m: int) -> str:
-        message = self.messages[m]
-        if message.in_direct_send:
-            return NOT_DUE  # R20: never hand the spooler a message the pair is sending
-        self._enqueue(m)
-        message.status = "waiting"
-        return S_OK
+        # R20: the pair asks the spooler to download only a message it holds and has not
+        # begun to send, never one it is sending; this pair begins sending every message it
+        # takes at once, so it has no message to ask for.
+        return NOT_DUE
 
     def _tight_done(self, message: StoredMessage) -> bool:
         return message.in_direct_send and not self._tight_open_rows(message)
