@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from mapi_submission.checker.cases import initial_from_json, initial_to_json
+from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.constants import S_OK
 from mapi_submission.model.engine import Step
-from mapi_submission.model.table import ROWS_BY_NAME
+from mapi_submission.model.table import ROWS_BY_NAME, SYSTEM_DECISIONS
 
 from .adapter import NOT_DUE, Observation, Setup, SystemUnderTest
 from .adapter_calls import (
@@ -25,7 +26,7 @@ from .adapter_calls import (
     first_row_of,
     invoke,
 )
-from .log_format import call_fields, dump_records
+from .log_format import call_fields, dump_records, message_id
 from .observations import normalized, setup_for, world_for
 from .validate_log import LogVerdict, validate_log_text
 
@@ -55,10 +56,13 @@ def call_record(seq: int, call: AdapterCall, result: str,
 
 def case_log(case: dict[str, Any], system: SystemUnderTest) -> str:
     """Make the calls of a regression case on an implementation, without consulting the
-    model, and write what it answered as a call log (refusal steps have no log form and are
-    left out). The calls stop after the first answer that differs from the case's (the
-    implementation went another way, and the rest of the case no longer applies); the
-    validator judges whether that way is allowed."""
+    model, and write what it answered as a call log, ending with a read of the outgoing queue.
+    Refusal steps have no log form and are
+    left out, but for a decision of the system's own that the case says is not due: it is
+    asked for, and a component that takes it has made a call the log shows. The calls stop
+    after the first answer that differs from the case's (the implementation went another
+    way, and the rest of the case no longer applies); the validator judges whether that way
+    is allowed."""
     config = Config.from_dict(case["config"])
     start = initial_from_json(case["initial"])
     system.start(setup_for(config, start))
@@ -69,19 +73,34 @@ def case_log(case: dict[str, Any], system: SystemUnderTest) -> str:
         if call is None:
             continue
         if "refusal" in entry:
-            continue  # a call that must not happen has no log form
+            if entry["refusal"]["kind"] == "not_enabled" and step.row in SYSTEM_DECISIONS:
+                # a decision the case says is not due, asked for (harness/decision_probes.py):
+                # declined, it has no record; taken, it is a call the component made
+                result = invoke(system, call, probe=True)
+                if result == S_OK:
+                    records.append(call_record(len(records) + 1, call, result,
+                                               system.observe()))
+                    break
+            continue  # any other call that must not happen has no log form
         result = invoke(system, call)
-        row = ROWS_BY_NAME[step.row]
-        expected = expected_answer(row)
-        # A step that is no MAPI call has no record, unless it went wrong: the log must show
-        # the answer that made the calls stop.
-        if row.is_call or result != expected:
-            records.append(call_record(len(records) + 1, call, result, system.observe()))
+        expected = expected_answer(ROWS_BY_NAME[step.row])
+        # every step has its record, the internal ones too (an instrumented build's log)
+        records.append(call_record(len(records) + 1, call, result, system.observe()))
         if result != expected:
             break
+    # Last, the spooler reads the outgoing queue: a message a step put there by mistake (one
+    # the pair is sending, re-pulled as another finished: R20) shows in no record of its own.
+    records.append(queue_read(len(records) + 1, system.observe()))
     header = {"config": config.to_dict(), "initial": initial_to_json(start),
-              "source": str(case.get("id", ""))}
+              "all_steps_logged": True, "source": str(case.get("id", ""))}
     return dump_records(header, records)
+
+
+def queue_read(seq: int, observation: Observation) -> dict[str, Any]:
+    """The record of the spooler's IMsgStore::GetOutgoingQueue: the queued messages' ids."""
+    return {"seq": seq, "actor": Actor.SPOOLER.value, "event": "IMsgStore::GetOutgoingQueue",
+            "message": None, "result": S_OK,
+            "queue": [message_id(index) for index in normalized(observation).queue]}
 
 
 def log_verdict(case: dict[str, Any], system: SystemUnderTest) -> LogVerdict:
@@ -95,7 +114,9 @@ class RecordingSystem(CallObserver):
     is an adapter call here, its internal ones too (the spooler's NDR, a transport's
     transmission), so the log is an instrumented build's: `all_steps_logged`. A step it was
     asked for and declined (NOT_DUE: the harness's steering, no MAPI call) leaves no
-    record."""
+    record, nor does a decision the harness probed that was refused (the store refusing a
+    spooler's lock the spooler would not have asked for): only a probe the system took
+    (S_OK) is a call it made."""
 
     def __init__(self, system: SystemUnderTest) -> None:
         self.system = system
@@ -113,8 +134,8 @@ class RecordingSystem(CallObserver):
     def observe(self) -> Observation:
         return self.system.observe()
 
-    def called(self, call: AdapterCall, result: str) -> None:
-        if result != NOT_DUE:
+    def called(self, call: AdapterCall, result: str, *, probe: bool = False) -> None:
+        if result != NOT_DUE and (not probe or result == S_OK):
             self.records.append(call_record(len(self.records) + 1, call, result,
                                             self.system.observe()))
 
@@ -124,8 +145,11 @@ class RecordingSystem(CallObserver):
             raise ValueError("the system was never started")
         header = {"config": config.to_dict(), "all_steps_logged": True,
                   "initial": initial_to_json(world_for(config, self.setup)), "source": source}
-        # no end-of-run line: an example stops after any step, not with every component idle
-        return dump_records(header, self.records)
+        # no end-of-run line: an example stops after any step, not with every component idle;
+        # a last read of the outgoing queue shows a message put there inside a call whose own
+        # record does not observe it
+        records = [*self.records, queue_read(len(self.records) + 1, self.system.observe())]
+        return dump_records(header, records)
 
 
 class ExampleLogs:

@@ -58,18 +58,28 @@ def judge_observation(call: ObservationCall, record: dict[str, Any],
             return Judged(set(candidates))
         wanted = record["queue"]
         seen: set[tuple[str | None, ...]] = set()
+        on_the_wire: set[str] = set()
         for world, binding in candidates:
-            read = queue_read(expand(world), binding)
+            expanded = expand(world)
+            read = queue_read(expanded, binding)
             seen.add(tuple(read))
             if read == wanted:
                 kept.add((world, binding))
+            on_the_wire |= {bound for slot, bound in enumerate(binding.ids)
+                            if bound is not None and bound in wanted
+                            and expanded.messages[slot].inflight}
         if kept:
             return Judged(kept)
         shown = "; ".join(sorted(_queue_text(q) for q in seen)[:6])
-        return Judged(kept, f"IMsgStore::GetOutgoingQueue read {_queue_text(wanted)}, but the "
-                      f"queue is {shown} in every consistent model world (the queue lists the "
-                      "submitted messages not yet taken out, ascending by submission time)",
-                      _ordered(call.rules))
+        reason = (f"IMsgStore::GetOutgoingQueue read {_queue_text(wanted)}, but the queue is "
+                  f"{shown} in every consistent model world (the queue lists the submitted "
+                  "messages not yet taken out, ascending by submission time)")
+        if on_the_wire:
+            # the design's central safety rule: a message the pair is sending is never queued
+            # for the spooler (R20)
+            return Judged(kept, f"{reason}; {_queue_text(sorted(on_the_wire))} the tight pair "
+                          "is sending", ("R20", *_ordered(call.rules)))
+        return Judged(kept, reason, _ordered(call.rules))
     differing: set[str] = set()
     for world, binding in candidates:
         for slot, target, new_binding in binder.targets(world, binding, record["message"]):
