@@ -19,7 +19,7 @@ from mapi_submission.checker.cases import build_case, write_case
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.states import REMOVED, STATE_NAMES
-from mapi_submission.model.table import ROWS_BY_NAME, TABLE
+from mapi_submission.model.table import ROWS_BY_NAME, SYSTEM_DECISIONS, TABLE
 from mapi_submission.model.world import World
 
 from .adapter import SystemUnderTest
@@ -148,12 +148,17 @@ OFFER_TRIED = [False, False, False, True]
 #: transport's setbacks, a cancellation, another session's calls, a call that ends or sends
 #: back the message), so that in some runs the few it keeps are taken often: a transport
 #: marking a recipient and then failing needs one error among seven to come up, in one call.
-#: A left-out row is still taken where nothing else can move.
+#: A left-out row is still taken where nothing else can move. The tight pair's own sending
+#: steps are deviations too: in a run that leaves them out, a message stays on the pair's wire
+#: while the spooler works through the others, which is where a pick-up scan that re-pulls it
+#: shows (R20).
 SWARM: tuple[str, ...] = tuple(sorted(
     row.name for row in TABLE
     if "setback_available" in row.guards or row.dest in ("cancelling", *REMOVED)
     or row.actor is Actor.OTHER_CLIENT or row.name in ("reopen", "reopen-best-access",
-                                                       "set-props", "force-save")))
+                                                       "set-props", "force-save")
+    or (row.actor is Actor.TIGHT_PAIR and "direct_sending" in row.sources
+        and row.name in SYSTEM_DECISIONS)))
 
 
 #: Swarm testing's other half: each run also favours a random quarter of the system's rows
@@ -164,7 +169,8 @@ SWARM: tuple[str, ...] = tuple(sorted(
 #: returns S_OK leaving a recipient, then EndMessage): drawn evenly each is one option among
 #: many at every step, so the path comes up in few runs; favoured, it comes up in most runs
 #: that favour its rows, and a quarter of the runs favours any one row.
-FAVOURABLE: tuple[str, ...] = tuple(row.name for row in TABLE if not row.actor.is_client)
+FAVOURABLE: tuple[str, ...] = tuple(row.name for row in TABLE if not row.actor.is_client
+                                    or row.name in ("add-recipients", "submit"))
 FAVOURED_BITS = 2  # a row is favoured when both of its draws come out True
 OFFER_FAVOURED = [False, True, True, True]
 
@@ -305,6 +311,18 @@ def unplanned(options: list[Step], plans: dict[int, TransportPlan]) -> list[Step
     deciding = {m for m, plan in plans.items() if not plan.ended}
     free = [s for s in options if s.message not in deciding or s.row not in PLAN_ROWS]
     return free or options
+
+
+def swarm_kept(options: list[Step], swarm: frozenset[str]) -> list[Step]:
+    """The options a run's swarm keeps (SWARM): its left-out rows go, unless nothing else can
+    move; a left-out row of the system's own components (a transport's setback, the tight
+    pair's sending) waits only for the other components, not for the client, so that a slow
+    pair still sends once the spooler has nothing left to do."""
+    kept = [s for s in options if s.row not in swarm]
+    if not any(not ROWS_BY_NAME[s.row].actor.is_client for s in kept):
+        kept += [s for s in options
+                 if s.row in swarm and not ROWS_BY_NAME[s.row].actor.is_client]
+    return kept
 
 
 def _favoured_first(data: st.DataObject, options: list[Step],
@@ -463,7 +481,7 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
             options = unplanned(options, self.plans)
             moves = [s for s in options if s in changing]
             chosen = moves or options
-            kept = [s for s in chosen if s.row not in self.swarm]
+            kept = swarm_kept(chosen, self.swarm)
             self._take(draw_step(data, kept or chosen, self.lockstep.world, self.tried,
                                  self.favoured))
 

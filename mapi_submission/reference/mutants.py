@@ -13,6 +13,7 @@ from mapi_submission.model.constants import (
     MAPI_E_OBJECT_CHANGED,
     MAPI_E_WAIT,
     MSGFLAG_SUBMIT,
+    MSGFLAG_UNSENT,
     OUTBOX,
     S_OK,
 )
@@ -267,6 +268,149 @@ class LeftRecipientsCountedSent(ReferenceSystem):
         return result
 
 
+# ---- decision bugs: a component that takes a step its rules say is not due ---------------------
+# A harness that only asks for the steps the model enables never offers these a chance to go
+# wrong; they are caught by asking for the decisions the model does not enable
+# (harness/decision_probes.py).
+
+
+class OutOfOrderLock(ReferenceSystem):
+    """R14, R39: the spooler's scan locks whichever queued message it reaches, not the oldest,
+    so a later submission is sent before an earlier one nothing holds back."""
+
+    def _held_back(self, m: int) -> bool:
+        return False
+
+
+class CriticalTransportPresented(ReferenceSystem):
+    """R43, R56: the spooler presents messages to a transport that reported
+    NOTIFY_CRITICAL_ERROR, or to one that declined this message with MAPI_E_NOT_ME, as if
+    every registered transport were ready."""
+
+    def present(self, m: int, transport: int) -> str:
+        message = self.messages[m]
+        if (message.status == "locked" and self._open_rows_for(message, transport)
+                and (self.transport_states[transport] != "ready"
+                     or transport in message.declined)):
+            message.transport = transport
+            message.call_touched_recipients = False
+            message.status = "in_transport"
+            return S_OK
+        return super().present(m, transport)
+
+
+class EarlyNdr(ReferenceSystem):
+    """R43, R58: the spooler generates an NDR for a recipient as soon as the first transport
+    it tried cannot take it, although another ready transport registered its address type."""
+
+    def spooler_ndr(self, m: int, recipient: int) -> str:
+        message = self.messages[m]
+        row = message.recipients[recipient]
+        if message.status == "locked" and row.outcome == "pending" and not row.responsible:
+            row.outcome = "ndr"
+            return S_OK
+        return super().spooler_ndr(m, recipient)
+
+
+class FinishWithPendingRecipients(ReferenceSystem):
+    """R58, R62: the spooler calls FinishedMsg as soon as the transports are done, with
+    recipients no transport took and no NDR reported: they silently get nothing."""
+
+    def finished_msg(self, m: int) -> str:
+        message = self.messages[m]
+        if (message.status in ("locked", "completing") and not self._owes_completion(message)
+                and any(r.outcome == "pending" for r in message.recipients)):
+            self._finish(m)
+            message.status = self._outcome(message)
+            return S_OK
+        return super().finished_msg(m)
+
+
+class PairFinishesAloneAfterPreprocessing(ReferenceSystem):
+    """R34, R37: after the spooler's SubmitMessage ends preprocessing and the tight pair has
+    sent the message, the pair files it itself instead of handing it back with CompleteMsg,
+    so the spooler, which still holds its lock, never finishes it."""
+
+    def tight_finish(self, m: int) -> str:
+        message = self.messages[m]
+        if self._owes_completion(message):
+            message.flags &= ~(MSGFLAG_SUBMIT | MSGFLAG_UNSENT)
+            message.folder = self._finished_folder(message)
+            message.status = self._outcome(message)
+            return S_OK
+        return super().tight_finish(m)
+
+
+class DownloadGrantedInFlight(ReferenceSystem):
+    """R20: the tight transport asks the spooler to download a message it is still sending
+    (SpoolerNotify NOTIFY_READYTOSEND) and the message is queued for the spooler while the
+    pair goes on sending it."""
+
+    def tight_request_download(self, m: int) -> str:
+        if self.messages[m].in_direct_send:
+            self._enqueue(m)
+            return S_OK
+        return super().tight_request_download(m)
+
+
+class RepullInFlight(ReferenceSystem):
+    """R20 (the seed page's bug): the spooler's pick-up scan, run at every spooler step, also
+    takes a message the tight pair is sending: it queues and locks it, so the spooler can
+    present it to a transport and its recipients go out twice."""
+
+    def _scan(self) -> None:
+        for index, message in enumerate(self.messages):
+            if message.in_direct_send and not message.lock_holders:
+                self._enqueue(index)
+                message.lock_holders = 1
+
+    def spooler_lock(self, m: int) -> str:
+        self._scan()
+        return super().spooler_lock(m)
+
+    def present(self, m: int, transport: int) -> str:
+        self._scan()
+        return super().present(m, transport)
+
+    def spooler_ndr(self, m: int, recipient: int) -> str:
+        self._scan()
+        return super().spooler_ndr(m, recipient)
+
+    def finished_msg(self, m: int) -> str:
+        self._scan()
+        return super().finished_msg(m)
+
+
+class RepullInFlightWhileFinishing(RepullInFlight):
+    """R20 (the seed page's bug, the form that hides): the pick-up scan that takes a message
+    the tight pair is sending runs only when the spooler has just finished another message,
+    so it fires only when a spooler-sent message ends while a directly sent one is on the
+    wire."""
+
+    def spooler_lock(self, m: int) -> str:
+        return ReferenceSystem.spooler_lock(self, m)
+
+    def present(self, m: int, transport: int) -> str:
+        return ReferenceSystem.present(self, m, transport)
+
+    def spooler_ndr(self, m: int, recipient: int) -> str:
+        return ReferenceSystem.spooler_ndr(self, m, recipient)
+
+    def finished_msg(self, m: int) -> str:
+        result = ReferenceSystem.finished_msg(self, m)
+        if result == S_OK:
+            self._scan()
+        return result
+
+
+class YesMan(OutOfOrderLock, CriticalTransportPresented, EarlyNdr, FinishWithPendingRecipients,
+             PairFinishesAloneAfterPreprocessing, DownloadGrantedInFlight):
+    """R14, R20, R34, R39, R43, R56, R58, R62: every decision wrong whenever asked: locks out
+    of order, presents to critical and declining transports, NDRs early, finishes with
+    recipients pending, lets the pair finish alone after preprocessing and grants the pair's
+    download of a message in flight."""
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -304,10 +448,33 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("tight-drops-failed-recipient", ("R58", "R59"), TightPairDropsFailedRecipient),
         Mutant("double-submit", ("R16",), DoubleSubmit),
         Mutant("left-recipients-counted-sent", ("R49", "R51"), LeftRecipientsCountedSent),
+        Mutant("out-of-order-lock", ("R14", "R39"), OutOfOrderLock),
+        Mutant("critical-transport-presented", ("R43", "R56"), CriticalTransportPresented),
+        Mutant("early-ndr", ("R43", "R58"), EarlyNdr),
+        Mutant("finish-with-pending-recipients", ("R58", "R62"), FinishWithPendingRecipients),
+        Mutant("pair-finishes-alone-after-preprocessing", ("R34", "R37"),
+               PairFinishesAloneAfterPreprocessing, {
+                   "logs": "a log of a case asks the pair only for the steps the case lists "
+                           "and the decisions its refusal steps name; no case names the "
+                           "pair's finish of a message the spooler holds, a state the finish "
+                           "has no row from (case replay and the machine ask for it there)",
+               }),
+        Mutant("download-granted-in-flight", ("R20",), DownloadGrantedInFlight),
+        Mutant("repull-in-flight", ("R20",), RepullInFlight),
+        Mutant("repull-in-flight-while-finishing", ("R20",), RepullInFlightWhileFinishing, {
+            "hypothesis": "the kill matrix's machine, three messages with every feature, has "
+                          "a message on the pair's wire while the spooler finishes another "
+                          "in a few runs of a hundred (killed within 100 examples in 7 of 10 "
+                          "seeds); the machine of tests/conformance/test_never_repulled.py, a "
+                          "tight store whose pair is slow in half its runs, kills it in 10 "
+                          "of 10",
+        }),
+        Mutant("yes-man", ("R14", "R20", "R34", "R39", "R43", "R56", "R58", "R62"), YesMan),
         Mutant("retry-resends-everyone", ("R48", "R49"), RetryResendsEveryone, {
-            "logs": "the retry delay elapsing is no MAPI call and has no log record, so a log "
-                    "shows the lost responsibility only at the next logged call; in the "
-                    "generated suite the retry after progress is the last step of its case",
+            "logs": "the only case with a retry after progress (tour-011) asks on the way "
+                    "for a copy of the submitted message the model lets the store refuse or "
+                    "make; the reference makes it, and a log of blind calls stops there, "
+                    "before the retry (case replay follows the branch the system takes)",
         }),
     )
 }
