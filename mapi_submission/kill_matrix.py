@@ -110,6 +110,27 @@ def kill_by_cases(cases: list[dict[str, Any]], factory: Factory) -> Kill:
     return Kill("cases", False, len(cases), time.perf_counter() - started)
 
 
+def detection_by_rule(cases: list[dict[str, Any]],
+                      on_mutant: Callable[[str], None] | None = None
+                      ) -> tuple[Kill, dict[str, list[dict[str, Any]]]]:
+    """What the cases detect, rule by rule: each mutant replayed against them (the kill
+    matrix's `cases` technique), listed under every rule it breaks, killed or not, with the
+    case that killed it; and the reference's own run, which must survive for any of it to
+    mean something. `on_mutant(name)` is told each system as it begins."""
+    if on_mutant is not None:
+        on_mutant("reference")
+    reference = kill_by_cases(cases, make_reference)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name, mutant in MUTANTS.items():
+        if on_mutant is not None:
+            on_mutant(name)
+        kill = kill_by_cases(cases, mutant.build)
+        for rule in mutant.rules:
+            found.setdefault(rule, []).append(
+                {"mutant": name, "killed": kill.killed, "by": kill.evidence or None})
+    return reference, found
+
+
 def kill_by_logs(cases: list[dict[str, Any]], factory: Factory) -> Kill:
     started = time.perf_counter()
     for number, case in enumerate(cases, start=1):

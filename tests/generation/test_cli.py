@@ -75,3 +75,25 @@ def test_coverage_names_unexercised_rules(tmp_path: Path) -> None:
     assert code == 1 and "encoded rules no case exercises" in out
     code, out, _ = _run("coverage")
     assert code == 0 and "every encoded rule is exercised" in out
+
+
+STATES_SUITE = Path(__file__).resolve().parents[1] / "regression" / "states"
+
+
+def test_coverage_tells_detection_apart_from_exercise() -> None:
+    code, out, err = _run("coverage", str(STATES_SUITE), "--json")
+    assert code == 0, err
+    matrix = json.loads(out)
+    detection = matrix["detection"]
+    assert detection["reference_fails"] is None
+    assert 0 < detection["killed"] < detection["mutants"]
+    r20 = next(entry for entry in matrix["rules"] if entry["rule"] == "R20")
+    late = next(m for m in r20["mutants"] if m["mutant"] == "repull-in-flight-while-finishing")
+    # the states suite exercises R20 in many cases, and still misses this re-pull
+    assert r20["cases"] and not late["killed"] and late["by"] is None
+    assert "replaying the cases on reference (1 of" in err
+    code, out, _ = _run("coverage", str(STATES_SUITE))
+    assert "exercised by " in out and "     detected: " in out
+    assert "survive: " in out and "repull-in-flight-while-finishing" in out
+    code, out, _ = _run("coverage", str(STATES_SUITE), "--no-mutants", "--json")
+    assert code == 0 and "detection" not in json.loads(out)
