@@ -461,14 +461,7 @@ MUTANTS: dict[str, Mutant] = {
                }),
         Mutant("download-granted-in-flight", ("R20",), DownloadGrantedInFlight),
         Mutant("repull-in-flight", ("R20",), RepullInFlight),
-        Mutant("repull-in-flight-while-finishing", ("R20",), RepullInFlightWhileFinishing, {
-            "hypothesis": "the kill matrix's machine, three messages with every feature, has "
-                          "a message on the pair's wire while the spooler finishes another "
-                          "in a few runs of a hundred (killed within 100 examples in 7 of 10 "
-                          "seeds); the machine of tests/conformance/test_never_repulled.py, a "
-                          "tight store whose pair is slow in half its runs, kills it in 10 "
-                          "of 10",
-        }),
+        Mutant("repull-in-flight-while-finishing", ("R20",), RepullInFlightWhileFinishing),
         Mutant("yes-man", ("R14", "R20", "R34", "R39", "R43", "R56", "R58", "R62"), YesMan),
         Mutant("retry-resends-everyone", ("R48", "R49"), RetryResendsEveryone, {
             "logs": "the only case with a retry after progress (tour-011) asks on the way "

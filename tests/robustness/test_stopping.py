@@ -241,11 +241,11 @@ def test_a_timeout_in_conform_keeps_a_divergence_found_while_shrinking(tmp_path:
 
 
 def test_ctrl_c_during_mutants_prints_the_rows_done() -> None:
-    # the reference's row takes some 6 s; the mutant after it survives the derandomized run
-    # (a known escape), which keeps the run going for as long again
+    # the reference's row takes some 6 s; the two mutants after it need some 60 examples
+    # each, which keeps the run going for as long again
     code, out, err, took = _interrupt_after(
-        ["mutants", "--technique", "hypothesis", "--mutant",
-         "repull-in-flight-while-finishing"], 10.0)
+        ["mutants", "--technique", "hypothesis", "--mutant", "location-only-routing",
+         "--mutant", "repull-in-flight-while-finishing"], 9.0)
     assert code == 130, err
     assert took < 2.0
     assert "reference" in out  # the first row was done
