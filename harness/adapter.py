@@ -20,9 +20,9 @@ this protocol stays an independent reading of the rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 #: The answer of a component that was asked to take a step it does not think is due (for
 #: example the spooler asked to generate an NDR for a recipient a transport still accepts).
@@ -268,3 +268,25 @@ class SystemUnderTest(Protocol):
 
     def transport_recovers(self, transport: int) -> str:
         """A transport in critical error reports NOTIFY_READYTOSEND (R56)."""
+
+
+@runtime_checkable
+class AutonomousSystem(SystemUnderTest, Protocol):
+    """A system whose spooler, store and tight pair act on their own, as a real one does: the
+    harness gives it only inputs (the client's calls, what the transports answer and fail, the
+    timers, restarts: every method above but the system's own decisions) and lets it run.
+
+    `advance` lets it go on until it has made at least one call of its own or has nothing
+    left to do without an input, and returns the records of the calls it made, in the order
+    they returned, in the call-log format (docs/log-format.md) with two differences: no
+    ``seq`` (the harness numbers the log) and ``message`` the message's index in
+    `Setup.messages` (the harness writes its log id). An empty list means idle. The harness
+    judges the records with the log validator, the same judge as ``validate-log``.
+
+    `logs_every_step`, when the system has it and it is true, says the records cover every
+    step the model knows, its internal ones too (an instrumented build's log:
+    ``all_steps_logged``); otherwise only MAPI calls are expected, and the validator fills in
+    the steps a log does not show."""
+
+    def advance(self) -> Sequence[Mapping[str, Any]]:
+        """The calls the system's own components made since the last input or advance."""

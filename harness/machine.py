@@ -24,6 +24,7 @@ from mapi_submission.model.world import World
 
 from .adapter import SystemUnderTest
 from .adapter_calls import CALL_SHAPES, CallShape, call_for
+from .autonomous import AutonomousFailure
 from .lockstep import Lockstep, LockstepDivergence
 
 
@@ -34,8 +35,10 @@ class MachineRun:
     examples_begun: int = 0
     first_failure_example: int | None = None
     first_failure_seconds: float | None = None
-    failure: LockstepDivergence | None = None
+    failure: LockstepDivergence | AutonomousFailure | None = None
     failure_case: dict[str, Any] | None = None
+    #: an autonomous system's failing run, as the call log it wrote (autonomous_machine.py)
+    failure_log: str | None = None
     started: float = field(default_factory=time.perf_counter)
     steps: int = 0
     #: told as each example begins (a command's progress line)

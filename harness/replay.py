@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapi_submission.checker.cases import initial_from_json
 from mapi_submission.model.config import Config
@@ -13,13 +13,16 @@ from .adapter import SystemUnderTest
 from .adapter_calls import CALL_SHAPES, call_for
 from .lockstep import Lockstep, LockstepDivergence
 
+if TYPE_CHECKING:
+    from .autonomous import AutonomousFailure
+
 
 @dataclass
 class ReplayOutcome:
     case_id: str
     verdict: str  # "pass", "fail", or "diverged" (the implementation took another allowed branch)
     steps: int
-    failure: LockstepDivergence | None = None
+    failure: LockstepDivergence | AutonomousFailure | None = None
     #: why a "diverged" case could not be followed to the end
     reason: str = ""
 

@@ -602,6 +602,15 @@ SYSTEM_DECISIONS: frozenset[str] = frozenset(
     row.name for row in TABLE
     if row.actor in (SPOOLER, TIGHT_PAIR, PREPROCESSOR) and row.name not in _COMPONENT_INPUTS)
 
+#: Decisions a component may take but never owes, so a system that does not take them is not
+#: stuck: the store's refusal of a lock the spooler asked for (R41, R81), and the tight
+#: pair's request that the spooler download a message it has not begun to send (R20): a pair
+#: may as well send it itself. Every other decision a fair component (`Actor.fair`) owes
+#: once it stays enabled; the liveness properties rest on that.
+OPTIONAL_DECISIONS: frozenset[str] = frozenset(
+    {name for name in SYSTEM_DECISIONS if ROWS_BY_NAME[name].is_error}
+    | {"tight-request-download"})
+
 
 def rows_fingerprint(names: Iterable[str]) -> str:
     """A short hash of the named rows' content: a regression case records the fingerprint of
