@@ -42,6 +42,14 @@ from .validate_log import LogValidator
 BUSY_CALLS_PER_MESSAGE = 60
 
 
+#: The adapter methods an autonomous system needs: `start`, `observe`, `advance` and the
+#: inputs (every call of a row that is not a decision of the system's own components).
+AUTONOMOUS_METHODS: frozenset[str] = frozenset(
+    {"start", "observe", "advance"}
+    | {shape.method for name, shape in CALL_SHAPES.items()
+       if shape is not None and name not in SYSTEM_DECISIONS})
+
+
 @dataclass(frozen=True)
 class AutonomousFailure:
     """Where a run of an autonomous system left what the model allows: at the start (its first
@@ -90,6 +98,8 @@ class AutonomousRun:
         self.failure: AutonomousFailure | None = None
         #: the system said it has nothing to do (and no input came since)
         self.idle = False
+        #: the log has its end-of-run line: nothing more happens
+        self.ended = False
         self._ids = {message_id(index): index for index in range(self.config.messages)}
         self.validator = LogValidator(model, [start], all_steps_logged=self.every_step)
         system.start(setup_for(self.config, start))
@@ -106,6 +116,8 @@ class AutonomousRun:
     def inputs(self) -> Inputs:
         """The inputs the model enables on some world consistent with the log, one step per
         adapter call, its message numbered as the system numbers it."""
+        if self.ended:
+            return Inputs([], frozenset(), frozenset())
         self.validator.close_under_silent_steps()
         worlds = [(self.validator.worlds.expand(compact), binding)
                   for compact, binding in self.validator.candidates]
@@ -222,7 +234,9 @@ class AutonomousRun:
         never move (weak fairness of the system's components, `Actor.fair`, on which the
         liveness properties L1-L3 rest). Decisions a component never owes do not count
         (OPTIONAL_DECISIONS); nor does a message waiting for a transport, a timer or a
-        restart, which the tester may still give."""
+        restart, which the tester may still give. Then the log ends there, with its
+        end-of-run line, and the validator judges the liveness properties on it: the verdict
+        is the validator's, and ``validate-log`` gives the written log the same."""
         self.validator.close_under_silent_steps()
         owed: dict[int, set[str]] | None = None
         for compact, binding in self.validator.candidates:
@@ -253,14 +267,37 @@ class AutonomousRun:
             return None
         message, rows = min(owed.items())
         names = sorted(rows)
-        rules = tuple(dict.fromkeys(rule for name in names
-                                    for rule in ROWS_BY_NAME[name].rules))
         calls = "; ".join(f"{ROWS_BY_NAME[n].actor} {ROWS_BY_NAME[n].event} (row {n})"
                           for n in names)
-        return self._fail(len(self.records) + 1, (
-            f"the system is idle, but message {message} still waits for its components: the "
-            f"model has them owe {calls} in every world the log fits, and nothing but a "
-            f"client can move the message otherwise (rules {', '.join(rules)})"), rules)
+        return self._end(f"the system went idle while message {message} waits for its own "
+                         f"components: in every world the log fits they owe {calls}, and "
+                         "nothing but a client can move the message otherwise")
+
+    def finish(self) -> AutonomousFailure | None:
+        """The end of an example: let the system run until it is idle; then, when nothing
+        but a client can move any message (no transport, timer or restart the tester could
+        still give changes a consistent world), the log ends with its end-of-run line, where
+        the validator judges the liveness properties (docs/log-format.md)."""
+        failure = self.settle()
+        if failure is not None or self.ended:
+            return failure
+        inputs = self.inputs()
+        if any(not ROWS_BY_NAME[step.row].actor.is_client for step in inputs.moving):
+            return None
+        return self._end("")
+
+    def _end(self, why: str) -> AutonomousFailure | None:
+        """Close the log with its end-of-run line, judged like any record; `why` says what
+        made the harness end it."""
+        line = len(self.records) + 2
+        record: dict[str, Any] = {"end": {}}
+        self.records.append(record)
+        self.ended = self.idle = True
+        divergence = self.validator.feed(line, record)
+        if divergence is None:
+            return None
+        text = divergence.describe() + (f"\n  ({why})" if why else "")
+        return self._fail(line, text, tuple(divergence.rules))
 
     def _numbered(self, report: Mapping[str, Any]) -> dict[str, Any]:
         record = dict(report)
@@ -346,7 +383,7 @@ def replay_autonomously(case: dict[str, Any], system: AutonomousSystem) -> Repla
         given += 1
         if failure is not None:
             return ReplayOutcome(case["id"], "fail", given, failure)
-    failure = run.settle()
+    failure = run.finish()
     if failure is not None:
         return ReplayOutcome(case["id"], "fail", given, failure)
     return ReplayOutcome(case["id"], "pass", given)

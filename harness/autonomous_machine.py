@@ -88,8 +88,14 @@ def autonomous_machine(model: Model, factory: Callable[[], AutonomousSystem],
             self._check(auto.give(step, sure=step in inputs.sure))
 
         def teardown(self) -> None:
-            if self.auto is not None and self.auto.failure is None:
-                self._check(self.auto.settle())
+            auto = self.auto
+            if auto is None or auto.failure is not None:
+                return
+            failure = auto.finish()
+            if failure is None and len(auto.records) > run.example_records:
+                run.example_records = len(auto.records)
+                run.example_log = auto.log_text(f"conform --adapter {label}")
+            self._check(failure)
 
         def _check(self, failure: AutonomousFailure | None) -> None:
             if failure is None:

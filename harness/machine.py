@@ -39,6 +39,9 @@ class MachineRun:
     failure_case: dict[str, Any] | None = None
     #: an autonomous system's failing run, as the call log it wrote (autonomous_machine.py)
     failure_log: str | None = None
+    #: an autonomous system's example with the most records, as its call log
+    example_log: str | None = None
+    example_records: int = 0
     started: float = field(default_factory=time.perf_counter)
     steps: int = 0
     #: told as each example begins (a command's progress line)

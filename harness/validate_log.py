@@ -63,6 +63,9 @@ from .progress import ValidationProgress
 from .recent_cache import RecentCache
 from .unlogged_steps import shortest_unlogged_way
 
+#: the state of a message the tight pair is sending (R20)
+DIRECT_SENDING = "direct_sending"
+
 #: Rows a log does not show (they are not MAPI calls), by the machine they change.
 SILENT_ROWS: frozenset[str] = frozenset(
     row.name for row in TABLE if not row.is_call and row.machine == "message")
@@ -589,7 +592,7 @@ class LogValidator:
         same_result = {name for name in survey.enabled
                        if _gives(self.model.rows[name], record)}
         if same_result:
-            return self._differing_observations(same_result, survey)
+            return self._differing_observations(same_result, survey, record)
         if survey.failed_guards:
             return self._wrong_result(record.get("result"), survey)
         if survey.enabled and not any(_gives(row, record) for row in rows):
@@ -651,8 +654,8 @@ class LogValidator:
         """The rules of the rows that answer the call where it was made."""
         return {r for name in survey.enabled for r in self.model.rows[name].rules}
 
-    def _differing_observations(self, same_result: set[str],
-                                survey: CallSurvey) -> tuple[list[str], str]:
+    def _differing_observations(self, same_result: set[str], survey: CallSurvey,
+                                record: dict[str, Any]) -> tuple[list[str], str]:
         """The call and result fit but the observed properties do not: the rules of the rows
         that fit and of the properties observed (OBSERVATION_RULES). The properties that
         differ after every fitting step are named, else those that differ after some."""
@@ -666,8 +669,18 @@ class LogValidator:
         broken |= {r for name in same_result
                    for r in EFFECT_RULES.get(self.model.rows[name].effect, ())}
         consulted = {r for name in same_result for r in self.model.rows[name].rules}
-        return _broken_first(broken, consulted), ("the call is allowed but the observed "
-                                                  f"{', '.join(named)} differ")
+        rules = _broken_first(broken, consulted)
+        reason = f"the call is allowed but the observed {', '.join(named)} differ"
+        observed = record.get("observed") or {}
+        if ({"in_queue", "locked"} & set(named)
+                and (observed.get("in_queue") or observed.get("locked"))
+                and all(_stays_on_wire(self.model.rows[name]) for name in same_result)):
+            # the central safety rule: the message is on the pair's wire, yet the spooler
+            # has queued or locked it
+            rules = ["R20", *(r for r in rules if r != "R20")]
+            reason += (": the message is on the tight pair's wire and shows queued or locked "
+                       "for the spooler, which re-pulled it (R20)")
+        return rules, reason
 
     def _wrong_result(self, result: str | None, survey: CallSurvey) -> tuple[list[str], str]:
         """The message was in a state where a row giving the logged result starts, but some of
@@ -853,6 +866,12 @@ class LogValidator:
 def _broken_first(broken: set[str], consulted: set[str]) -> list[str]:
     """The rules of the behaviour broken, then those of the rows consulted to judge it."""
     return [*_sorted_rules(broken), *_sorted_rules(consulted - broken)]
+
+
+def _stays_on_wire(row: Row) -> bool:
+    """The step leaves its message where the tight pair is sending it (R20, R23)."""
+    return row.dest == DIRECT_SENDING or (row.dest is None
+                                          and set(row.sources) == {DIRECT_SENDING})
 
 
 def _inside_call_rules(row_name: str) -> set[str]:

@@ -2,9 +2,12 @@
 
 The implementation is reached through an adapter (docs/conformance.md): ``--adapter
 module:factory`` names a callable that returns an object following
-`mapi_submission.harness.adapter.SystemUnderTest`. The Hypothesis machine drives it and the
-model in lockstep; a failure is shrunk and written as a regression case under --out. Exit 0
-when it conforms, 1 on a failure, 2 on a bad adapter spec or bad options.
+`mapi_submission.harness.adapter.AutonomousSystem` (a system whose components act on their
+own: the harness gives it inputs and judges the calls it reports with the log validator) or
+`SystemUnderTest` (a system with steering hooks, driven in lockstep with the model, every
+decision asked for). The Hypothesis machine runs it; a failure is shrunk and written under
+--out: the failing call log of an autonomous system, a regression case of a steered one.
+Exit 0 when it conforms, 1 on a failure, 2 on a bad adapter spec or bad options.
 """
 
 from __future__ import annotations
@@ -18,6 +21,15 @@ import click
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.checker.stopping import Stop
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
+from mapi_submission.harness.autonomous import (
+    AUTONOMOUS_METHODS,
+    is_autonomous,
+    replay_autonomously,
+)
+from mapi_submission.harness.autonomous_machine import (
+    export_failure_log,
+    run_autonomous_machine,
+)
 from mapi_submission.harness.implementation_logs import ExampleLogs
 from mapi_submission.harness.machine import (
     MachineRun,
@@ -48,8 +60,10 @@ from .replay import fail_fast_option, finish_report, junit_option, load_cases
 from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_report
 
 
-def load_factory(spec: str) -> Any:
-    """`module:factory` -> the callable; UsageProblem (exit 2) naming what is wrong."""
+def load_factory(spec: str, *, steered: bool = False) -> tuple[Any, bool]:
+    """`module:factory` -> the callable, and whether the system it builds runs its own
+    components (it has `advance`, and `steered` does not ask for the hooks instead);
+    UsageProblem (exit 2) naming what is wrong."""
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageProblem(f"--adapter {spec!r}: expected MODULE:FACTORY")
@@ -69,12 +83,16 @@ def load_factory(spec: str) -> Any:
     except Exception as error:
         raise UsageProblem(f"--adapter {spec!r}: the factory failed: "
                            f"{type(error).__name__}: {error}") from None
-    if not isinstance(sample, SystemUnderTest):
-        missing = sorted(name for name in dir(SystemUnderTest)
-                         if not name.startswith("_") and not hasattr(sample, name))
-        raise UsageProblem(f"--adapter {spec!r}: the object it returns lacks "
-                           f"{', '.join(missing) or 'the adapter methods'}")
-    return factory
+    autonomous = is_autonomous(sample) and not steered
+    needed = (AUTONOMOUS_METHODS if autonomous else
+              {name for name in dir(SystemUnderTest) if not name.startswith("_")})
+    missing = sorted(name for name in needed if not callable(getattr(sample, name, None)))
+    if missing:
+        kind = ("an autonomous system (it has advance)" if autonomous
+                else "a steered system" + (" (--steered)" if steered else ""))
+        raise UsageProblem(f"--adapter {spec!r}: the object it returns is {kind} and "
+                           f"lacks {', '.join(missing)}")
+    return factory, autonomous
 
 
 def supported_starts(model: Model, factory: Any) -> list[World]:
@@ -89,14 +107,16 @@ def supported_starts(model: Model, factory: Any) -> list[World]:
 
 
 def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
-                    junit: Path | None) -> None:
+                    junit: Path | None, *, autonomous: bool = False) -> None:
     """Replay regression cases on the adapter: one line per case (passed, diverged, or not
     followed to the end because the implementation took another allowed branch) and a
-    summary; Failure (exit 1) when one diverged."""
+    summary; Failure (exit 1) when one diverged. An autonomous system gets the case's
+    inputs and takes its own steps (harness/autonomous.py)."""
     cases = load_cases(case_paths)
     reports: list[CaseReport] = []
+    replay = replay_autonomously if autonomous else replay_against
     for file, case in cases:
-        outcome = replay_against(case, factory())
+        outcome = replay(case, factory())
         if outcome.verdict == "fail" and outcome.failure is not None:
             report = CaseReport(file, case["id"], FAILED, outcome.steps,
                                 outcome.failure.describe())
@@ -131,6 +151,9 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
                    "divergence, else the longest) as a call log validate-log judges.")
 @click.option("--cases", "case_paths", multiple=True, type=click.Path(path_type=Path),
               help="Also replay these regression cases (files or folders) on the adapter.")
+@click.option("--steered", is_flag=True,
+              help="Drive a system that runs its own components (it has advance()) through "
+                   "its steering hooks instead, every decision asked for.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop the machine after this many seconds (exit 2 unless a divergence "
                    "was found).")
@@ -141,15 +164,16 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
 @junit_option
 @config_options
 def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out: Path,
-            log_path: Path | None, case_paths: tuple[Path, ...], fail_fast: bool,
-            junit: Path | None, timeout: float | None, quiet: bool, **options: Any) -> None:
-    """Drive an implementation and the model in lockstep; exit 1 on the first divergence."""
-    factory = load_factory(adapter_spec)
+            log_path: Path | None, case_paths: tuple[Path, ...], steered: bool,
+            fail_fast: bool, junit: Path | None, timeout: float | None, quiet: bool,
+            **options: Any) -> None:
+    """Run an implementation against the model; exit 1 on the first divergence."""
+    factory, autonomous = load_factory(adapter_spec, steered=steered)
     config = build_config(**options)
     refuse_huge_start("conform", config, DEFAULT_MAX_STATES, "the limit of")
     model = Model(config)
     if case_paths:
-        replay_cases_on(factory, case_paths, fail_fast, junit)
+        replay_cases_on(factory, case_paths, fail_fast, junit, autonomous=autonomous)
     starts = supported_starts(model, factory)
     if not starts:
         raise UsageProblem(f"--adapter {adapter_spec!r}: supports none of the "
@@ -171,9 +195,14 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
     stop = Stop(timeout)
     stop.enter("the Hypothesis machine")
 
-    logs = ExampleLogs(factory) if log_path is not None else None
+    logs = ExampleLogs(factory) if log_path is not None and not autonomous else None
 
     def machine() -> None:
+        if autonomous:
+            run_autonomous_machine(model, factory, starts=starts, seed=seed, run=run,
+                                   machine_settings_=machine_settings(examples, steps),
+                                   label=adapter_spec)
+            return
         run_machine(model, logs.factory if logs is not None else factory,
                     starts=starts, seed=seed, run=run,
                     machine_settings_=machine_settings(examples, steps), label="adapter")
@@ -188,12 +217,16 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         click.echo(f"diverges (first seen in example {run.first_failure_example}, "
                    f"{run.first_failure_seconds:.2f}s; {shrunk}):\n{run.failure.describe()}")
         try:
-            path = export_failure(run, out)
+            path = export_failure_log(run, out) if autonomous else export_failure(run, out)
         except OSError as error:
             raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
                           f"failure: {os_problem(error)}") from None
-        click.echo(f"written: {path}")
-        _write_log(logs, log_path, config, adapter_spec, diverged=True)
+        click.echo(f"written: {path}" + (" (validate-log gives it the same verdict)"
+                                          if autonomous else ""))
+        if autonomous:
+            _write_text(log_path, run.failure_log, diverged=True)
+        else:
+            _write_log(logs, log_path, config, adapter_spec, diverged=True)
         if stop.interrupted:
             raise Interrupted(f"conform stopped early: {stopped}")
         raise Failure("")
@@ -201,9 +234,27 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         summary = (f"conform stopped early: {stopped}, after {run.examples} example(s) and "
                    f"{run.steps} step(s) without a divergence")
         raise Interrupted(summary) if stop.interrupted else UsageProblem(summary)
-    click.echo(f"conforms: {run.examples} examples, {run.steps} steps from "
-               f"{len(starts)} initial worlds")
-    _write_log(logs, log_path, config, adapter_spec, diverged=False)
+    click.echo(f"conforms: {run.examples} examples, {run.steps} "
+               f"{'inputs' if autonomous else 'steps'} from {len(starts)} initial worlds")
+    if autonomous:
+        _write_text(log_path, run.example_log, diverged=False)
+    else:
+        _write_log(logs, log_path, config, adapter_spec, diverged=False)
+
+
+def _write_text(path: Path | None, text: str | None, *, diverged: bool) -> None:
+    """--log of an autonomous system: the call log the run wrote (the shrunk divergence's,
+    else the longest example's)."""
+    if path is None or text is None:
+        return
+    try:
+        write_atomic(path, text)
+    except OSError as error:
+        problem = f"--log {path}: cannot write: {os_problem(error)}"
+        if diverged:
+            raise Failure(f"mapi-submission: error: {problem}") from None
+        raise UsageProblem(problem) from None
+    click.echo(f"call log: {path} ({len(text.splitlines()) - 1} records)")
 
 
 def _write_log(logs: ExampleLogs | None, path: Path | None, config: Config, adapter_spec: str,
