@@ -8,7 +8,10 @@ Techniques:
 - "hypothesis": the stateful machine choosing among the model's enabled steps;
 - "logs": the calls of each regression case made blindly on the implementation, written as a
   call log and judged by the call-log validator (harness/implementation_logs.py,
-  harness/validate_log.py).
+  harness/validate_log.py);
+- "autonomous": the mutant's spooler, store and tight pair acting on their own
+  (reference/autonomous.py), as a real system does: each regression case replayed by its
+  inputs alone, the system's calls judged by the log validator (harness/autonomous.py).
 The reference system is run through the same techniques and must survive all of them.
 
 May import: model, checker, generators, harness, reference.
@@ -24,15 +27,17 @@ from typing import Any
 from hypothesis import settings
 
 from mapi_submission.generators.generate import regression_suite
-from mapi_submission.harness.adapter import SystemUnderTest
+from mapi_submission.harness.adapter import AutonomousSystem, SystemUnderTest
+from mapi_submission.harness.autonomous import replay_autonomously
 from mapi_submission.harness.implementation_logs import log_verdict
 from mapi_submission.harness.machine import MachineRun, machine_settings, run_machine
 from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 from mapi_submission.reference import MUTANTS, make_reference
+from mapi_submission.reference.autonomous import autonomous_mutant, make_autonomous_reference
 
-TECHNIQUES = ("cases", "hypothesis", "logs")
+TECHNIQUES = ("cases", "hypothesis", "logs", "autonomous")
 
 #: The configuration the Hypothesis machine runs in: three messages with every feature, both
 #: couplings, both folders and both address mixes, sharing one profile per run; four
@@ -45,6 +50,7 @@ TECHNIQUES = ("cases", "hypothesis", "logs")
 MACHINE_CONFIG = Config(messages=3, setbacks=4)
 
 Factory = Callable[[], SystemUnderTest]
+AutonomousFactory = Callable[[], AutonomousSystem]
 
 
 @dataclass
@@ -70,6 +76,8 @@ class Subject:
     factory: Factory
     #: technique -> why this mutant is known to escape it (a limit of the technique)
     escapes: Mapping[str, str] = field(default_factory=dict)
+    #: the same system with its components acting on their own
+    autonomous: AutonomousFactory | None = None
 
 
 @dataclass
@@ -139,6 +147,14 @@ def kill_by_logs(cases: list[dict[str, Any]], factory: Factory) -> Kill:
     return Kill("logs", False, len(cases), time.perf_counter() - started)
 
 
+def kill_by_autonomous_cases(cases: list[dict[str, Any]], factory: AutonomousFactory) -> Kill:
+    started = time.perf_counter()
+    for number, case in enumerate(cases, start=1):
+        if replay_autonomously(case, factory()).verdict == "fail":
+            return Kill("autonomous", True, number, time.perf_counter() - started, case["id"])
+    return Kill("autonomous", False, len(cases), time.perf_counter() - started)
+
+
 def kill_by_machine(factory: Factory, machine: settings, seed: int | None = None,
                     config: Config = MACHINE_CONFIG, label: str = "adapter",
                     on_example: Callable[[MachineRun], None] | None = None) -> Kill:
@@ -162,7 +178,7 @@ def kill_matrix(subjects: list[Subject], *,
     """Run every subject through every technique, one row per subject as it is done;
     `on_cell(subject, technique)` is told as each cell begins, `on_example` as each example
     of the machine does."""
-    cases = regression_cases() if {"cases", "logs"} & set(techniques) else []
+    cases = regression_cases() if {"cases", "logs", "autonomous"} & set(techniques) else []
     # a cell is whether and when the first failure came: shrinking it (up to a minute and a
     # half per mutant on three messages) would change no cell
     chosen = machine or machine_settings(examples, shrink=False)
@@ -179,8 +195,10 @@ def kill_matrix(subjects: list[Subject], *,
                 row.kills[technique] = kill_by_machine(subject.factory, chosen, seed,
                                                        label=subject.name,
                                                        on_example=on_example)
-            else:
+            elif technique == "logs":
                 row.kills[technique] = kill_by_logs(cases, subject.factory)
+            elif subject.autonomous is not None:
+                row.kills[technique] = kill_by_autonomous_cases(cases, subject.autonomous)
         yield row
 
 
@@ -190,9 +208,13 @@ def default_subjects(names: tuple[str, ...] = ()) -> list[Subject]:
     if unknown:
         raise KeyError(f"unknown mutant {unknown[0]!r}; known: {', '.join(MUTANTS)}")
     subjects = [Subject("reference", (), "The reference system (must survive every technique).",
-                        make_reference)]
+                        make_reference, autonomous=make_autonomous_reference)]
     for name, mutant in MUTANTS.items():
         if not names or name in names:
             subjects.append(Subject(name, mutant.rules, mutant.description, mutant.build,
-                                    mutant.escapes))
+                                    mutant.escapes, _autonomous_factory(name)))
     return subjects
+
+
+def _autonomous_factory(name: str) -> AutonomousFactory:
+    return lambda: autonomous_mutant(name)

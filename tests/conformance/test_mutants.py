@@ -18,12 +18,14 @@ from mapi_submission.harness.machine import export_failure, run_machine
 from mapi_submission.harness.replay import replay_against
 from mapi_submission.kill_matrix import (
     MACHINE_CONFIG,
+    kill_by_autonomous_cases,
     kill_by_cases,
     kill_by_logs,
     kill_by_machine,
 )
 from mapi_submission.model.engine import Model
 from mapi_submission.reference import MUTANTS, make_reference
+from mapi_submission.reference.autonomous import autonomous_mutant, make_autonomous_reference
 
 from .conftest import profile_settings
 
@@ -70,6 +72,22 @@ def test_killed_by_the_machine_within_the_profile_examples(name: str) -> None:
         assert not kill.killed, f"{name} no longer escapes {limit} examples of the machine"
     else:
         assert kill.killed, f"{name} survives {limit} examples of the Hypothesis machine"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_killed_when_its_components_act_on_their_own(
+        name: str, generated_cases: list[dict[str, Any]]) -> None:
+    mutant = MUTANTS[name]
+    kill = kill_by_autonomous_cases(generated_cases, lambda: autonomous_mutant(name))
+    if "autonomous" in mutant.escapes:
+        assert not kill.killed, f"{name} no longer escapes the autonomous run"
+    else:
+        assert kill.killed, f"{name} survives the cases replayed by their inputs alone"
+
+
+def test_the_autonomous_reference_survives_every_case(
+        generated_cases: list[dict[str, Any]]) -> None:
+    assert not kill_by_autonomous_cases(generated_cases, make_autonomous_reference).killed
 
 
 def test_shrunk_failure_is_a_regression_case_that_replays(tmp_path: Path) -> None:
