@@ -1,5 +1,6 @@
-"""The harness: the adapter protocol a real implementation is wrapped in, the lockstep driver
-and Hypothesis machine that run it against the model, and the call-log format and validator.
+"""The harness: the adapter protocols a real implementation is wrapped in (a system acting on
+its own, judged by the log validator; a system with steering hooks, driven in lockstep), the
+Hypothesis machines that run them against the model, and the call-log format and validator.
 
 May import: model, properties, checker.
 """

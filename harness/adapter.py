@@ -1,12 +1,14 @@
-"""The adapter protocol: how the conformance harness drives a system under test.
+"""The adapter protocols: how the conformance harness reaches a system under test.
 
 A system under test is a MAPI message store with its spooler and transports, or a test
 double of one. The harness plays every actor the implementation does not decide for itself:
 the client (SaveChanges, SubmitMessage, AbortSubmit, ...), the transports (what
 IXPLogon::SubmitMessage returns, which recipients they transmit or fail) and the clock (send
-time reached, retry delay elapsed). It asks the implementation's spooler and tight pair to
-take their steps one at a time, so that interleavings are chosen by the harness and every one
-the model allows can be reached.
+time reached, retry delay elapsed). A system whose components act on their own
+(`AutonomousSystem`, at the end) gets those inputs and reports the calls its spooler, store
+and tight pair make. A system with steering hooks (`SystemUnderTest`) is asked for its
+spooler's and tight pair's steps one at a time as well, so that interleavings are chosen by
+the harness and every one the model allows can be reached.
 
 Every call returns the result code the implementation answers (``S_OK`` or a MAPI error name
 from `mapi_submission.model.constants`). After each call the harness reads `observe()` and

@@ -42,6 +42,24 @@ def _interrupt_after(args: list[str], seconds: float) -> tuple[int, str, str, fl
     return process.returncode, out, err, time.monotonic() - sent
 
 
+def _interrupt_on(args: list[str], marker: str) -> tuple[int, str, str, float]:
+    """Run the command, send SIGINT once its progress on stderr shows `marker` (a phase
+    begun: unlike a fixed delay, this holds on a loaded machine); as _interrupt_after."""
+    process = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if marker in line:
+            break
+    assert process.poll() is None, "the run ended before the signal: the test shows nothing"
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out, "".join(seen) + err, time.monotonic() - sent
+
+
 def test_ctrl_c_during_the_exploration_of_check() -> None:
     code, out, err, took = _interrupt_after(["check"], 3.0)
     assert code == 130, err
@@ -241,11 +259,11 @@ def test_a_timeout_in_conform_keeps_a_divergence_found_while_shrinking(tmp_path:
 
 
 def test_ctrl_c_during_mutants_prints_the_rows_done() -> None:
-    # the reference's row takes some 6 s; the two mutants after it need some 60 examples
-    # each, which keeps the run going for as long again
-    code, out, err, took = _interrupt_after(
+    # interrupted as the first mutant's row begins, once the reference's row is done; the
+    # two mutants need some 60 examples each, which keeps the run going for seconds more
+    code, out, err, took = _interrupt_on(
         ["mutants", "--technique", "hypothesis", "--mutant", "location-only-routing",
-         "--mutant", "repull-in-flight-while-finishing"], 9.0)
+         "--mutant", "repull-in-flight-while-finishing"], "location-only-routing")
     assert code == 130, err
     assert took < 2.0
     assert "reference" in out  # the first row was done
