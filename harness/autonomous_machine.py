@@ -7,13 +7,12 @@ writes (``validate-log`` gives it the same verdict)."""
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.model.engine import Model
@@ -29,6 +28,7 @@ from .machine import (
     _choose,
     draw_step,
     drawn_start,
+    run_as_test,
     spread,
     swarm_kept,
 )
@@ -101,10 +101,7 @@ def autonomous_machine(model: Model, factory: Callable[[], AutonomousSystem],
             if failure is None:
                 return
             assert self.auto is not None
-            if run.first_failure_example is None:
-                run.first_failure_example = run.examples
-                run.first_failure_seconds = time.perf_counter() - run.started
-            run.failure = failure
+            run.failed(failure)
             run.failure_log = self.auto.log_text(f"conform --adapter {label}")
             raise AssertionError(failure.describe())
 
@@ -119,14 +116,7 @@ def run_autonomous_machine(model: Model, factory: Callable[[], AutonomousSystem]
     """Run the machine; the MachineRun holds the shrunk failure and its call log."""
     run = run if run is not None else MachineRun()
     machine = autonomous_machine(model, factory, starts or model.initial_worlds(), run, label)
-    if seed is not None:
-        machine._hypothesis_internal_use_seed = seed
-    try:
-        run_state_machine_as_test(machine, settings=machine_settings_)
-    except AssertionError:
-        if run.failure is None:
-            raise
-    return run
+    return run_as_test(machine, run, machine_settings_, seed)
 
 
 def export_failure_log(run: MachineRun, directory: Path) -> Path | None:

@@ -59,6 +59,13 @@ class MachineRun:
         if self.on_example is not None:
             self.on_example(self)
 
+    def failed(self, failure: LockstepDivergence | AutonomousFailure) -> None:
+        """A failure in the example running now (the first one found is remembered)."""
+        if self.first_failure_example is None:
+            self.first_failure_example = self.examples
+            self.first_failure_seconds = time.perf_counter() - self.started
+        self.failure = failure
+
 
 def failure_case(lockstep: Lockstep, failure: LockstepDivergence, label: str,
                  seed: int | None) -> dict[str, Any]:
@@ -570,10 +577,17 @@ def run_machine(model: Model, factory: Callable[[], SystemUnderTest], *,
     run = run if run is not None else MachineRun()
     machine = conformance_machine(model, factory, starts or model.initial_worlds(), run, label,
                                   seed)
+    return run_as_test(machine, run, machine_settings_, seed)
+
+
+def run_as_test(machine: type[RuleBasedStateMachine], run: MachineRun, chosen: settings,
+                seed: int | None) -> MachineRun:
+    """Run a machine whose failures fill `run` (`seed`: instead of the settings' choice); an
+    assertion that filled nothing is a bug of the harness and propagates."""
     if seed is not None:
         machine._hypothesis_internal_use_seed = seed
     try:
-        run_state_machine_as_test(machine, settings=machine_settings_)
+        run_state_machine_as_test(machine, settings=chosen)
     except AssertionError:
         if run.failure is None:
             raise

@@ -243,8 +243,9 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
 
 
 def _write_text(path: Path | None, text: str | None, *, diverged: bool) -> None:
-    """--log of an autonomous system: the call log the run wrote (the shrunk divergence's,
-    else the longest example's)."""
+    """--log: a call log, written after the verdict is printed (a failing write is one error
+    line; the verdict's exit code stays when it diverged). For an autonomous system, the log
+    the run wrote (the shrunk divergence's, else the longest example's)."""
     if path is None or text is None:
         return
     try:
@@ -266,11 +267,5 @@ def _write_log(logs: ExampleLogs | None, path: Path | None, config: Config, adap
     chosen = logs.chosen(diverged=diverged)
     if chosen is None:
         return
-    try:
-        write_atomic(path, chosen.log_text(config, f"conform --adapter {adapter_spec}"))
-    except OSError as error:
-        problem = f"--log {path}: cannot write: {os_problem(error)}"
-        if diverged:
-            raise Failure(f"mapi-submission: error: {problem}") from None
-        raise UsageProblem(problem) from None
-    click.echo(f"call log: {path} ({len(chosen.records)} records)")
+    _write_text(path, chosen.log_text(config, f"conform --adapter {adapter_spec}"),
+                diverged=diverged)
