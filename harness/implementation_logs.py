@@ -13,8 +13,8 @@ from mapi_submission.checker.cases import initial_from_json, initial_to_json
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
 from mapi_submission.model.constants import S_OK
-from mapi_submission.model.engine import Step
-from mapi_submission.model.table import ROWS_BY_NAME, SYSTEM_DECISIONS
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.table import OPTIONAL_DECISIONS, ROWS_BY_NAME, SYSTEM_DECISIONS
 
 from .adapter import NOT_DUE, Observation, Setup, SystemUnderTest
 from .adapter_calls import (
@@ -26,6 +26,7 @@ from .adapter_calls import (
     first_row_of,
     invoke,
 )
+from .lockstep import LockstepDivergence
 from .log_format import call_fields, dump_records, message_id
 from .observations import normalized, setup_for, world_for
 from .validate_log import LogVerdict, validate_log_text
@@ -139,17 +140,43 @@ class RecordingSystem(CallObserver):
             self.records.append(call_record(len(self.records) + 1, call, result,
                                             self.system.observe()))
 
-    def log_text(self, config: Config, source: str) -> str:
-        """The call log of the run since `start`."""
+    def log_text(self, config: Config, source: str, *, ended: bool = False) -> str:
+        """The call log of the run since `start`; with `ended`, closed by the end-of-run line
+        (see `ends_idle`)."""
         if self.setup is None:
             raise ValueError("the system was never started")
         header = {"config": config.to_dict(), "all_steps_logged": True,
                   "initial": initial_to_json(world_for(config, self.setup)), "source": source}
-        # no end-of-run line: an example stops after any step, not with every component idle;
-        # a last read of the outgoing queue shows a message put there inside a call whose own
-        # record does not observe it
-        records = [*self.records, queue_read(len(self.records) + 1, self.system.observe())]
+        # an example stops after any step, not with every component idle: no end-of-run line
+        # but where `ends_idle` says so; a last read of the outgoing queue shows a message put
+        # there inside a call whose own record does not observe it
+        records: list[dict[str, Any]] = [
+            *self.records, queue_read(len(self.records) + 1, self.system.observe())]
+        if ended:
+            records.append({"end": {}})
         return dump_records(header, records)
+
+
+def ends_idle(model: Model, case: dict[str, Any] | None,
+              failure: LockstepDivergence | None) -> bool:
+    """Whether a steered run that diverged ended with the system idle for good: its last step
+    was a decision of its own the model enabled, which it declined (NOT_DUE), and before that
+    step nothing but its own components and clients could move any message (no transport,
+    timer or restart could). A real system would then never move again without a client, so
+    its log ends there, and the log validator judges the liveness properties at the end line
+    (a spooler that never reports the NDR a declined recipient needs, R58)."""
+    if (case is None or failure is None or failure.actual_result != NOT_DUE or failure.not_due
+            or failure.step.row not in SYSTEM_DECISIONS
+            or failure.step.row in OPTIONAL_DECISIONS):
+        return False
+    world = initial_from_json(case["initial"])
+    taken = [entry for entry in case["steps"] if "refusal" not in entry]
+    for entry in taken[:-1]:
+        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
+        world = next((after for found, after in model.successors(world) if found == step), world)
+    return not any(after != world and not ROWS_BY_NAME[step.row].actor.is_client
+                   and step.row not in SYSTEM_DECISIONS
+                   for step, after in model.successors(world))
 
 
 class ExampleLogs:

@@ -30,7 +30,8 @@ from mapi_submission.harness.autonomous_machine import (
     export_failure_log,
     run_autonomous_machine,
 )
-from mapi_submission.harness.implementation_logs import ExampleLogs
+from mapi_submission.harness.implementation_logs import ExampleLogs, ends_idle
+from mapi_submission.harness.lockstep import LockstepDivergence
 from mapi_submission.harness.machine import (
     MachineRun,
     export_failure,
@@ -226,7 +227,9 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         if autonomous:
             _write_text(log_path, run.failure_log, diverged=True)
         else:
-            _write_log(logs, log_path, config, adapter_spec, diverged=True)
+            ended = ends_idle(model, run.failure_case, run.failure
+                              if isinstance(run.failure, LockstepDivergence) else None)
+            _write_log(logs, log_path, config, adapter_spec, diverged=True, ended=ended)
         if stop.interrupted:
             raise Interrupted(f"conform stopped early: {stopped}")
         raise Failure("")
@@ -259,7 +262,7 @@ def _write_text(path: Path | None, text: str | None, *, diverged: bool) -> None:
 
 
 def _write_log(logs: ExampleLogs | None, path: Path | None, config: Config, adapter_spec: str,
-               *, diverged: bool) -> None:
+               *, diverged: bool, ended: bool = False) -> None:
     """--log: the chosen example's calls, after the verdict is printed (a failing write is
     one error line; the verdict's exit code stays when it diverged)."""
     if logs is None or path is None:
@@ -267,5 +270,5 @@ def _write_log(logs: ExampleLogs | None, path: Path | None, config: Config, adap
     chosen = logs.chosen(diverged=diverged)
     if chosen is None:
         return
-    _write_text(path, chosen.log_text(config, f"conform --adapter {adapter_spec}"),
-                diverged=diverged)
+    _write_text(path, chosen.log_text(config, f"conform --adapter {adapter_spec}",
+                                      ended=ended), diverged=diverged)

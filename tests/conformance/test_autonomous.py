@@ -13,13 +13,18 @@ import pytest
 from click.testing import CliRunner
 
 from mapi_submission.cli import main
+from mapi_submission.harness.adapter import NOT_DUE
 from mapi_submission.harness.autonomous import AutonomousRun, replay_autonomously
 from mapi_submission.harness.autonomous_machine import run_autonomous_machine
-from mapi_submission.harness.machine import machine_settings
+from mapi_submission.harness.implementation_logs import ExampleLogs, ends_idle
+from mapi_submission.harness.lockstep import LockstepDivergence
+from mapi_submission.harness.machine import machine_settings, run_machine
 from mapi_submission.harness.validate_log import validate_log_text
+from mapi_submission.kill_matrix import MACHINE_CONFIG
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
+from mapi_submission.reference import MUTANTS
 from mapi_submission.reference.autonomous import autonomous_mutant, make_autonomous_reference
 
 BASE = Config()
@@ -216,3 +221,26 @@ def test_the_reference_log_of_conform_is_accepted_by_validate_log(tmp_path: Path
     header = json.loads(log.read_text().splitlines()[0])["header"]
     assert header["all_steps_logged"] is True
     assert runner.invoke(main, ["validate-log", str(log)]).exit_code == 0
+
+
+def test_a_steered_spooler_declining_a_due_ndr_writes_a_log_that_ends_there() -> None:
+    # Steered, the harness asks the spooler for the NDR a declined recipient needs (R58) and
+    # the mutant answers NOT_DUE: nothing but a client could move anything then, so the
+    # system is idle for good and its log (conform --log) ends, where the validator judges
+    # liveness.
+    model = Model(MACHINE_CONFIG)
+    logs = ExampleLogs(MUTANTS["no-ndr-after-decline"].build)
+    run = run_machine(model, logs.factory, machine_settings_=machine_settings(100, shrink=False))
+    assert isinstance(run.failure, LockstepDivergence)
+    assert run.failure.actual_result == NOT_DUE
+    assert ends_idle(model, run.failure_case, run.failure)
+    chosen = logs.chosen(diverged=True)
+    assert chosen is not None
+    verdict = validate_log_text(chosen.log_text(model.config, "test", ended=True), "test")
+    assert verdict.divergence is not None
+    assert verdict.divergence.record == {"end": {}} and "R58" in verdict.divergence.rules
+    # a divergence of another kind leaves the log open: the run stopped, not the system
+    run = run_machine(model, MUTANTS["early-ndr"].build,
+                      machine_settings_=machine_settings(100, shrink=False))
+    assert isinstance(run.failure, LockstepDivergence)
+    assert not ends_idle(model, run.failure_case, run.failure)
