@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import Phase, settings
+from hypothesis import settings
 
 from mapi_submission.checker.cases import load_case, replay_case
 from mapi_submission.cli import main
-from mapi_submission.harness.machine import export_failure, run_machine
+from mapi_submission.harness.machine import export_failure, machine_settings, run_machine
 from mapi_submission.harness.replay import replay_against
 from mapi_submission.kill_matrix import (
     MACHINE_CONFIG,
@@ -59,15 +59,18 @@ def test_killed_by_call_logs(name: str, generated_cases: list[dict[str, Any]]) -
 
 @pytest.mark.parametrize("name", NAMES)
 def test_killed_by_the_machine_within_the_profile_examples(name: str) -> None:
-    # The bar: 100 examples on the ci profile (derandomized); the dev profile draws random
-    # seeds and gives the machine its 300 examples.
-    limit = settings.default.max_examples
+    # The bar: the kill matrix's cell, 100 examples of the derandomized run, in every
+    # profile. A random seed misses some mutants within 100 examples now and then (the late
+    # re-pull in 2 seeds of 10): that distribution is benchmarks/machine_kills.py's to
+    # measure, not a test's to fail on now and then.
+    limit = 100
     # the kill is the first failing example; shrinking it is another test's concern
-    # (test_shrunk_failure_is_a_regression_case_that_replays) and most of the time here
-    finding = settings(profile_settings(limit), phases=[Phase.explicit, Phase.generate])
+    # (test_shrunk_failure_is_a_regression_case_that_replays) and most of the time here:
+    # the matrix's own settings (40 steps, derandomized, no shrinking), whatever the profile
+    finding = machine_settings(limit, shrink=False)
     mutant = MUTANTS[name]
     kill = kill_by_machine(mutant.build, finding, label=name)
-    if "hypothesis" in mutant.escapes and limit <= 100:
+    if "hypothesis" in mutant.escapes:
         # a documented limit of the derandomized run: the documentation must stay true
         assert not kill.killed, f"{name} no longer escapes {limit} examples of the machine"
     else:
