@@ -11,9 +11,9 @@ pair's wire shows there, R20). Each record is fed to a `LogValidator` started ex
 ``validate-log`` starts on the log's header, so the verdict on a run is the verdict
 ``validate-log`` gives the log it wrote, record for record.
 
-The harness chooses an input among the calls the model enables on every world the log so far
-is consistent with: never one a correct system could refuse for a reason the log has not
-shown yet.
+The harness chooses an input among the calls the model enables on some world the log so far
+is consistent with (`Inputs`); a system may decline one that not every such world enables,
+since the log has not shown which world it is in.
 """
 
 from __future__ import annotations
@@ -92,7 +92,6 @@ class AutonomousRun:
         self.start = start
         self.every_step = bool(getattr(system, "logs_every_step", False))
         self.records: list[dict[str, Any]] = []
-        self.inputs_given: list[Step] = []
         #: the calls of its own the system reported
         self.reported = 0
         self.failure: AutonomousFailure | None = None
@@ -170,10 +169,9 @@ class AutonomousRun:
         if result == NOT_DUE:
             if not sure:
                 return None
-            return self._fail(len(self.records) + 1, (
+            return self._fail(self._next_line(), (
                 f"input {row.actor} {row.event} on {_on(step)} was declined (NOT_DUE), where "
                 "the model enables it in every world the log is consistent with"), row.rules)
-        self.inputs_given.append(step)
         if not row.is_call and not self.every_step:
             return None  # an internal step: a log that records MAPI calls does not show it
         return self._judge(call_record(len(self.records) + 1, call, result,
@@ -192,7 +190,7 @@ class AutonomousRun:
         if result not in codes or after != before:
             what = (f"expected {' or '.join(codes)}, got {result}" if result not in codes
                     else "the call changed what the system shows")
-            return self._fail(len(self.records) + 1,
+            return self._fail(self._next_line(),
                               f"{row.actor} {row.event} on {_on(step)}: {what}", row.rules)
         return None
 
@@ -201,7 +199,7 @@ class AutonomousRun:
         try:
             reported = list(self.system.advance())
         except Exception as error:  # the system under test may fail in any way
-            return self._fail(len(self.records) + 1, "advance raised "
+            return self._fail(self._next_line(), "advance raised "
                               f"{type(error).__name__}: {error}", ())
         if not reported:
             self.idle = True
@@ -224,7 +222,7 @@ class AutonomousRun:
                 return self.failure
             self.advance()
         if self.failure is None and not self.idle:
-            return self._fail(len(self.records) + 1, f"the system made {limit} calls in a row "
+            return self._fail(self._next_line(), f"the system made {limit} calls in a row "
                               "without an input and is still not idle", ())
         return self.failure
 
@@ -289,7 +287,7 @@ class AutonomousRun:
     def _end(self, why: str) -> AutonomousFailure | None:
         """Close the log with its end-of-run line, judged like any record; `why` says what
         made the harness end it."""
-        line = len(self.records) + 2
+        line = self._next_line()
         record: dict[str, Any] = {"end": {}}
         self.records.append(record)
         self.ended = self.idle = True
@@ -307,8 +305,12 @@ class AutonomousRun:
             record["message"] = message_id(message)
         return record
 
+    def _next_line(self) -> int:
+        """The line of the log the next record takes (the header is line 1)."""
+        return len(self.records) + 2
+
     def _judge(self, record: dict[str, Any]) -> AutonomousFailure | None:
-        line = len(self.records) + 2  # the header is line 1
+        line = self._next_line()
         try:
             record = check_record(json.loads(json.dumps(record)), f"the system's record {line}")
         except (LogError, TypeError, ValueError) as error:
@@ -339,14 +341,13 @@ def _on(step: Step) -> str:
     return on + (f", {row.ranges_over} {step.arg}" if row.ranges_over and step.arg >= 0 else "")
 
 
-
 def replay_autonomously(case: dict[str, Any], system: AutonomousSystem) -> ReplayOutcome:
     """Replay a regression case on a system that runs its own components: the case's inputs
     are given in its order, and before each the system runs until it has reported as many
     calls of its own as the case has steps of the system's before that input (or is idle);
     those steps are the system's to take. A refusal step that names an error is made as a
-    call that must fail with it. "diverged" when an input of the case is not enabled on the log the
-    system wrote: it took another branch the model allows."""
+    call that must fail with it. "diverged" when an input of the case is not enabled on the
+    log the system wrote: it took another branch the model allows."""
     model = Model(Config.from_dict(case["config"]))
     run = AutonomousRun(model, system, initial_from_json(case["initial"]))
     if run.failure is not None:

@@ -1,6 +1,7 @@
 """The Hypothesis machine for a system that runs its own components (autonomous.py): each
-step either lets the system make its next calls or gives it one input the model enables on
-every world the log so far fits; the end of an example lets it run until idle. A failure
+step lets the system make its next calls as long as the draws say so, then gives it one input
+the model enables on some world the log so far fits; the end of an example lets it run until
+idle and closes the log. A failure
 is the log validator's verdict on the log the run wrote, and that log is what `conform`
 writes (``validate-log`` gives it the same verdict)."""
 
@@ -41,6 +42,7 @@ from .machine import (
 #: patient one lets each submission run its course.
 PATIENT = [True, True, True, False]
 HASTY = [True, False, False, False]
+
 
 def autonomous_machine(model: Model, factory: Callable[[], AutonomousSystem],
                        starts: list[World], run: MachineRun,

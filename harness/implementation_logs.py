@@ -157,27 +157,21 @@ class RecordingSystem(CallObserver):
         return dump_records(header, records)
 
 
-def ends_idle(model: Model, case: dict[str, Any] | None,
-              failure: LockstepDivergence | None) -> bool:
+def ends_idle(model: Model, failure: LockstepDivergence | None) -> bool:
     """Whether a steered run that diverged ended with the system idle for good: its last step
-    was a decision of its own the model enabled, which it declined (NOT_DUE), and before that
-    step nothing but its own components and clients could move any message (no transport,
-    timer or restart could). A real system would then never move again without a client, so
-    its log ends there, and the log validator judges the liveness properties at the end line
-    (a spooler that never reports the NDR a declined recipient needs, R58)."""
-    if (case is None or failure is None or failure.actual_result != NOT_DUE or failure.not_due
-            or failure.step.row not in SYSTEM_DECISIONS
+    was a decision of its own the model enabled, which it declined (NOT_DUE), and in the world
+    it was asked in nothing but its own components and clients could move any message (no
+    transport, timer or restart could). A real system would then never move again without a
+    client, so its log ends there, and the log validator judges the liveness properties at
+    the end line (a spooler that never reports the NDR a declined recipient needs, R58)."""
+    if (failure is None or failure.world is None or failure.actual_result != NOT_DUE
+            or failure.not_due or failure.step.row not in SYSTEM_DECISIONS
             or failure.step.row in OPTIONAL_DECISIONS):
         return False
-    world = initial_from_json(case["initial"])
-    taken = [entry for entry in case["steps"] if "refusal" not in entry]
-    for entry in taken[:-1]:
-        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
-        world = next((after for found, after in model.successors(world) if found == step), world)
+    world = failure.world
     return not any(after != world and not ROWS_BY_NAME[step.row].actor.is_client
                    and step.row not in SYSTEM_DECISIONS
                    for step, after in model.successors(world))
-
 
 class ExampleLogs:
     """The recorded calls of a machine run's examples (`conform --log`): `factory` makes each

@@ -61,6 +61,8 @@ class LockstepDivergence:
     rules: tuple[str, ...]
     #: for a decision the harness asked for where the model does not enable it: why not
     not_due: str = ""
+    #: the model's world the call was made in (None: before any call)
+    world: World | None = None
 
     @property
     def at_start(self) -> bool:
@@ -192,7 +194,7 @@ class Lockstep:
             self.failure = LockstepDivergence(
                 len(self.steps) - 1, step, call, expected_answer(row), result,
                 pulled + (differences(expected, actual) if matched is None else []), judged,
-                _with_r20(row.rules, pulled))
+                _with_r20(row.rules, pulled), world=before)
             return self.failure
         self.world = chosen_after
         self.failure = self._probe()
@@ -218,7 +220,7 @@ class Lockstep:
             return LockstepDivergence(
                 len(self.steps), probe_step(call), call, NOT_DUE, result,
                 pulled + differences(expected, read_as_model(after, self.world)), [],
-                _with_r20(rules, pulled), not_due=reason)
+                _with_r20(rules, pulled), not_due=reason, world=self.world)
         return None
 
     def _judge(self, before: World, after: World, call: AdapterCall, step: Step, result: str,
@@ -256,5 +258,6 @@ class Lockstep:
         row = first_row_of(call)
         self.failure = LockstepDivergence(len(self.steps), Step(row.name, call.message, call.arg),
                                           call, " or ".join(allowed), result,
-                                          differences(expected, actual), [], row.rules)
+                                          differences(expected, actual), [], row.rules,
+                                          world=self.world)
         return self.failure

@@ -227,7 +227,7 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         if autonomous:
             _write_text(log_path, run.failure_log, diverged=True)
         else:
-            ended = ends_idle(model, run.failure_case, run.failure
+            ended = ends_idle(model, run.failure
                               if isinstance(run.failure, LockstepDivergence) else None)
             _write_log(logs, log_path, config, adapter_spec, diverged=True, ended=ended)
         if stop.interrupted:

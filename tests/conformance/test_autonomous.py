@@ -233,7 +233,7 @@ def test_a_steered_spooler_declining_a_due_ndr_writes_a_log_that_ends_there() ->
     run = run_machine(model, logs.factory, machine_settings_=machine_settings(100, shrink=False))
     assert isinstance(run.failure, LockstepDivergence)
     assert run.failure.actual_result == NOT_DUE
-    assert ends_idle(model, run.failure_case, run.failure)
+    assert ends_idle(model, run.failure)
     chosen = logs.chosen(diverged=True)
     assert chosen is not None
     verdict = validate_log_text(chosen.log_text(model.config, "test", ended=True), "test")
@@ -243,4 +243,4 @@ def test_a_steered_spooler_declining_a_due_ndr_writes_a_log_that_ends_there() ->
     run = run_machine(model, MUTANTS["early-ndr"].build,
                       machine_settings_=machine_settings(100, shrink=False))
     assert isinstance(run.failure, LockstepDivergence)
-    assert not ends_idle(model, run.failure_case, run.failure)
+    assert not ends_idle(model, run.failure)
