@@ -109,13 +109,19 @@ def regression_cases() -> list[dict[str, Any]]:
     return [case for _, case in regression_suite()]
 
 
-def kill_by_cases(cases: list[dict[str, Any]], factory: Factory) -> Kill:
+def _first_kill(technique: str, cases: list[dict[str, Any]],
+                kills: Callable[[dict[str, Any]], bool]) -> Kill:
+    """The cases in order until one `kills` (a fresh system each): the technique's cell."""
     started = time.perf_counter()
     for number, case in enumerate(cases, start=1):
-        outcome = replay_against(case, factory())
-        if outcome.verdict == "fail":
-            return Kill("cases", True, number, time.perf_counter() - started, case["id"])
-    return Kill("cases", False, len(cases), time.perf_counter() - started)
+        if kills(case):
+            return Kill(technique, True, number, time.perf_counter() - started, case["id"])
+    return Kill(technique, False, len(cases), time.perf_counter() - started)
+
+
+def kill_by_cases(cases: list[dict[str, Any]], factory: Factory) -> Kill:
+    return _first_kill("cases", cases,
+                       lambda case: replay_against(case, factory()).verdict == "fail")
 
 
 def detection_by_rule(cases: list[dict[str, Any]],
@@ -140,19 +146,12 @@ def detection_by_rule(cases: list[dict[str, Any]],
 
 
 def kill_by_logs(cases: list[dict[str, Any]], factory: Factory) -> Kill:
-    started = time.perf_counter()
-    for number, case in enumerate(cases, start=1):
-        if not log_verdict(case, factory()).conforms:
-            return Kill("logs", True, number, time.perf_counter() - started, case["id"])
-    return Kill("logs", False, len(cases), time.perf_counter() - started)
+    return _first_kill("logs", cases, lambda case: not log_verdict(case, factory()).conforms)
 
 
 def kill_by_autonomous_cases(cases: list[dict[str, Any]], factory: AutonomousFactory) -> Kill:
-    started = time.perf_counter()
-    for number, case in enumerate(cases, start=1):
-        if replay_autonomously(case, factory()).verdict == "fail":
-            return Kill("autonomous", True, number, time.perf_counter() - started, case["id"])
-    return Kill("autonomous", False, len(cases), time.perf_counter() - started)
+    return _first_kill("autonomous", cases,
+                       lambda case: replay_autonomously(case, factory()).verdict == "fail")
 
 
 def kill_by_machine(factory: Factory, machine: settings, seed: int | None = None,
