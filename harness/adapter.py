@@ -103,9 +103,12 @@ class Observation:
 
 
 @runtime_checkable
-class SystemUnderTest(Protocol):
-    """One store + spooler + transports. `start` is called before every run; the factory
-    given to ``mapi-submission conform --adapter module:factory`` builds the object."""
+class SystemInputs(Protocol):
+    """What reaches a store + spooler + transports from outside: set-up and observation, the
+    client's calls, the store's clock and restarts, what the transports (the tester's) do and
+    answer, the timers and the cancels a client's abort makes the spooler send. Every system
+    under test takes these; `start` is called before every run, and the factory given to
+    ``mapi-submission conform --adapter module:factory`` builds the object."""
 
     def start(self, setup: Setup) -> None:
         """Forget everything and create the messages of `setup` as new drafts (R1, R2)."""
@@ -113,7 +116,7 @@ class SystemUnderTest(Protocol):
     def observe(self) -> Observation:
         """The observable state now (the harness compares it with the model's)."""
 
-    # ---- client (IMessage, IMAPIProp, IMsgStore, IMAPIFolder) -----------------------------
+    # ---- client (IMessage, IMAPIProp, IMsgStore, IMAPIFolder) --------------------------------
     def modify_recipients(self, message: int) -> str:
         """IMessage::ModifyRecipients: add the recipient rows of the setup (R9)."""
 
@@ -162,7 +165,7 @@ class SystemUnderTest(Protocol):
     def client_finished_msg(self, message: int) -> str:
         """IMsgStore::FinishedMsg called by a client, not the spooler (R31)."""
 
-    # ---- store clock ------------------------------------------------------------------------
+    # ---- store clock -------------------------------------------------------------------------
     def send_time_reached(self, message: int) -> str:
         """PR_DEFERRED_SEND_TIME has passed: the store routes the message again (R72)."""
 
@@ -171,35 +174,12 @@ class SystemUnderTest(Protocol):
         restarted (a lock need not survive a shutdown) or the spooler logged off; the message
         stays queued, unlocked, with what was saved (R29, R40)."""
 
-    # ---- tightly coupled store + transport 0 --------------------------------------------------
-    def tight_transmit(self, message: int, recipient: int) -> str:
-        """The tight transport puts one recipient on the wire (R23, R49)."""
-
+    # ---- tightly coupled store + transport 0: its transport's failures -----------------------
     def tight_fail_recipient(self, message: int, recipient: int) -> str:
         """The tightly coupled transport fails the recipient conclusively and calls
         IMAPISupport::StatusRecips, so an NDR is built (R58, R59)."""
 
-    def tight_request_download(self, message: int) -> str:
-        """The tight transport asks the spooler to download the message (R20)."""
-
-    def tight_finish(self, message: int) -> str:
-        """The tight pair finishes the message without the spooler (R21)."""
-
-    def tight_complete(self, message: int) -> str:
-        """IMAPISupport::CompleteMsg: completion is handed to the spooler (R22, R37)."""
-
-    def tight_queue_rest(self, message: int) -> str:
-        """The tight pair queues what it cannot send for the spooler (R23, R26)."""
-
-    # ---- spooler ------------------------------------------------------------------------------
-    def spooler_lock(self, message: int) -> str:
-        """IMsgStore::SetLockState(MSG_LOCKED) by a spooler (R38-R41, R81)."""
-
-    def spooler_unlock(self, message: int) -> str:
-        """IMsgStore::SetLockState(MSG_UNLOCKED) by a spooler while the message waits: to be
-        resubmitted, under conflicts.lock_during_retry "release"; for the transport's
-        NOTIFY_SENTDEFERRED, under "release" or "release_when_deferred" (R40, R47, R52, R55)."""
-
+    # ---- spooler: what it is told or waits for -----------------------------------------------
     def spooler_logs_on_again(self, message: int) -> str:
         """The spooler logged off while a transport held the message deferred (it passed
         NOTIFY_ABORT_DEFERRED alone) and logs on again: the message is queued, unlocked, for
@@ -209,12 +189,6 @@ class SystemUnderTest(Protocol):
         """The registered preprocessors run on the locked message (R33-R35); with
         `recipient`, they return it as undeliverable, and it gets an NDR (R35, R58)."""
 
-    def spooler_submit_after_preprocess(self, message: int) -> str:
-        """The spooler's IMessage::SubmitMessage that ends the preprocessing round trip (R34)."""
-
-    def present(self, message: int, transport: int) -> str:
-        """The spooler hands the locked message to a transport (R43, R44, R46)."""
-
     def end_message(self, message: int, flags: str) -> str:
         """IXPLogon::EndMessage returned `flags`: "0", "END_RESEND_NOW", "END_RESEND_LATER"
         or "END_DONT_RESEND" (R51, R52)."""
@@ -222,13 +196,7 @@ class SystemUnderTest(Protocol):
     def retry_elapsed(self, message: int) -> str:
         """The retry delay after a transport setback elapsed (R47, R52)."""
 
-    def spooler_ndr(self, message: int, recipient: int) -> str:
-        """The spooler generates an NDR for a recipient no transport accepts (R58)."""
-
-    def finished_msg(self, message: int) -> str:
-        """IMsgStore::FinishedMsg by the spooler (R36, R62, R63, R65)."""
-
-    # ---- transports (the harness decides what they answer) ------------------------------------
+    # ---- transports (the harness decides what they answer) -----------------------------------
     def transport_transmit(self, message: int, recipient: int) -> str:
         """The transport in the running call transmits one recipient (R49, R57)."""
 
@@ -273,10 +241,54 @@ class SystemUnderTest(Protocol):
 
 
 @runtime_checkable
-class AutonomousSystem(SystemUnderTest, Protocol):
+class SystemUnderTest(SystemInputs, Protocol):
+    """A system with steering hooks: the harness also asks its spooler, preprocessors and
+    tight pair for each of their own decisions, one step at a time (and for those the model
+    says are not due, expecting NOT_DUE)."""
+
+    # ---- tightly coupled store + transport 0: its own decisions ------------------------------
+    def tight_transmit(self, message: int, recipient: int) -> str:
+        """The tight transport puts one recipient on the wire (R23, R49)."""
+
+    def tight_request_download(self, message: int) -> str:
+        """The tight transport asks the spooler to download the message (R20)."""
+
+    def tight_finish(self, message: int) -> str:
+        """The tight pair finishes the message without the spooler (R21)."""
+
+    def tight_complete(self, message: int) -> str:
+        """IMAPISupport::CompleteMsg: completion is handed to the spooler (R22, R37)."""
+
+    def tight_queue_rest(self, message: int) -> str:
+        """The tight pair queues what it cannot send for the spooler (R23, R26)."""
+
+    # ---- spooler: its own decisions ----------------------------------------------------------
+    def spooler_lock(self, message: int) -> str:
+        """IMsgStore::SetLockState(MSG_LOCKED) by a spooler (R38-R41, R81)."""
+
+    def spooler_unlock(self, message: int) -> str:
+        """IMsgStore::SetLockState(MSG_UNLOCKED) by a spooler while the message waits: to be
+        resubmitted, under conflicts.lock_during_retry "release"; for the transport's
+        NOTIFY_SENTDEFERRED, under "release" or "release_when_deferred" (R40, R47, R52, R55)."""
+
+    def spooler_submit_after_preprocess(self, message: int) -> str:
+        """The spooler's IMessage::SubmitMessage that ends the preprocessing round trip (R34)."""
+
+    def present(self, message: int, transport: int) -> str:
+        """The spooler hands the locked message to a transport (R43, R44, R46)."""
+
+    def spooler_ndr(self, message: int, recipient: int) -> str:
+        """The spooler generates an NDR for a recipient no transport accepts (R58)."""
+
+    def finished_msg(self, message: int) -> str:
+        """IMsgStore::FinishedMsg by the spooler (R36, R62, R63, R65)."""
+
+
+@runtime_checkable
+class AutonomousSystem(SystemInputs, Protocol):
     """A system whose spooler, store and tight pair act on their own, as a real one does: the
-    harness gives it only inputs (the client's calls, what the transports answer and fail, the
-    timers, restarts: every method above but the system's own decisions) and lets it run.
+    harness gives it only inputs (`SystemInputs`: the client's calls, what the transports
+    answer and fail, the timers, restarts), never asks for a decision, and lets it run.
 
     `advance` lets it go on until it has made at least one call of its own or has nothing
     left to do without an input, and returns the records of the calls it made, in the order

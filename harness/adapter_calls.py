@@ -17,7 +17,7 @@ from mapi_submission.model.constants import S_OK
 from mapi_submission.model.engine import Step
 from mapi_submission.model.table import TABLE, Kind, Row
 
-from .adapter import SystemUnderTest
+from .adapter import SystemInputs
 
 
 class AdapterCall(NamedTuple):
@@ -195,7 +195,7 @@ class CallObserver:
         raise NotImplementedError
 
 
-def invoke(system: SystemUnderTest, call: AdapterCall, *, probe: bool = False) -> str:
+def invoke(system: SystemInputs, call: AdapterCall, *, probe: bool = False) -> str:
     """Make the call; an exception the implementation raises becomes its answer (a
     divergence like any other, reported and shrunk)."""
     try:
@@ -207,7 +207,7 @@ def invoke(system: SystemUnderTest, call: AdapterCall, *, probe: bool = False) -
     return result
 
 
-def _invoke(system: SystemUnderTest, call: AdapterCall) -> str:
+def _invoke(system: SystemInputs, call: AdapterCall) -> str:
     method = getattr(system, call.method)
     if call.message < 0:  # a call about a transport session, not a message
         return str(method(call.arg))

@@ -13,8 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from mapi_submission.cli import main
-from mapi_submission.harness.adapter import NOT_DUE
-from mapi_submission.harness.autonomous import AutonomousRun, replay_autonomously
+from mapi_submission.harness.adapter import (
+    NOT_DUE,
+    AutonomousSystem,
+    SystemInputs,
+    SystemUnderTest,
+)
+from mapi_submission.harness.autonomous import (
+    AUTONOMOUS_METHODS,
+    AutonomousRun,
+    replay_autonomously,
+)
 from mapi_submission.harness.autonomous_machine import run_autonomous_machine
 from mapi_submission.harness.implementation_logs import ExampleLogs, ends_idle
 from mapi_submission.harness.lockstep import LockstepDivergence
@@ -244,3 +253,14 @@ def test_a_steered_spooler_declining_a_due_ndr_writes_a_log_that_ends_there() ->
                       machine_settings_=machine_settings(100, shrink=False))
     assert isinstance(run.failure, LockstepDivergence)
     assert not ends_idle(model, run.failure)
+
+
+def test_the_autonomous_protocol_asks_exactly_the_inputs_the_table_names() -> None:
+    # The protocols are written by hand (the reference reads them, not the table); the
+    # methods an autonomous adapter must have are the table's inputs, and no decision.
+    def methods(protocol: type) -> set[str]:
+        return {name for name in dir(protocol) if not name.startswith("_")}
+
+    assert methods(AutonomousSystem) == AUTONOMOUS_METHODS
+    decisions = methods(SystemUnderTest) - methods(SystemInputs)
+    assert decisions and not decisions & AUTONOMOUS_METHODS
