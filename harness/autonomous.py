@@ -58,6 +58,9 @@ class AutonomousFailure:
     line: int  # the log line judged (1 is the header: 0 means before any record)
     text: str
     rules: tuple[str, ...]
+    #: the log validator's verdict on the log written (``validate-log`` gives it too); not
+    #: so for a system that broke the protocol (a malformed record, an exception, no idle)
+    by_validator: bool = False
 
     def describe(self) -> str:
         return self.text
@@ -207,6 +210,9 @@ class AutonomousRun:
                     or self._stuck())
         for report in reported:
             self.reported += 1
+            if not isinstance(report, Mapping):
+                return self._fail(self._next_line(), "not a call-log record: advance returned "
+                                  f"{type(report).__name__} {report!r:.80}, not a mapping", ())
             failure = self._judge(self._numbered(report))
             if failure is not None:
                 return failure
@@ -295,7 +301,7 @@ class AutonomousRun:
         if divergence is None:
             return None
         text = divergence.describe() + (f"\n  ({why})" if why else "")
-        return self._fail(line, text, tuple(divergence.rules))
+        return self._fail(line, text, tuple(divergence.rules), by_validator=True)
 
     def _numbered(self, report: Mapping[str, Any]) -> dict[str, Any]:
         record = dict(report)
@@ -320,10 +326,12 @@ class AutonomousRun:
         divergence = self.validator.feed(line, record)
         if divergence is None:
             return None
-        return self._fail(line, divergence.describe(), tuple(divergence.rules))
+        return self._fail(line, divergence.describe(), tuple(divergence.rules),
+                          by_validator=True)
 
-    def _fail(self, line: int, text: str, rules: tuple[str, ...]) -> AutonomousFailure:
-        self.failure = AutonomousFailure(line, text, rules)
+    def _fail(self, line: int, text: str, rules: tuple[str, ...], *,
+              by_validator: bool = False) -> AutonomousFailure:
+        self.failure = AutonomousFailure(line, text, rules, by_validator)
         return self.failure
 
     def log_text(self, source: str) -> str:

@@ -23,6 +23,7 @@ from mapi_submission.checker.stopping import Stop
 from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
 from mapi_submission.harness.autonomous import (
     AUTONOMOUS_METHODS,
+    AutonomousFailure,
     is_autonomous,
     replay_autonomously,
 )
@@ -145,7 +146,8 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
 @click.option("--seed", type=int, default=None, help="Seed (default: derandomized).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("conformance-failures"), show_default=True,
-              help="Folder for the shrunk failure, written as a regression case.")
+              help="Folder for the shrunk failure: its call log for a system acting on its "
+                   "own, a regression case for a steered one.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None,
               help="Write the calls made on the adapter in one example (the shrunk "
@@ -222,8 +224,9 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         except OSError as error:
             raise Failure(f"mapi-submission: error: --out {out}: cannot write the shrunk "
                           f"failure: {os_problem(error)}") from None
+        judged = isinstance(run.failure, AutonomousFailure) and run.failure.by_validator
         click.echo(f"written: {path}" + (" (validate-log gives it the same verdict)"
-                                          if autonomous else ""))
+                                          if judged else ""))
         if autonomous:
             _write_text(log_path, run.failure_log, diverged=True)
         else:

@@ -21,6 +21,7 @@ from mapi_submission.harness.adapter import (
 )
 from mapi_submission.harness.autonomous import (
     AUTONOMOUS_METHODS,
+    AutonomousFailure,
     AutonomousRun,
     replay_autonomously,
 )
@@ -34,7 +35,11 @@ from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
 from mapi_submission.reference import MUTANTS
-from mapi_submission.reference.autonomous import autonomous_mutant, make_autonomous_reference
+from mapi_submission.reference.autonomous import (
+    Autonomous,
+    autonomous_mutant,
+    make_autonomous_reference,
+)
 
 BASE = Config()
 REGRESSION = Path(__file__).parents[1] / "regression"
@@ -183,6 +188,7 @@ def test_the_machine_kills_a_decision_mutant_and_validate_log_agrees(name: str) 
     assert verdict.divergence is not None
     assert verdict.divergence.line == run.failure.line
     assert tuple(verdict.divergence.rules) == run.failure.rules
+    assert isinstance(run.failure, AutonomousFailure) and run.failure.by_validator
 
 
 def test_conform_runs_an_autonomous_adapter_and_writes_the_failing_log(tmp_path: Path,
@@ -264,3 +270,21 @@ def test_the_autonomous_protocol_asks_exactly_the_inputs_the_table_names() -> No
     assert methods(AutonomousSystem) == AUTONOMOUS_METHODS
     decisions = methods(SystemUnderTest) - methods(SystemInputs)
     assert decisions and not decisions & AUTONOMOUS_METHODS
+
+
+class _Garbled(Autonomous):
+    """A system whose advance reports something that is not a record."""
+
+    def advance(self) -> list[Any]:
+        return ["oops"] if super().advance() else []
+
+
+def test_a_report_that_is_not_a_record_is_a_divergence_of_the_protocol() -> None:
+    model, start = one_message(tight=False)
+    run = AutonomousRun(model, _Garbled(), start)
+    give(run, "add-recipients")
+    give(run, "submit")
+    failure = run.settle()
+    assert failure is not None and not failure.by_validator
+    assert failure.describe() == ("not a call-log record: advance returned str 'oops', "
+                                  "not a mapping")
