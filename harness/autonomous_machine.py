@@ -21,6 +21,7 @@ from mapi_submission.model.world import World
 
 from .adapter import AutonomousSystem
 from .autonomous import AutonomousFailure, AutonomousRun
+from .fair_draws import spread
 from .machine import (
     FAVOURABLE,
     FAVOURED_BITS,
@@ -28,11 +29,10 @@ from .machine import (
     MachineRun,
     _choose,
     draw_step,
-    drawn_start,
     run_as_test,
-    spread,
     swarm_kept,
 )
+from .machine_starts import drawn_start
 
 #: While the system is busy, a patient tester lets it make its next calls in three draws out
 #: of four and gives an input in the fourth; a hasty one the other way round. Each example
@@ -45,15 +45,15 @@ HASTY = [True, False, False, False]
 
 
 def autonomous_machine(model: Model, factory: Callable[[], AutonomousSystem],
-                       starts: list[World], run: MachineRun,
+                       starts: list[World] | None, run: MachineRun,
                        label: str = "adapter") -> type[RuleBasedStateMachine]:
-    """A machine that starts the system from one of `starts`, gives it inputs and lets it
-    run, judging every call it reports."""
+    """A machine that starts the system from one of `starts` (None: any initial world of the
+    model), gives it inputs and lets it run, judging every call it reports."""
 
     class AutonomousConformance(RuleBasedStateMachine):
         auto: AutonomousRun | None = None
 
-        @initialize(start=drawn_start(starts),
+        @initialize(start=drawn_start(starts, model.config),
                     left_out=st.tuples(*[st.booleans()] * len(SWARM)),
                     liked=st.tuples(*[spread(FAVOURED_BITS)] * len(FAVOURABLE)),
                     hasty=st.booleans())
@@ -117,7 +117,7 @@ def run_autonomous_machine(model: Model, factory: Callable[[], AutonomousSystem]
                            run: MachineRun | None = None) -> MachineRun:
     """Run the machine; the MachineRun holds the shrunk failure and its call log."""
     run = run if run is not None else MachineRun()
-    machine = autonomous_machine(model, factory, starts or model.initial_worlds(), run, label)
+    machine = autonomous_machine(model, factory, starts, run, label)
     return run_as_test(machine, run, machine_settings_, seed)
 
 

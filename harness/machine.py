@@ -25,7 +25,9 @@ from mapi_submission.model.world import World
 from .adapter import SystemUnderTest
 from .adapter_calls import CALL_SHAPES, CallShape, call_for
 from .autonomous import AutonomousFailure
+from .fair_draws import spread
 from .lockstep import Lockstep, LockstepDivergence
+from .machine_starts import drawn_start
 
 
 @dataclass
@@ -99,23 +101,6 @@ def _forward_first(name: str) -> tuple[bool, bool, bool, bool, int]:
 
 
 T = TypeVar("T")
-
-#: Choices are drawn as SPREAD_BITS fair booleans read as an integer, modulo the number of
-#: options: modulo a wide range the options come out close to evenly, while shrinking (towards
-#: all False, 0) still leads to the first (the ordinary way forward, see _forward_first).
-#: Booleans, not st.integers: Hypothesis mixes into its integer draws constants it collects
-#: from the source of every local module loaded in the process
-#: (hypothesis.internal.conjecture.providers), so a derandomized run drawn from integers would
-#: change with an edit anywhere, the user's own modules included, and a mutant the machine
-#: kills in one process could survive in another. Booleans it draws fairly and alone.
-SPREAD_BITS = 10
-
-
-def spread(bits: int = SPREAD_BITS) -> st.SearchStrategy[int]:
-    """An integer in [0, 2**bits) made of fair boolean draws."""
-    return st.tuples(*[st.booleans()] * bits).map(
-        lambda flags: sum(flag << i for i, flag in enumerate(flags)))
-
 
 def _choose(data: st.DataObject, options: list[T], label: str) -> T:
     if len(options) == 1:
@@ -326,16 +311,35 @@ def unplanned(options: list[Step], plans: dict[int, TransportPlan]) -> list[Step
     return free or options
 
 
-def swarm_kept(options: list[Step], swarm: frozenset[str]) -> list[Step]:
-    """The options a run's swarm keeps (SWARM): its left-out rows go, unless nothing else can
+#: Swarm testing per message: in each run every message is, with one fair draw, one the tight
+#: pair is slow to send (a large attachment, a slow link): its steps on the pair's wire wait
+#: while anything else can move but a client's call on that message itself, the clients'
+#: calls on other messages included. A message left on the wire while clients submit others
+#: and the spooler takes them through lock, transports and FinishedMsg is the seed page's scene
+#: (R20); drawn row by row (SWARM), the pair's steps move every message alike and seldom leave
+#: one behind while another finishes.
+PAIR_WIRE_ROWS: frozenset[str] = frozenset(
+    row.name for row in TABLE
+    if row.actor is Actor.TIGHT_PAIR and "direct_sending" in row.sources)
+
+
+def swarm_kept(options: list[Step], swarm: frozenset[str],
+               slow: frozenset[int] = frozenset()) -> list[Step]:
+    """The options a run's swarm keeps. Its left-out rows (SWARM) go unless nothing else can
     move; a left-out row of the system's own components (a transport's setback, the tight
     pair's sending) waits only for the other components, not for the client, so that a slow
-    pair still sends once the spooler has nothing left to do."""
-    kept = [s for s in options if s.row not in swarm]
+    pair still sends once the spooler has nothing left to do. The pair's steps on a `slow`
+    message wait for every step but a client's call on a message they are for."""
+    held = [s for s in options if s.message in slow and s.row in PAIR_WIRE_ROWS]
+    free = [s for s in options if s not in held]
+    kept = [s for s in free if s.row not in swarm]
     if not any(not ROWS_BY_NAME[s.row].actor.is_client for s in kept):
-        kept += [s for s in options
+        kept += [s for s in free
                  if s.row in swarm and not ROWS_BY_NAME[s.row].actor.is_client]
-    return kept
+    on_wire = {s.message for s in held}
+    if all(ROWS_BY_NAME[s.row].actor.is_client and s.message in on_wire for s in kept):
+        kept += held
+    return kept or free
 
 
 def _favoured_first(data: st.DataObject, options: list[Step],
@@ -443,58 +447,25 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
 Divergence = LockstepDivergence
 
 
-#: The initial world is drawn one feature at a time (`drawn_start`): the coupling, then per
-#: message its recipients' address types, folder, preprocessing, deferred send time,
-#: disposition and resend, each among the values the remaining starts have, plainest first
-#: (the order the configuration lists them in). Hypothesis shrinks each draw towards its first
-#: value, so a shrunk divergence keeps only the features it needs: a deferral, a preprocessor or
-#: a resend that has nothing to do with it shrinks away.
-START_FEATURE_BITS = 3
-
-
-def _start_features(world: World) -> tuple[Any, ...]:
-    features: list[Any] = [world.tight]
-    for message in world.messages:
-        profile = message.profile
-        features += [profile.address_types, profile.folder, profile.needs_preprocessing,
-                     profile.deferred_send, profile.disposition, profile.resend]
-    return tuple(features)
-
-
-def drawn_start(starts: list[World]) -> st.SearchStrategy[World]:
-    """One of `starts`, drawn feature by feature (fair booleans, as every draw of the
-    machine), each feature among the values the starts still possible have."""
-    keyed = [(_start_features(world), world) for world in starts]
-
-    @st.composite
-    def draw(draw_from: st.DrawFn) -> World:
-        candidates = keyed
-        for position in range(len(keyed[0][0])):
-            values = list(dict.fromkeys(key[position] for key, _ in candidates))
-            if len(values) > 1:
-                chosen = values[draw_from(spread(START_FEATURE_BITS)) % len(values)]
-                candidates = [(key, w) for key, w in candidates if key[position] == chosen]
-        return candidates[0][1]
-
-    return draw()
-
-
 def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
-                        starts: list[World], run: MachineRun, label: str = "adapter",
+                        starts: list[World] | None, run: MachineRun, label: str = "adapter",
                         seed: int | None = None) -> type[RuleBasedStateMachine]:
-    """A machine that starts model and implementation from one of `starts` and then takes,
-    at each step, one of the steps the model says are enabled."""
+    """A machine that starts model and implementation from one of `starts` (None: any
+    initial world of the model) and then takes, at each step, one of the steps the model says
+    are enabled."""
 
     class Conformance(RuleBasedStateMachine):
         lockstep: Lockstep | None = None
 
-        @initialize(start=drawn_start(starts),
+        @initialize(start=drawn_start(starts, model.config),
                     left_out=st.tuples(*[st.booleans()] * len(SWARM)),
-                    liked=st.tuples(*[spread(FAVOURED_BITS)] * len(FAVOURABLE)))
+                    liked=st.tuples(*[spread(FAVOURED_BITS)] * len(FAVOURABLE)),
+                    slow=st.tuples(*[st.booleans()] * model.config.messages))
         def begin(self, start: World, left_out: tuple[bool, ...],
-                  liked: tuple[int, ...]) -> None:
+                  liked: tuple[int, ...], slow: tuple[bool, ...]) -> None:
             run.examples += 1
             self.swarm = frozenset(row for row, out in zip(SWARM, left_out, strict=True) if out)
+            self.slow = frozenset(m for m, held in enumerate(slow) if held)
             favourite = (1 << FAVOURED_BITS) - 1
             self.favoured = frozenset(row for row, share in zip(FAVOURABLE, liked, strict=True)
                                       if share == favourite)
@@ -525,7 +496,7 @@ def conformance_machine(model: Model, factory: Callable[[], SystemUnderTest],
             options = unplanned(options, self.plans)
             moves = [s for s in options if s in changing]
             chosen = moves or options
-            kept = swarm_kept(chosen, self.swarm)
+            kept = swarm_kept(chosen, self.swarm, self.slow)
             self._take(draw_step(data, kept or chosen, self.lockstep.world, self.tried,
                                  self.favoured))
 
@@ -575,7 +546,7 @@ def run_machine(model: Model, factory: Callable[[], SystemUnderTest], *,
     as the run goes, and keeps what it holds when a stop cuts the run short) holds the shrunk
     failure, if any, as a case."""
     run = run if run is not None else MachineRun()
-    machine = conformance_machine(model, factory, starts or model.initial_worlds(), run, label,
+    machine = conformance_machine(model, factory, starts, run, label,
                                   seed)
     return run_as_test(machine, run, machine_settings_, seed)
 
@@ -587,7 +558,15 @@ def run_as_test(machine: type[RuleBasedStateMachine], run: MachineRun, chosen: s
     if seed is not None:
         machine._hypothesis_internal_use_seed = seed
     try:
-        run_state_machine_as_test(machine, settings=chosen)
+        # Every example runs all its steps. Hypothesis's search for new examples
+        # (DataTree.generate_novel_prefix) draws each choice until it differs from the one
+        # taken before, and at the stop of a run (drawn with probability 2**-16) that means
+        # stopping: half the examples ended after a few steps, and a rule's path of twenty
+        # calls came up in few of the others. Shrinking loses nothing: a failure ends its
+        # example, and a step deleted before it is a step less. The keyword is Hypothesis's
+        # own (since 6.68), private by its underscore.
+        run_state_machine_as_test(machine, settings=chosen,
+                                  _min_steps=chosen.stateful_step_count)
     except AssertionError:
         if run.failure is None:
             raise

@@ -187,27 +187,26 @@ def initial_world_count(config: Config) -> int:
     return assignments * len(config.coupling)
 
 
+def initial_world(config: Config, coupling: str, assignment: tuple[Profile, ...]) -> World:
+    """The initial state with `coupling` whose messages have the profiles of `assignment`."""
+    return World(
+        tight=coupling == "tight",
+        transports=("ready",) * config.transports,
+        queue=(),
+        setbacks_left=config.setbacks,
+        messages=tuple(new_message(p) for p in assignment),
+    )
+
+
 def initial_worlds(config: Config) -> list[World]:
     """All initial states: every coupling times every assignment of profiles to messages."""
-    transports = ("ready",) * config.transports
     all_profiles = profiles(config)
-    worlds: list[World] = []
-    for coupling in config.coupling:
-        if config.profiles == "shared":
-            assignments: list[tuple[Profile, ...]] = [(p,) * config.messages for p in all_profiles]
-        else:
-            assignments = list(itertools.product(all_profiles, repeat=config.messages))
-        for assignment in assignments:
-            worlds.append(
-                World(
-                    tight=coupling == "tight",
-                    transports=transports,
-                    queue=(),
-                    setbacks_left=config.setbacks,
-                    messages=tuple(new_message(p) for p in assignment),
-                )
-            )
-    return worlds
+    if config.profiles == "shared":
+        assignments: list[tuple[Profile, ...]] = [(p,) * config.messages for p in all_profiles]
+    else:
+        assignments = list(itertools.product(all_profiles, repeat=config.messages))
+    return [initial_world(config, coupling, assignment)
+            for coupling in config.coupling for assignment in assignments]
 
 
 # The helpers below build tuples directly instead of calling NamedTuple._replace: they run
