@@ -47,7 +47,7 @@ TECHNIQUES = ("cases", "hypothesis", "logs", "autonomous")
 #: shared among them (R48's bugs need a transport error after a mark). Over the derandomized
 #: run and seeds 1 to 16, every mutant is killed within 110 examples, a median of 11 or fewer
 #: (docs/conformance.md).
-MACHINE_CONFIG = Config(messages=3, setbacks=4)
+MACHINE_CONFIG = Config(messages=3, setbacks=4, profiles="independent")
 
 Factory = Callable[[], SystemUnderTest]
 AutonomousFactory = Callable[[], AutonomousSystem]
