@@ -190,7 +190,10 @@ def command(adapter_spec: str, examples: int, steps: int, seed: int | None, out:
         found = ("" if progress.first_failure_example is None
                  else f", shrinking the divergence found in example "
                       f"{progress.first_failure_example}")
-        status.show(f"example {progress.examples} of {examples}, {progress.steps:,} steps"
+        # examples begun: Hypothesis also begins some it abandons (overrun), beyond the
+        # `examples` it counts
+        status.show(f"example {progress.examples} ({examples} to pass), "
+                    f"{progress.steps:,} steps"
                     + found)
 
     run = MachineRun(on_example=on_example)

@@ -46,7 +46,7 @@ def test_mutants_and_conform_show_plain_progress_on_a_pipe() -> None:
     assert mutants.returncode == 0, mutants.stderr
     assert "mapi-submission mutants: double-submit: hypothesis (2 of 2)" in mutants.stderr
     conform = subprocess.run([*COMMAND, "conform", "--adapter",
-                              "mapi_submission.reference:make_reference", "--examples", "300"],
+                              "mapi_submission.reference:make_reference", "--examples", "30"],
                              capture_output=True, text=True, timeout=300, check=False)
     assert conform.returncode == 0, conform.stderr
     lines = [line for line in conform.stderr.splitlines()
