@@ -13,6 +13,8 @@ Exit 0 when it conforms, 1 on a failure, 2 on a bad adapter spec or bad options.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +71,19 @@ def load_factory(spec: str, *, steered: bool = False) -> tuple[Any, bool]:
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageProblem(f"--adapter {spec!r}: expected MODULE:FACTORY")
+    # The current folder comes first on the import path, as for `python -m` and pytest's
+    # rootdir: an adapter module beside the user's tests imports without PYTHONPATH=.
+    here = os.getcwd()
+    if here not in sys.path:
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        hint = ("" if error.name != module_name.partition(".")[0] else
+                f" (looked in the current folder {here} and the Python path; run from the "
+                "folder that holds it, set PYTHONPATH or install it)")
+        raise UsageProblem(f"--adapter {spec!r}: cannot import {module_name}: {error}"
+                           + hint) from None
     except ImportError as error:
         raise UsageProblem(f"--adapter {spec!r}: cannot import {module_name}: {error}") from None
     factory: Any = module

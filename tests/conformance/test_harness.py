@@ -4,6 +4,9 @@ configurations larger than exhaustive exploration handles, the conform command's
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -110,6 +113,29 @@ def test_conform_bad_adapter_specs_exit_2() -> None:
         result = CliRunner().invoke(main, ["conform", "--adapter", spec])
         assert result.exit_code == 2, (spec, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_an_adapter_module_in_the_current_folder_imports_without_pythonpath(
+        tmp_path: Path) -> None:
+    # a console script does not put the current folder on the import path as `python -m`
+    # does: conform does, so the adapter beside the user's tests is found
+    (tmp_path / "my_adapter.py").write_text(
+        "from mapi_submission.reference import make_reference\n"
+        "def build():\n    return make_reference()\n")
+    command = str(Path(sys.executable).parent / "mapi-submission")
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    found = subprocess.run([command, "conform", "--adapter", "my_adapter:build",
+                            "--examples", "2", "--messages", "1", "--quiet"],
+                           capture_output=True, text=True, cwd=tmp_path, env=env,
+                           timeout=300, check=False)
+    assert found.returncode == 0, found.stderr
+    assert "conforms" in found.stdout
+    missing = subprocess.run([command, "conform", "--adapter", "their_adapter:build"],
+                             capture_output=True, text=True, cwd=tmp_path, env=env,
+                             timeout=300, check=False)
+    assert missing.returncode == 2
+    (line,) = missing.stderr.strip().splitlines()
+    assert "their_adapter" in line and str(tmp_path) in line and "PYTHONPATH" in line
 
 
 class RaisesOnAbort(ReferenceSystem):
