@@ -14,7 +14,7 @@ import click
 from mapi_submission import __version__
 from mapi_submission.checker.stopping import Stopped
 
-from .common import OneLineGroup
+from .common import DEBUG_FLAG, OneLineGroup, debug_first
 
 #: Subcommand modules, in the order `--help` lists them.
 COMMAND_MODULES = [
@@ -69,7 +69,7 @@ def run() -> None:
     except click.exceptions.Exit as error:
         sys.exit(error.exit_code)
     except Exception as error:
-        if "--debug" in sys.argv[1:]:
+        if DEBUG_FLAG in debug_first(sys.argv[1:])[:1]:
             raise
         click.echo(f"mapi-submission: internal error: {type(error).__name__}: {error} "
                    "(run with --debug for a traceback)", err=True)

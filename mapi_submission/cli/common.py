@@ -62,9 +62,21 @@ class OneLineErrors(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
-            return super().parse_args(ctx, args)
+            return super().parse_args(ctx, debug_first(args))
         except click.UsageError as error:
             raise UsageProblem(f"{_command_path(ctx)}: {error.format_message()}") from None
+
+
+DEBUG_FLAG = "--debug"
+
+
+def debug_first(args: list[str]) -> list[str]:
+    """`--debug` moved to the front, where the group reads it, from anywhere before a `--`:
+    `mapi-submission check --debug` works as `mapi-submission --debug check`."""
+    end = args.index("--") if "--" in args else len(args)
+    if DEBUG_FLAG not in args[:end]:
+        return args
+    return [DEBUG_FLAG, *(arg for i, arg in enumerate(args) if i >= end or arg != DEBUG_FLAG)]
 
 
 class OneLineGroup(click.Group):
@@ -72,7 +84,7 @@ class OneLineGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
-            return super().parse_args(ctx, args)
+            return super().parse_args(ctx, debug_first(args))
         except click.UsageError as error:
             raise UsageProblem(f"{_command_path(ctx)}: {error.format_message()}") from None
 
