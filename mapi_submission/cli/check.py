@@ -38,6 +38,7 @@ from .common import (
     config_options,
     max_memory_option,
     os_problem,
+    output_option,
     refuse_huge_start,
     variant_option,
 )
@@ -168,8 +169,8 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
               help="Stop exploring after this many seconds (exit 2 unless a violation).")
 @max_memory_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write each counterexample as a JSON regression case into this folder.")
+@output_option("out", type=click.Path(file_okay=False, path_type=Path),
+               help="Write each counterexample as a JSON regression case into this folder.")
 @click.option("--no-liveness", is_flag=True,
               help="Skip final-state reachability and L1-L3 (keeps no edge lists).")
 @click.option("-q", "--quiet", is_flag=True,

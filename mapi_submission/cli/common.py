@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a property or case failed, 2 bad usage, bad input or a 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,6 +114,34 @@ class Interrupted(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"mapi-submission: {self.format_message()}", err=True)
+
+
+def output_option(dest: str, *, help: str, type: click.ParamType[Any], default: Any = None,
+                  required: bool = False, show_default: bool = False) -> Callable[[F], F]:
+    """`-o/--output`, the one spelling of every command's output, into parameter `dest`; the
+    earlier `--out` still works, hidden from --help. Given twice with two values, or
+    `required` and given neither way: one line, exit 2."""
+    alias = f"{dest}_given_as_out"
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def merged(*args: Any, **kwargs: Any) -> Any:
+            old = kwargs.pop(alias)
+            if old is not None:
+                if kwargs[dest] not in (None, default, old):
+                    raise UsageProblem(f"{_command_path(click.get_current_context())}: "
+                                       "-o/--output and --out name two outputs; give one")
+                kwargs[dest] = old
+            if required and kwargs[dest] is None:
+                raise UsageProblem(f"{_command_path(click.get_current_context())}: "
+                                   "missing option -o/--output")
+            return function(*args, **kwargs)
+
+        hidden = click.option("--out", alias, type=type, hidden=True)(merged)
+        return click.option("-o", "--output", dest, type=type, default=default,
+                            show_default=show_default, help=help)(hidden)  # type: ignore[return-value]
+
+    return decorate
 
 
 def _csv(values: tuple[str, ...]) -> str:

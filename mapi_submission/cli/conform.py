@@ -56,6 +56,7 @@ from .common import (
     build_config,
     config_options,
     os_problem,
+    output_option,
     refuse_huge_start,
 )
 from .machine_stops import run_until_stopped, take_stop
@@ -157,10 +158,10 @@ def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
 @click.option("--steps", type=click.IntRange(1, 10_000), default=40, show_default=True,
               help="Steps per example at most.")
 @click.option("--seed", type=int, default=None, help="Seed (default: derandomized).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("conformance-failures"), show_default=True,
-              help="Folder for the shrunk failure: its call log for a system acting on its "
-                   "own, a regression case for a steered one.")
+@output_option("out", type=click.Path(file_okay=False, path_type=Path),
+               default=Path("conformance-failures"), show_default=True,
+               help="Folder for the shrunk failure: its call log for a system acting on its "
+                    "own, a regression case for a steered one.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None,
               help="Write the calls made on the adapter in one example (the shrunk "

@@ -21,7 +21,7 @@ from mapi_submission.generators.diagrams import (
     write_outputs,
 )
 
-from .common import Failure, OneLineErrors, UsageProblem
+from .common import Failure, OneLineErrors, UsageProblem, output_option
 
 DEFAULT_FOLDER = Path("diagrams")
 T = TypeVar("T")
@@ -47,8 +47,8 @@ def _drawn(draw: Callable[[], T]) -> T:
 
 
 @click.command("diagram", cls=OneLineErrors)
-@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=DEFAULT_FOLDER,
-              show_default=True, help="Folder of the diagrams.")
+@output_option("out", type=click.Path(path_type=Path), default=DEFAULT_FOLDER,
+               show_default=True, help="Folder of the diagrams.")
 @click.option("--format", "format_text", default=",".join(FORMATS), show_default=True,
               help="Comma-separated formats: dot, svg, mmd (Mermaid), png.")
 @click.option("--check", is_flag=True,

@@ -38,6 +38,7 @@ from .common import (
     config_options,
     max_memory_option,
     os_problem,
+    output_option,
     refuse_huge_start,
 )
 from .progress import ExplorationProgress
@@ -92,8 +93,8 @@ def print_summary(result: Generated, out: Path) -> None:
               help="Stop after this many seconds, in any phase (exit 2; nothing written, or a "
                    "suite its manifest marks unfinished).")
 @max_memory_option
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder the case files go to.")
+@output_option("out", type=click.Path(file_okay=False, path_type=Path), required=True,
+               help="Folder the case files go to.")
 @click.option("--clean", is_flag=True,
               help="Remove the files an earlier generate wrote there (its manifest lists "
                    "them); refuses a folder holding other files.")
