@@ -54,7 +54,9 @@ from .verdicts import (
 __all__ = [
     "DEADLOCK",
     "FINAL_REACHABLE",
+    "GRAPH_PROPERTY_IDS",
     "HOLDS",
+    "PROPERTY_IDS",
     "SKIPPED",
     "VIOLATED",
     "CheckResult",
@@ -121,15 +123,23 @@ def check(
     on_progress: Callable[[int, int, int], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
     stop: Stop | None = None,
+    selected: frozenset[str] | None = None,
 ) -> CheckResult:
     """Explore `model` and judge every property (liveness under the fairness assumptions of
     fairness.py). Limits stop the exploration cleanly; what needs the whole graph is then
     skipped with a note. A stop requested through `stop` (Ctrl-C, the command's timeout)
     ends the exploration the same way, or cuts a later phase short: the properties it had
-    not judged yet are skipped, and `stopped` names the phase."""
+    not judged yet are skipped, and `stopped` names the phase. `selected`: the ids of the
+    properties to judge (all when None); the others are neither judged nor reported."""
     started = time.monotonic()
+    if selected is not None:
+        unknown = sorted(selected - set(PROPERTY_IDS))
+        if unknown:
+            raise ValueError(f"unknown properties: {', '.join(unknown)}")
+        # liveness (and its edge lists) only when a graph property is asked for
+        liveness = liveness and bool(selected & set(GRAPH_PROPERTY_IDS))
     # the edge lists are what liveness needs and most of the memory: kept only for it
-    records = Recorder(model, symmetry, keep_edges=liveness)
+    records = Recorder(model, symmetry, keep_edges=liveness, selected=selected)
     exploration = explore(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
                           keep_edges=False, on_progress=on_progress, visit=records.visit,
                           on_transition=records.on_transition, stop=stop)
@@ -155,8 +165,20 @@ def check(
         note = f"not checked: {cut}"
         result.verdicts += skipped([p for p in every if p.id not in judged], note)
         result.warnings.append(f"stopped: {cut}; the properties not yet judged are skipped")
+    if selected is not None:
+        result.verdicts = [v for v in result.verdicts if v.property.id in selected]
     result.seconds = time.monotonic() - started
     return result
+
+
+#: Every property `check` judges, in its order: the state and step invariants, deadlock
+#: freedom, final-state reachability and L1-L3.
+PROPERTY_IDS: tuple[str, ...] = (
+    *(p.id for p in state_properties()), *(p.id for p in step_properties()), DEADLOCK.id,
+    FINAL_REACHABLE.id, *(p.id for p in liveness_properties()))
+#: those judged on the whole graph after the exploration
+GRAPH_PROPERTY_IDS: tuple[str, ...] = (FINAL_REACHABLE.id,
+                                       *(p.id for p in liveness_properties()))
 
 
 def _judge_liveness(result: CheckResult, records: Recorder,

@@ -56,7 +56,8 @@ class Recorder:
     """Collects the records of one exploration of `model`; with `keep_edges`, the edge lists
     liveness needs as well."""
 
-    def __init__(self, model: Model, symmetry: bool, keep_edges: bool) -> None:
+    def __init__(self, model: Model, symmetry: bool, keep_edges: bool,
+                 selected: frozenset[str] | None = None) -> None:
         self.config = model.config
         self.rows: dict[str, Row] = model.rows
         self.symmetry = symmetry
@@ -71,9 +72,12 @@ class Recorder:
         self.enabled = array("Q")
         self.edges = EdgeLists() if keep_edges else None
         self._worlds: list[World] = []  # by node, as `visit` saw them
-        self._state_checks = state_properties()
+        #: the invariants to judge: those `selected` (None: all)
+        self._state_checks = [prop for prop in state_properties()
+                              if selected is None or prop.id in selected]
         #: the step invariants not violated yet (a violated one is not judged again)
-        self._step_checks = [(prop.id, prop.check) for prop in step_properties()]
+        self._step_checks = [(prop.id, prop.check) for prop in step_properties()
+                             if selected is None or prop.id in selected]
         #: step -> (its row, its fair process, its index in edges.steps)
         self._step_info: dict[Step, tuple[Row, int, int]] = {}
         self._identity = tuple(range(model.config.messages))

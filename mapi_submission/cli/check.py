@@ -16,6 +16,7 @@ from rich.console import Console
 
 from mapi_submission.checker.cases import build_case, write_case
 from mapi_submission.checker.check import (
+    PROPERTY_IDS,
     CheckResult,
     Counterexample,
     PropertyVerdict,
@@ -149,7 +150,7 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
         broken = ", ".join(v.property.id for v in result.violations)
         click.echo(f"\nresult: VIOLATED ({broken})")
         if out is None:
-            click.echo("(--out DIR writes each counterexample as a replayable case)")
+            click.echo("(-o DIR writes each counterexample as a replayable case)")
     elif not result.complete:
         click.echo(f"\nresult: INCOMPLETE ({result.stopped_by})")
     else:
@@ -173,12 +174,17 @@ def _print_summary(result: CheckResult, wall: float, peak: float, out: Path | No
                help="Write each counterexample as a JSON regression case into this folder.")
 @click.option("--no-liveness", is_flag=True,
               help="Skip final-state reachability and L1-L3 (keeps no edge lists).")
+@click.option("--property", "properties", multiple=True, metavar="ID",
+              type=click.Choice(PROPERTY_IDS),
+              help="Check only this property (repeatable; default: all): "
+                   + ", ".join(PROPERTY_IDS) + ". The others are not judged, nor reported.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress on stderr (a live line on a terminal, else a line every "
                    "10 s).")
 def command(variant: str | None, no_symmetry: bool, max_states: int,
             timeout: float | None, max_memory: float | None, as_json: bool,
-            out: Path | None, no_liveness: bool, quiet: bool, **options: Any) -> None:
+            out: Path | None, no_liveness: bool, properties: tuple[str, ...], quiet: bool,
+            **options: Any) -> None:
     """Check every invariant, deadlock freedom and liveness on every reachable state of a
     bounded configuration; print shortest counterexamples."""
     config = build_config(**options)
@@ -196,7 +202,8 @@ def command(variant: str | None, no_symmetry: bool, max_states: int,
         with stop.armed():
             result = check(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
                            liveness=not no_liveness, on_progress=progress,
-                           on_phase=progress.phase, stop=stop)
+                           on_phase=progress.phase, stop=stop,
+                           selected=frozenset(properties) if properties else None)
     finally:
         progress.stop()
     wall = time.monotonic() - started
