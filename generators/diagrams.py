@@ -39,14 +39,16 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from mapi_submission.checker.cases import initial_from_json
 from mapi_submission.checker.check import Counterexample, shortest_known_counterexample
 from mapi_submission.checker.explore import explore
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config, Features
 from mapi_submission.model.constants import OUTBOX
-from mapi_submission.model.engine import Model
+from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.errors import MapiSubmissionError
 from mapi_submission.model.states import (
     INITIAL_STATE,
@@ -522,26 +524,54 @@ def world_text(world: World) -> list[str]:
     return [message.phase, ", ".join(facts), f"recipients: {recipients}"]
 
 
-def world_graph_figure(config: Config = WORLD_GRAPH_CONFIG) -> Figure:
+def worlds_text(world: World) -> list[str]:
+    """world_text of a one-message world; with more messages, each message's lines under
+    its number."""
+    if len(world.messages) == 1:
+        return world_text(world)
+    lines: list[str] = []
+    for m in range(len(world.messages)):
+        alone = world._replace(messages=(world.messages[m],))
+        first, *rest = world_text(alone)
+        lines += [f"m{m}: {first}", *rest]
+    return lines
+
+
+#: A drawn world graph larger than this is refused: a graph of thousands of worlds is not a
+#: figure anyone can read.
+WORLD_GRAPH_LIMIT = 400
+
+
+class TooManyWorlds(MapiSubmissionError, ValueError):
+    """The configuration reaches more worlds than a readable drawing holds."""
+
+
+def world_graph_figure(config: Config = WORLD_GRAPH_CONFIG, name: str = "world-graph",
+                       title: str | None = None) -> Figure:
     model = Model(config)
-    exploration = explore(model, symmetry=False)
+    exploration = explore(model, symmetry=False, max_states=WORLD_GRAPH_LIMIT)
+    if exploration.stopped is not None:
+        raise TooManyWorlds(
+            f"the configuration reaches more than {WORLD_GRAPH_LIMIT} worlds, too many to "
+            "read in one drawing; draw fewer messages, recipients, transports, setbacks or "
+            "features")
     figure = Figure(
-        "world-graph",
-        f"Every reachable world of one message ({len(exploration.states)} worlds): "
-        "1 recipient, 1 transport, no setbacks, Outbox, tight or loose coupling, "
-        "only AbortSubmit of the optional features",
+        name,
+        title or (f"Every reachable world of one message ({len(exploration.states)} worlds): "
+                  "1 recipient, 1 transport, no setbacks, Outbox, tight or loose coupling, "
+                  "only AbortSubmit of the optional features"),
         rankdir="TB", graph_attributes={"nodesep": "0.3", "ranksep": "0.45"})
     figure.clusters = [("tight", "tightly coupled store + transport", "#f3e8fd"),
                        ("loose", "store without a transport (spooler)", "#e6f4ea")]
     initial = set(exploration.initial)
     for node, world in enumerate(exploration.states):
-        lines = world_text(world)
+        lines = worlds_text(world)
         phase = STATES_BY_NAME[world.messages[0].phase].phase_group
         label = (f'<FONT POINT-SIZE="8" COLOR="#5f6368">w{node}</FONT> '
                  f'<B>{_e(lines[0])}</B><BR/>'
                  + "<BR/>".join(f'<FONT POINT-SIZE="9">{_e(line)}</FONT>' for line in lines[1:]))
         figure.nodes.append(Node(
-            f"w{node}", label, f"w{node} {lines[0]}<br/>{lines[1]}<br/>{lines[2]}",
+            f"w{node}", label, f"w{node} " + "<br/>".join(lines),
             "tight" if world.tight else "loose", f"w{node}: " + "; ".join(lines),
             fill=PHASE_FILL[phase], width=2.0 if node in initial else 1.0,
             terminal=model.is_final(world), mermaid_class=phase))
@@ -603,6 +633,47 @@ def counterexample_figure() -> Figure:
         f"Shortest counterexample of the {COUNTEREXAMPLE_VARIANT} variant: "
         f"{len(example.steps)} steps, one message (numbered red edges: the rows they take)",
         path=path, marked=path[-1].target if path else INITIAL_STATE, note=note)
+
+
+class CaseNotDrawable(MapiSubmissionError, ValueError):
+    """A case step the model (or the case's variant) does not take: replay shows why."""
+
+
+def case_figures(case: dict[str, Any]) -> list[Figure]:
+    """One life-cycle figure per message that a regression case moves, its path numbered in
+    the order of the case's steps (refused calls change nothing and are not drawn); the
+    case's own variant, if any, takes the steps."""
+    model = Model(Config.from_dict(case["config"]), case.get("variant"))
+    world = initial_from_json(case["initial"])
+    paths: dict[int, list[Transition]] = {}
+    for number, entry in enumerate(case["steps"]):
+        if "refusal" in entry:
+            continue
+        step = Step(entry["row"], entry["message"], -1 if entry["arg"] is None else entry["arg"])
+        after = dict(model.successors(world)).get(step)
+        if after is None:
+            raise CaseNotDrawable(f"step {number} ({entry['row']}) is not enabled there; "
+                                  "`mapi-submission replay` shows why")
+        if step.message >= 0:
+            source = world.messages[step.message].phase
+            row = model.rows[step.row]
+            reached = after.messages[step.message].phase
+            inside = model.inside_row(world, step)
+            path = paths.setdefault(step.message, [])
+            if inside is not None and row.dest is not None:
+                path += [Transition(row, source, row.dest),
+                         Transition(inside, row.dest, reached)]
+            elif source != reached or row.dest is not None:
+                path.append(Transition(row, source, reached))
+        world = after
+    figures: list[Figure] = []
+    for m, path in sorted(paths.items()):
+        figures.append(_lifecycle_figure(
+            f"case-{case['id']}-m{m}",
+            f"Case {case['id']}, message {m} ({len(path)} numbered transitions): "
+            f"{case['title']}",
+            path=path, marked=path[-1].target if path else INITIAL_STATE))
+    return figures
 
 
 def _wrap_text(text: str, width: int) -> list[str]:
@@ -860,10 +931,12 @@ def render(dot_text: str, output_format: str) -> bytes:
     return completed.stdout
 
 
-def all_outputs(formats: Iterable[str]) -> tuple[dict[str, bytes], list[str]]:
-    """Every requested file's bytes, and notes on what was skipped. Nothing is written."""
+def all_outputs(formats: Iterable[str], built: list[Figure] | None = None
+                ) -> tuple[dict[str, bytes], list[str]]:
+    """Every requested file's bytes (of `built`, else the checked-in figures), and notes on
+    what was skipped. Nothing is written."""
     wanted = [f for f in FORMATS if f in set(formats)]
-    built = figures()
+    built = figures() if built is None else built
     texts = text_outputs(("dot", "mmd"), built)
     outputs: dict[str, bytes] = {}
     skipped: list[str] = []
