@@ -428,7 +428,7 @@ def _self_loop_comment(row: Row) -> list[str]:
 def _row_macro_and_inline(row: Row, config: Config) -> list[str]:
     """`enabled_<row>` (source state and guards) and `fire_<row>` (the step invariants
     judging the row around its effect and destination)."""
-    ident = _identifier(row.name)
+    ident = promela_identifier(row.name)
     checks = [(pid, c) for pid, c in STEP_PROPERTY_PROMELA.items() if c.applies(row)]
     body = [f"/* {pid} */ {text}" for pid, check in checks if (text := check.before(config))]
     body.append(f"{row.effect}(m, a)")
@@ -450,13 +450,13 @@ def _enabled_macro(row: Row) -> str:
     variable = "transport_state[a]" if row.machine == "transport" else "msg[m].phase"
     source = " || ".join(f"{variable} == {s}" for s in row.sources)
     condition = [f"({source})"] + [f"{g}(m, a)" for g in row.guards]
-    return f"#define enabled_{_identifier(row.name)}(m, a) ({' && '.join(condition)})"
+    return f"#define enabled_{promela_identifier(row.name)}(m, a) ({' && '.join(condition)})"
 
 
 def _inside_row_macro_and_inline(row: Row) -> list[str]:
     """A row taken inside a call: `enabled_<row>` and a `fire_<row>` of effect and
     destination only, fired by `inside_call_<state>` within the step that led there."""
-    ident = _identifier(row.name)
+    ident = promela_identifier(row.name)
     body = [f"{row.effect}(m, a)", f"msg[m].phase = {row.dest}"]
     states = ", ".join(_inside_call_name(s) for s in _inside_states(row.sources))
     return [
@@ -508,13 +508,13 @@ def _inside_calls(config: Config) -> list[str]:
         instances = [(row, a) for row in TABLE
                      if row.kind is Kind.INSIDE_CALL and state in row.sources
                      for a in _arguments(row, config)]
-        calls = [f"enabled_{_identifier(row.name)}(m, {a})" for row, a in instances]
+        calls = [f"enabled_{promela_identifier(row.name)}(m, {a})" for row, a in instances]
         lines += [
             f"inline {_inside_call_name(state)}(m) {{",
             *_sum_lines(f"    {AMBIGUOUS} = ", calls, " > 1;"),
             f"    assert(!{AMBIGUOUS});",
             "    if",
-            *(f"    :: {call} -> fire_{_identifier(row.name)}(m, {a})"
+            *(f"    :: {call} -> fire_{promela_identifier(row.name)}(m, {a})"
               for call, (row, a) in zip(calls, instances, strict=True)),
             "    :: else -> skip",
             "    fi",
@@ -604,7 +604,7 @@ def _row_options(export: Export) -> list[str]:
     for row in TABLE:
         if export.is_self_loop(row) or row.kind is Kind.INSIDE_CALL:
             continue
-        ident = _identifier(row.name)
+        ident = promela_identifier(row.name)
         options += [f"    :: d_step {{ enabled_{ident}({m}, {a}) -> fire_{ident}({m}, {a}) }}"
                     for m, a in _instances(row, config)]
     return options
@@ -626,7 +626,7 @@ def _arguments(row: Row, config: Config) -> list[int]:
 # ---- text helpers ---------------------------------------------------------------------------
 
 
-def _identifier(name: str) -> str:
+def promela_identifier(name: str) -> str:
     """A row name as a Promela identifier."""
     return name.replace("-", "_")
 

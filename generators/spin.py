@@ -46,6 +46,10 @@ class PanResult:
     search_seconds: float  # ./pan, wall
     peak_memory_mib: float  # of the pan process (resident set size)
     output: str
+    #: `spin -t -p` of the first error's trail, when one was asked for and an error found
+    trail: str | None = None
+    #: the property that first error violates (None: an error naming no property)
+    trail_property: str | None = None
 
     @property
     def holds(self) -> bool:
@@ -117,13 +121,15 @@ def verify_with_spin(text: str, directory: str | None = None, *, optimise: str =
                      defines: Iterable[str] = (), pan_options: Iterable[str] = (),
                      spin_options: Iterable[str] = (), all_errors: bool = True,
                      timeout: float | None = None,
-                     on_phase: Callable[[str], None] | None = None) -> PanResult:
+                     on_phase: Callable[[str], None] | None = None,
+                     keep_trail: bool = False) -> PanResult:
     """Translate, compile and run `text` (from `promela.to_promela`) in `directory` (a temporary
     one when None). `defines` go to gcc, `spin_options` to spin -a (e.g. -DMULTICORE for a
     model that gcc -DNCORE=N can compile), `pan_options` to pan. `all_errors` runs pan with
     -c0 so every violated property is reported, not just the first. `timeout` bounds each of
     the three commands; `on_phase` is told as each begins ("translating", "compiling",
-    "searching")."""
+    "searching"). `keep_trail`: when pan finds an error, search again stopping at the first
+    (pan writes a trail only then) and keep that trail as `spin -t -p` prints it."""
     import os
     import subprocess
     import tempfile
@@ -173,7 +179,15 @@ def verify_with_spin(text: str, directory: str | None = None, *, optimise: str =
         options = [f"-m{PAN_DEPTH}", *(["-c0"] if all_errors else []), *pan_options]
         tell("searching")
         search, output, peak = timed(["./pan", *options], where)
-    figures = parse_pan_output(output)
+        figures = parse_pan_output(output)
+        trail = trail_property = None
+        if keep_trail and figures["errors"]:
+            tell("reading the trail")
+            _, first, _ = timed(["./pan", f"-m{PAN_DEPTH}", "-c1", *pan_options], where)
+            first_violated = parse_pan_output(first)["violated"]
+            trail_property = first_violated[0] if first_violated else None  # type: ignore[index]
+            _, trail, _ = timed(["spin", "-t", "-p", "model.pml"], where)
     return PanResult(translate_seconds=round(translate, 3), compile_seconds=round(compile_, 3),
                      search_seconds=round(search, 3), peak_memory_mib=round(peak, 1),
-                     output=output, **figures)  # type: ignore[arg-type]
+                     output=output, trail=trail, trail_property=trail_property,
+                     **figures)  # type: ignore[arg-type]

@@ -14,9 +14,18 @@ from typing import Any
 
 import click
 
+from mapi_submission.checker.cases import write_case
+from mapi_submission.checker.check import describe_counterexample
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.generators.promela import to_promela
-from mapi_submission.generators.spin import SpinProblem, spin_unavailable, verify_with_spin
+from mapi_submission.generators.spin import (
+    PanResult,
+    SpinProblem,
+    spin_unavailable,
+    verify_with_spin,
+)
+from mapi_submission.generators.spin_trail import TrailError, trail_case, trail_counterexample
+from mapi_submission.model.engine import Model
 
 from .common import (
     Failure,
@@ -50,8 +59,13 @@ def command() -> None:
                    "seconds each (exit 2).")
 @click.option("-q", "--quiet", is_flag=True,
               help="With --verify: no progress on stderr (the phase running).")
+@click.option("--cases", "cases_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None,
+              help="With --verify: keep SPIN's trail of its first error, print it as MAPI "
+                   "calls and write it into this folder as a regression case that replay "
+                   "--variant reproduces.")
 def promela(output: Path, variant: str | None, verify: bool, timeout: float | None,
-            quiet: bool, **options: Any) -> None:
+            quiet: bool, cases_dir: Path | None, **options: Any) -> None:
     """The transition table and the safety properties as a Promela model for SPIN.
 
     \b
@@ -59,6 +73,10 @@ def promela(output: Path, variant: str | None, verify: bool, timeout: float | No
     pan exits 0 even when it finds an error: read its "errors:" line.
     """
     config = build_config(**options)
+    if cases_dir is not None and not verify:
+        raise UsageProblem("export promela: --cases needs --verify (the trail is SPIN's)")
+    if cases_dir is not None and cases_dir.exists() and not cases_dir.is_dir():
+        raise UsageProblem(f"--cases {cases_dir}: exists and is not a folder")
     text = to_promela(config, variant)
     if str(output) == "-":
         sys.stdout.write(text)
@@ -81,7 +99,8 @@ def promela(output: Path, variant: str | None, verify: bool, timeout: float | No
         status.show(name, phase=True)
 
     try:
-        result = verify_with_spin(text, timeout=timeout, on_phase=on_phase)
+        result = verify_with_spin(text, timeout=timeout, on_phase=on_phase,
+                                  keep_trail=cases_dir is not None)
     except SpinProblem as error:
         raise UsageProblem(f"export promela --verify: {error}") from None
     except subprocess.TimeoutExpired:
@@ -98,7 +117,26 @@ def promela(output: Path, variant: str | None, verify: bool, timeout: float | No
     click.echo(f"spin: {result.states:,} states stored, {result.errors} error(s), "
                f"search {result.search_seconds:.2f} s, compile {result.compile_seconds:.2f} s: "
                f"{verdict}", err=True)
+    if result.errors and cases_dir is not None and result.trail is not None:
+        _write_trail_case(Model(config, variant), text, result, cases_dir)
     if result.errors:
         raise Failure("")
     if not result.complete:
         raise UsageProblem("export promela --verify: SPIN's search was cut short")
+
+
+def _write_trail_case(model: Model, text: str, result: PanResult, folder: Path) -> None:
+    """SPIN's first error as MAPI calls on stdout, then as a regression case in `folder`."""
+    assert result.trail is not None
+    try:
+        example = trail_counterexample(model, text, result.trail, result.trail_property)
+    except TrailError as error:
+        raise UsageProblem(f"export promela --verify: the trail: {error}") from None
+    for line in describe_counterexample(model, example):
+        click.echo(line)
+    try:
+        path = write_case(folder, trail_case(model, example))
+    except OSError as error:
+        raise UsageProblem(f"--cases {folder}: cannot write the regression case: "
+                           f"{os_problem(error)}") from None
+    click.echo(f"regression case ({example.property}): {path}")

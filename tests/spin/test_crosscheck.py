@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mapi_submission.checker.check import VIOLATED, CheckResult, check
+from mapi_submission.checker.cases import replay_case
+from mapi_submission.checker.check import VIOLATED, CheckResult, Counterexample, check
 from mapi_submission.cli import main
 from mapi_submission.generators.promela import to_promela
 from mapi_submission.generators.promela_translations import (
@@ -29,8 +30,10 @@ from mapi_submission.generators.spin import (
     spin_unavailable,
     verify_with_spin,
 )
+from mapi_submission.generators.spin_trail import trail_case, trail_counterexample
 from mapi_submission.model import VARIANTS, Config, Model
 from mapi_submission.model.config import CONFLICT_VALUES, Conflicts, Features
+from mapi_submission.properties import PROPERTIES
 
 REASON = spin_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"SPIN cross-check: {REASON}")
@@ -59,9 +62,10 @@ def _python(config: Config, variant: str | None = None) -> tuple[CheckResult, se
     return result, violated & EXPORTED
 
 
-def _spin(config: Config, variant: str | None = None) -> PanResult:
+def _spin(config: Config, variant: str | None = None, keep_trail: bool = False) -> PanResult:
     # -O0: compiling dominates on models this small
-    result = verify_with_spin(to_promela(config, variant), optimise="-O0")
+    result = verify_with_spin(to_promela(config, variant), optimise="-O0",
+                              keep_trail=keep_trail)
     assert result.complete, result.output
     assert not result.other_errors, result.other_errors
     return result
@@ -86,13 +90,40 @@ def test_state_counts_agree_and_the_specification_holds_in_both(
 def test_every_known_bad_variant_fails_the_same_properties_in_both(variant: str) -> None:
     config = Config(messages=1)
     python, python_violated = _python(config, variant)
-    spin = _spin(config, variant)
+    spin = _spin(config, variant, keep_trail=True)
     assert set(VARIANTS[variant].breaks) <= python_violated
     assert spin.errors > 0
     assert set(spin.violated) == python_violated
     # pan -c0 keeps searching past errors, and every violation ends its step, so the
     # reachable spaces still agree
     assert spin.states == python.states + EXTRA_SPIN_STATES
+    # SPIN's first error, read back from its trail, is a path of the variant's model that
+    # `replay --variant` reproduces, ending where the property it names fails
+    assert spin.trail is not None and spin.trail_property in python_violated
+    model = Model(config, variant)
+    example = trail_counterexample(model, to_promela(config, variant), spin.trail,
+                                   spin.trail_property)
+    case = trail_case(model, example)
+    assert replay_case(case, variant) is None
+    assert _fails_on_the_path(model, example)
+
+
+def _fails_on_the_path(model: Model, example: Counterexample) -> bool:
+    """Whether the property the counterexample names fails in one of its worlds or steps."""
+    prop = next((p for p in PROPERTIES.values() if p.id == example.property), None)
+    if prop is None:  # DEADLOCK: the last world is stuck
+        world = example.steps[-1][1] if example.steps else example.start
+        return not model.is_final(world) and all(after == world
+                                                 for _, after in model.successors(world))
+    before = example.start
+    for step, after in example.steps:
+        if prop.kind == "state" and prop.check(model.config, after):
+            return True
+        if prop.kind == "step" and prop.check(model.config, before, model.rows[step.row],
+                                              step, after):
+            return True
+        before = after
+    return False
 
 
 def test_a_wrong_translation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,9 +166,18 @@ def test_export_command_verify_exits_1_on_a_variant_and_0_on_the_specification(
     runner = CliRunner()
     small = ["export", "promela", "--messages", "1", "--recipients", "1", "--transports", "1"]
     bad = runner.invoke(main, [*small, "--variant", "abort-ignores-lock",
-                               "-o", str(tmp_path / "bad.pml"), "--verify"])
+                               "-o", str(tmp_path / "bad.pml"), "--verify",
+                               "--cases", str(tmp_path / "cases")])
     assert bad.exit_code == 1, bad.output
     assert "VIOLATED: I-ABORT" in bad.stderr
-    good = runner.invoke(main, [*small, "-o", str(tmp_path / "good.pml"), "--verify"])
+    # the trail, printed as MAPI calls and written as a case replay --variant reproduces
+    assert "I-ABORT (" in bad.stdout and "IMsgStore::AbortSubmit" in bad.stdout
+    (written,) = (tmp_path / "cases").glob("spin-abort-ignores-lock-*.json")
+    replayed = runner.invoke(main, ["replay", "--variant", "abort-ignores-lock", str(written)])
+    assert replayed.exit_code == 0, replayed.output
+    good = runner.invoke(main, [*small, "-o", str(tmp_path / "good.pml"), "--verify",
+                                "--cases", str(tmp_path / "none")])
     assert good.exit_code == 0, good.output
-    assert "holds" in good.stderr
+    assert "holds" in good.stderr and not (tmp_path / "none").exists()
+    alone = runner.invoke(main, [*small, "-o", str(tmp_path / "x.pml"), "--cases", "c"])
+    assert alone.exit_code == 2 and "--cases needs --verify" in alone.output
