@@ -10,6 +10,7 @@ stopped the run (nothing is written then, or a suite whose manifest says it is u
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import click
 from mapi_submission.checker.explore import LimitReached
 from mapi_submission.checker.stopping import Stop, Stopped
 from mapi_submission.generators.coverage import CRITERIA
-from mapi_submission.generators.generate import Generated, generate
+from mapi_submission.generators.generate import REGRESSION_SUITE, Generated, generate
 from mapi_submission.generators.suite_folder import (
     MANIFEST,
     SuiteError,
@@ -27,6 +28,7 @@ from mapi_submission.generators.suite_folder import (
     suite_lock,
     write_suite,
 )
+from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 
 from .common import (
@@ -79,8 +81,11 @@ def print_summary(result: Generated, out: Path) -> None:
 
 @click.command("generate", cls=OneLineErrors)
 @config_options
-@click.option("--criterion", type=click.Choice(CRITERIA), required=True,
-              help="What the cases must cover.")
+@click.option("--criterion", type=click.Choice(CRITERIA), default=None,
+              help="What the cases must cover, on the configuration the options give. "
+                   "Default: the recommended suite (each criterion on the configuration "
+                   "that serves it, one subfolder each; it kills every mutant of the kill "
+                   "matrix).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the random walks (criterion random).")
 @click.option("--walks", type=click.IntRange(min=1), default=20, show_default=True,
@@ -100,17 +105,46 @@ def print_summary(result: Generated, out: Path) -> None:
                    "them); refuses a folder holding other files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-def command(criterion: str, seed: int, walks: int, length: int, max_states: int | None,
+def command(criterion: str | None, seed: int, walks: int, length: int, max_states: int | None,
             timeout: float | None, max_memory: float | None, out: Path, clean: bool,
             as_json: bool, quiet: bool, **options: Any) -> None:
     """Generate regression cases: shortest paths through every reachable target of a
-    criterion, a postman tour, seeded random walks or negative (sneak-path) cases."""
-    config = build_config(**options)
+    criterion, a postman tour, seeded random walks or negative (sneak-path) cases; without
+    --criterion, the recommended suite."""
     if out.exists() and not out.is_dir():
         raise UsageProblem(f"-o {out}: exists and is not a folder")
+    if criterion is None:
+        given = sorted(name for name, value in options.items() if value not in (None, ()))
+        if given:
+            raise UsageProblem(
+                f"generate: {', '.join('--' + n.replace('_', '-') for n in given)}: the "
+                "recommended suite has configurations of its own; give --criterion C to "
+                "generate for yours")
+        _recommended_suite(out, seed=seed, walks=walks, length=length, max_states=max_states,
+                           timeout=timeout, max_memory=max_memory, clean=clean,
+                           as_json=as_json, quiet=quiet)
+        return
+    config = build_config(**options)
     refuse_huge_start("generate", config, max_states or DEFAULT_MAX_STATES, "--max-states")
-    model = Model(config)
-    progress = ExplorationProgress("generate", enabled=not quiet, verb="")
+    result = _generate_into(Model(config), criterion, out, seed=seed, walks=walks,
+                            length=length, max_states=max_states, timeout=timeout,
+                            max_memory=max_memory, clean=clean, quiet=quiet)
+    if as_json:
+        summary = result.summary()
+        summary["seconds"] = round(result.seconds, 3)
+        summary["out"] = str(out)
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print_summary(result, out)
+
+
+def _generate_into(model: Model, criterion: str, out: Path, *, seed: int, walks: int,
+                   length: int, max_states: int | None, timeout: float | None,
+                   max_memory: float | None, clean: bool, quiet: bool,
+                   label: str = "generate") -> Generated:
+    """Generate one criterion's cases into `out`, with progress and stops; a bad outcome is
+    one line (UsageProblem, Interrupted)."""
+    progress = ExplorationProgress(label, enabled=not quiet, verb="")
     # Ctrl-C and --timeout stop every phase: the exploration between two states, the
     # criterion, the tour and the writing where they are (an unfinished suite keeps a manifest
     # marked so, which replay refuses).
@@ -146,10 +180,31 @@ def command(criterion: str, seed: int, walks: int, length: int, max_states: int 
                            f"{os_problem(error)}") from None
     finally:
         progress.stop()
-    if as_json:
+    return result
+
+
+def _recommended_suite(out: Path, *, as_json: bool, **settings: Any) -> None:
+    """Every entry of the recommended suite (REGRESSION_SUITE) into its subfolder of `out`,
+    a summary line each as it is written, then the totals."""
+    summaries: list[dict[str, Any]] = []
+    started = time.monotonic()
+    for folder, criterion, config in REGRESSION_SUITE:
+        result = _generate_into(Model(Config.from_dict(config)), criterion, out / folder,
+                                label=f"generate ({folder})", **settings)
         summary = result.summary()
-        summary["seconds"] = round(result.seconds, 3)
-        summary["out"] = str(out)
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+        summary |= {"folder": folder, "seconds": round(result.seconds, 3),
+                    "out": str(out / folder)}
+        summaries.append(summary)
+        if not as_json:
+            click.echo(f"{folder}: {summary['cases']} cases, {summary['steps']} steps "
+                       f"({criterion}), {result.seconds:.2f} s -> {out / folder}")
+    cases = sum(summary["cases"] for summary in summaries)
+    steps = sum(summary["steps"] for summary in summaries)
+    seconds = time.monotonic() - started
+    if as_json:
+        click.echo(json.dumps({"suite": summaries, "cases": cases, "steps": steps,
+                               "seconds": round(seconds, 3), "out": str(out)},
+                              indent=2, sort_keys=True))
     else:
-        print_summary(result, out)
+        click.echo(f"the recommended suite: {cases} cases, {steps} steps in "
+                   f"{len(summaries)} folders, {seconds:.2f} s")

@@ -9,6 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from mapi_submission.cli import main
+from mapi_submission.generators.generate import REGRESSION_SUITE
+from mapi_submission.generators.suite_folder import MANIFEST
+from mapi_submission.kill_matrix import regression_cases
 
 SMALL = ["--messages", "1", "--recipients", "1", "--coupling", "loose", "--folders", "outbox"]
 
@@ -97,3 +100,20 @@ def test_coverage_tells_detection_apart_from_exercise() -> None:
     assert "survive: " in out and "repull-in-flight-while-finishing" in out
     code, out, _ = _run("coverage", str(STATES_SUITE), "--no-mutants", "--json")
     assert code == 0 and "detection" not in json.loads(out)
+
+
+def test_generate_without_a_criterion_writes_the_recommended_suite(tmp_path: Path) -> None:
+    # the suite the kill matrix's `cases` column replays (kill_matrix.regression_cases),
+    # one subfolder per entry, each with its manifest
+    result = CliRunner().invoke(main, ["generate", "-o", str(tmp_path), "--quiet", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [entry["folder"] for entry in summary["suite"]] == [
+        folder for folder, _, _ in REGRESSION_SUITE]
+    written = sorted(path.stem for path in tmp_path.glob("*/*.json")
+                     if path.name != MANIFEST)
+    assert written == sorted(case["id"] for case in regression_cases())
+    assert summary["cases"] == len(written)
+    refused = CliRunner().invoke(main, ["generate", "-o", str(tmp_path / "x"),
+                                        "--messages", "1"])
+    assert refused.exit_code == 2 and "give --criterion" in refused.output
