@@ -323,3 +323,21 @@ def _refusal_mismatch(model: Model, world: World, number: int, entry: dict[str, 
         return Mismatch(number, row.name, tuple(entry["rules"]), entry["expect"], actual,
                         "observable state differs")
     return None
+
+
+def case_program(case: dict[str, Any]) -> list[str]:
+    """The case as a numbered program of MAPI calls: who calls what on which message, the
+    result it must give, the row the callee took inside the call; refused calls say so."""
+    lines: list[str] = []
+    for number, entry in enumerate(case["steps"], start=1):
+        where = (f"message {entry['message']}" if entry["message"] >= 0
+                 else "transport machine")
+        arg = "" if entry["arg"] is None else f" #{entry['arg']}"
+        refused = " (refused)" if "refusal" in entry else ""
+        line = (f"{number:>3}. {entry['actor']}: {entry['event']} ({where}{arg}) -> "
+                f"{entry['result']}{refused}  [{entry['row']}; {', '.join(entry['rules'])}]")
+        if "inside" in entry:
+            line += (f"\n       inside the call: {entry['inside']['event']} "
+                     f"[{entry['inside']['row']}]")
+        lines.append(line)
+    return lines

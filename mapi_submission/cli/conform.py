@@ -12,9 +12,6 @@ Exit 0 when it conforms, 1 on a failure, 2 on a bad adapter spec or bad options.
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +19,11 @@ import click
 
 from mapi_submission.checker.files import write_atomic
 from mapi_submission.checker.stopping import Stop
-from mapi_submission.harness.adapter import SystemUnderTest, UnsupportedSetup
+from mapi_submission.harness.adapter import UnsupportedSetup
+from mapi_submission.harness.adapter_loading import AdapterSpecError
+from mapi_submission.harness.adapter_loading import load_factory as load_adapter
 from mapi_submission.harness.autonomous import (
-    AUTONOMOUS_METHODS,
     AutonomousFailure,
-    is_autonomous,
     replay_autonomously,
 )
 from mapi_submission.harness.autonomous_machine import (
@@ -66,49 +63,11 @@ from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_repo
 
 
 def load_factory(spec: str, *, steered: bool = False) -> tuple[Any, bool]:
-    """`module:factory` -> the callable, and whether the system it builds runs its own
-    components (it has `advance`, and `steered` does not ask for the hooks instead);
-    UsageProblem (exit 2) naming what is wrong."""
-    module_name, sep, attribute = spec.partition(":")
-    if not sep or not module_name or not attribute:
-        raise UsageProblem(f"--adapter {spec!r}: expected MODULE:FACTORY")
-    # The current folder comes first on the import path, as for `python -m` and pytest's
-    # rootdir: an adapter module beside the user's tests imports without PYTHONPATH=.
-    here = os.getcwd()
-    if here not in sys.path:
-        sys.path.insert(0, here)
+    """harness.adapter_loading.load_factory; what is wrong is one line, exit 2."""
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        hint = ("" if error.name != module_name.partition(".")[0] else
-                f" (looked in the current folder {here} and the Python path; run from the "
-                "folder that holds it, set PYTHONPATH or install it)")
-        raise UsageProblem(f"--adapter {spec!r}: cannot import {module_name}: {error}"
-                           + hint) from None
-    except ImportError as error:
-        raise UsageProblem(f"--adapter {spec!r}: cannot import {module_name}: {error}") from None
-    factory: Any = module
-    for part in attribute.split("."):
-        factory = getattr(factory, part, None)
-        if factory is None:
-            raise UsageProblem(f"--adapter {spec!r}: {module_name} has no {attribute}")
-    if not callable(factory):
-        raise UsageProblem(f"--adapter {spec!r}: {attribute} is not callable")
-    try:
-        sample = factory()
-    except Exception as error:
-        raise UsageProblem(f"--adapter {spec!r}: the factory failed: "
-                           f"{type(error).__name__}: {error}") from None
-    autonomous = is_autonomous(sample) and not steered
-    needed = (AUTONOMOUS_METHODS if autonomous else
-              {name for name in dir(SystemUnderTest) if not name.startswith("_")})
-    missing = sorted(name for name in needed if not callable(getattr(sample, name, None)))
-    if missing:
-        kind = ("an autonomous system (it has advance)" if autonomous
-                else "a steered system" + (" (--steered)" if steered else ""))
-        raise UsageProblem(f"--adapter {spec!r}: the object it returns is {kind} and "
-                           f"lacks {', '.join(missing)}")
-    return factory, autonomous
+        return load_adapter(spec, steered=steered)
+    except AdapterSpecError as error:
+        raise UsageProblem(str(error)) from None
 
 
 def supported_starts(model: Model, factory: Any) -> list[World]:
