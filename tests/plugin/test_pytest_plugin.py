@@ -43,6 +43,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_one_junit_test_per_regression_case_and_the_machine(project: Path) -> None:
+    # the default suite is regenerated from the table; tests/regression checks in the same
+    # cases (test_suite_has_not_drifted), so its files name the tests expected
     done = _pytest(project, "--mapi-adapter", "my_adapter:build", "--junitxml", "r.xml", "-q")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     junit = (project / "r.xml").read_text()
