@@ -100,7 +100,24 @@ class MapiFailure(Exception):
     """A divergence of the system from the model, reported without a Python traceback."""
 
 
-class CaseItem(pytest.Item):
+class MapiItem(pytest.Item):
+    """A test of the specification: a divergence is reported as the harness words it, without
+    a Python traceback."""
+
+    def describe(self) -> str:
+        return "mapi-submission"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, MapiFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return Path("mapi-submission"), 0, self.describe()
+
+
+class CaseItem(MapiItem):
     def __init__(self, *, case: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
@@ -117,17 +134,11 @@ class CaseItem(pytest.Item):
                               f"(the system diverged at step {outcome.steps + 1} of its "
                               f"calls):\n{program}")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
-        if isinstance(excinfo.value, MapiFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return Path("mapi-submission"), 0, f"case {self.case['id']}"
+    def describe(self) -> str:
+        return f"case {self.case['id']}"
 
 
-class MachineItem(pytest.Item):
+class MachineItem(MapiItem):
     def runtest(self) -> None:
         factory, autonomous = self.config.stash[_ADAPTER]
         # the profile pytest loaded (--hypothesis-profile) decides examples, steps and
@@ -153,14 +164,8 @@ class MachineItem(pytest.Item):
                               f"`mapi-submission conform --adapter ... --cases {written}`): "
                               f"{written}")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
-        if isinstance(excinfo.value, MapiFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return Path("mapi-submission"), 0, "the Hypothesis conformance machine"
+    def describe(self) -> str:
+        return "the Hypothesis conformance machine"
 
 
 @pytest.fixture
