@@ -161,7 +161,7 @@ class MachineItem(MapiItem):
             program = "\n".join(case_program(run.failure_case))
             raise MapiFailure(f"{run.failure.describe()}\n\nthe shrunk run, as MAPI calls:\n"
                               f"{program}\n\nwritten as a regression case (replay it with "
-                              f"`mapi-submission conform --adapter ... --cases {written}`): "
+                              f"`mapi-submission replay --adapter ... {written}`): "
                               f"{written}")
 
     def describe(self) -> str:

@@ -24,7 +24,6 @@ from mapi_submission.harness.adapter_loading import AdapterSpecError
 from mapi_submission.harness.adapter_loading import load_factory as load_adapter
 from mapi_submission.harness.autonomous import (
     AutonomousFailure,
-    replay_autonomously,
 )
 from mapi_submission.harness.autonomous_machine import (
     export_failure_log,
@@ -39,7 +38,6 @@ from mapi_submission.harness.machine import (
     run_machine,
 )
 from mapi_submission.harness.observations import setup_for
-from mapi_submission.harness.replay import replay_against
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Model
 from mapi_submission.model.world import World
@@ -58,8 +56,7 @@ from .common import (
 )
 from .machine_stops import run_until_stopped, take_stop
 from .progress import StatusLine
-from .replay import fail_fast_option, finish_report, junit_option, load_cases
-from .reports import FAILED, NOT_FOLLOWED, PASSED, CaseReport, counts, echo_report
+from .replay import fail_fast_option, junit_option, replay_cases_on
 
 
 def load_factory(spec: str, *, steered: bool = False) -> tuple[Any, bool]:
@@ -79,34 +76,6 @@ def supported_starts(model: Model, factory: Any) -> list[World]:
             continue
         starts.append(world)
     return starts
-
-
-def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
-                    junit: Path | None, *, autonomous: bool = False) -> None:
-    """Replay regression cases on the adapter: one line per case (passed, diverged, or not
-    followed to the end because the implementation took another allowed branch) and a
-    summary; Failure (exit 1) when one diverged. An autonomous system gets the case's
-    inputs and takes its own steps (harness/autonomous.py)."""
-    cases = load_cases(case_paths)
-    reports: list[CaseReport] = []
-    replay = replay_autonomously if autonomous else replay_against
-    for file, case in cases:
-        outcome = replay(case, factory())
-        if outcome.verdict == "fail" and outcome.failure is not None:
-            report = CaseReport(file, case["id"], FAILED, outcome.steps,
-                                outcome.failure.describe())
-        elif outcome.verdict == "diverged":
-            report = CaseReport(file, case["id"], NOT_FOLLOWED, outcome.steps, outcome.reason)
-        else:
-            report = CaseReport(file, case["id"], PASSED, outcome.steps)
-        echo_report(report)
-        reports.append(report)
-        if fail_fast and report.status == FAILED:
-            break
-    left = len(cases) - len(reports)
-    click.echo(f"cases: {len(reports)} replayed on the adapter: {counts(reports)}"
-               + (f"; {left} not run (--fail-fast)" if left else ""))
-    finish_report("conform --cases", reports, junit)
 
 
 @click.command("conform", cls=OneLineErrors)

@@ -16,9 +16,20 @@ from rich.console import Console
 
 from mapi_submission.checker.cases import CaseError, load_case, replay_case, taken_rows_fingerprint
 from mapi_submission.generators.suite_folder import SuiteError, verify_suite
+from mapi_submission.harness.adapter_loading import AdapterSpecError, load_factory
+from mapi_submission.harness.autonomous import replay_autonomously
+from mapi_submission.harness.replay import replay_against
 
 from .common import Failure, OneLineErrors, UsageProblem, variant_option
-from .reports import FAILED, PASSED, CaseReport, counts, echo_report, write_junit
+from .reports import (
+    FAILED,
+    NOT_FOLLOWED,
+    PASSED,
+    CaseReport,
+    counts,
+    echo_report,
+    write_junit,
+)
 
 
 def case_files(paths: tuple[Path, ...]) -> tuple[list[Path], set[Path]]:
@@ -83,12 +94,24 @@ def finish_report(command: str, reports: list[CaseReport], junit: Path | None) -
 @click.command("replay", cls=OneLineErrors)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @variant_option
+@click.option("--adapter", "adapter_spec", metavar="MODULE:FACTORY", default=None,
+              help="Replay on the system this factory builds instead of the model (as "
+                   "conform --cases does).")
 @fail_fast_option
 @junit_option
-def command(paths: tuple[Path, ...], variant: str | None, fail_fast: bool,
-            junit: Path | None) -> None:
-    """Replay case files (or folders of them) against the specification or a variant; one
-    line per case and a summary."""
+def command(paths: tuple[Path, ...], variant: str | None, adapter_spec: str | None,
+            fail_fast: bool, junit: Path | None) -> None:
+    """Replay case files (or folders of them) against the specification, a variant or an
+    implementation (--adapter); one line per case and a summary."""
+    if adapter_spec is not None:
+        if variant is not None:
+            raise UsageProblem("replay: --adapter and --variant: give one of them")
+        try:
+            factory, autonomous = load_factory(adapter_spec)
+        except AdapterSpecError as error:
+            raise UsageProblem(str(error)) from None
+        replay_cases_on(factory, paths, fail_fast, junit, autonomous=autonomous)
+        return
     cases = load_cases(paths)
     stale = [str(file) for file, case in cases
              if case["provenance"]["table_hash"] != taken_rows_fingerprint(case)]
@@ -113,3 +136,31 @@ def command(paths: tuple[Path, ...], variant: str | None, fail_fast: bool,
                else counts(reports)) + (f"; {left} not run (--fail-fast)" if left else "")
     click.echo(f"replayed {len(reports)} case(s), {steps} step(s) against {against}: {verdict}")
     finish_report("replay", reports, junit)
+
+
+def replay_cases_on(factory: Any, case_paths: tuple[Path, ...], fail_fast: bool,
+                    junit: Path | None, *, autonomous: bool = False) -> None:
+    """Replay regression cases on the adapter: one line per case (passed, diverged, or not
+    followed to the end because the implementation took another allowed branch) and a
+    summary; Failure (exit 1) when one diverged. An autonomous system gets the case's
+    inputs and takes its own steps (harness/autonomous.py)."""
+    cases = load_cases(case_paths)
+    reports: list[CaseReport] = []
+    replay = replay_autonomously if autonomous else replay_against
+    for file, case in cases:
+        outcome = replay(case, factory())
+        if outcome.verdict == "fail" and outcome.failure is not None:
+            report = CaseReport(file, case["id"], FAILED, outcome.steps,
+                                outcome.failure.describe())
+        elif outcome.verdict == "diverged":
+            report = CaseReport(file, case["id"], NOT_FOLLOWED, outcome.steps, outcome.reason)
+        else:
+            report = CaseReport(file, case["id"], PASSED, outcome.steps)
+        echo_report(report)
+        reports.append(report)
+        if fail_fast and report.status == FAILED:
+            break
+    left = len(cases) - len(reports)
+    click.echo(f"cases: {len(reports)} replayed on the adapter: {counts(reports)}"
+               + (f"; {left} not run (--fail-fast)" if left else ""))
+    finish_report("conform --cases", reports, junit)

@@ -216,3 +216,19 @@ def test_conform_log_records_the_calls_made_as_a_call_log(tmp_path: Path) -> Non
     verdict = validate_log_text(chosen.log_text(config, "test"), "mutant")
     assert verdict.divergence is not None, "the mutant's log conforms"
     assert {"R62", "R65"} <= set(verdict.divergence.rules)
+
+
+def test_replay_runs_cases_on_an_adapter_as_conform_cases_does() -> None:
+    states = str(Path(__file__).resolve().parents[1] / "regression" / "states")
+    runner = CliRunner()
+    passed = runner.invoke(main, ["replay", "--adapter",
+                                  "mapi_submission.reference:make_reference", states])
+    assert passed.exit_code == 0, passed.output
+    assert "replayed on the adapter: 25 passed, 0 failed" in passed.output
+    failed = runner.invoke(main, ["replay", "--adapter",
+                                  "mapi_submission.reference.mutants:LocationOnlyRouting",
+                                  states, "--fail-fast"])
+    assert failed.exit_code == 1 and "R19" in failed.output
+    both = runner.invoke(main, ["replay", "--adapter", "x:y", "--variant", "location-only",
+                                states])
+    assert both.exit_code == 2 and "give one of them" in both.output
