@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hypothesis import currently_in_test_context, note
+
+from mapi_submission.checker.counterexamples import describe_step
 from mapi_submission.model.constants import S_OK
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import ROWS_BY_NAME
@@ -187,6 +190,11 @@ class Lockstep:
         actual = read_as_model(shown, chosen_after)
         judged = self._judge(before, chosen_after, call, step, result, actual, chosen)
         self.steps.append((chosen, chosen_after))
+        if currently_in_test_context():
+            # Hypothesis prints a failing example's notes: its run reads as the MAPI calls
+            # made, numbered as the shrunk case's program, with what the system answered
+            note(f"{describe_step(self.model, len(self.steps), chosen, before)}"
+                 f"  (the system answered {result})")
         if matched is None or judged:
             expected = model_observation(self.config, chosen_after)
             row = ROWS_BY_NAME[step.row]
