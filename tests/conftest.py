@@ -4,7 +4,7 @@
   database), at most 100 examples, 40 steps per stateful run, no explain phase (it cost 14 to
   133 s per reported failure on the conformance harness, against under 2 s without it).
 - "dev" (the default elsewhere): random seeds, the example database replays past failures
-  first, 300 examples and 60 steps per stateful run, still without the explain phase.
+  first, 300 examples and 40 steps per stateful run, still without the explain phase.
 - "explain": "dev" plus the explain phase, for reading one failure in detail
   (HYPOTHESIS_PROFILE=explain).
 Tests that set max_examples themselves keep their own number.
