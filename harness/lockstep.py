@@ -119,6 +119,21 @@ def _with_r20(rules: tuple[str, ...], pulled: list[str]) -> tuple[str, ...]:
     return ("R20", *(r for r in rules if r != "R20")) if pulled else rules
 
 
+@dataclass(frozen=True)
+class _StepNote:
+    """A step taken, as Hypothesis prints it among a failing example's notes."""
+
+    model: Model
+    number: int
+    step: Step
+    before: World
+    result: str
+
+    def __repr__(self) -> str:
+        return (f"{describe_step(self.model, self.number, self.step, self.before)}"
+                f"  (the system answered {self.result})")
+
+
 class Lockstep:
     """A system under test and the model, started from the same world, stepped together."""
 
@@ -192,9 +207,9 @@ class Lockstep:
         self.steps.append((chosen, chosen_after))
         if currently_in_test_context():
             # Hypothesis prints a failing example's notes: its run reads as the MAPI calls
-            # made, numbered as the shrunk case's program, with what the system answered
-            note(f"{describe_step(self.model, len(self.steps), chosen, before)}"
-                 f"  (the system answered {result})")
+            # made, numbered as the shrunk case's program, with what the system answered;
+            # formatted only when printed (every step of every example makes one)
+            note(_StepNote(self.model, len(self.steps), chosen, before, result))
         if matched is None or judged:
             expected = model_observation(self.config, chosen_after)
             row = ROWS_BY_NAME[step.row]

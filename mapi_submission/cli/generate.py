@@ -188,9 +188,15 @@ def _recommended_suite(out: Path, *, as_json: bool, **settings: Any) -> None:
     a summary line each as it is written, then the totals."""
     summaries: list[dict[str, Any]] = []
     started = time.monotonic()
+    timeout = settings.pop("timeout")
     for folder, criterion, config in REGRESSION_SUITE:
+        # --timeout bounds the whole suite: each entry gets what the ones before it left
+        left = None if timeout is None else timeout - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            raise UsageProblem(f"generate: stopped early: --timeout {timeout:g}s reached "
+                               f"before {out / folder}; the folders before it are complete")
         result = _generate_into(Model(Config.from_dict(config)), criterion, out / folder,
-                                label=f"generate ({folder})", **settings)
+                                label=f"generate ({folder})", timeout=left, **settings)
         summary = result.summary()
         summary |= {"folder": folder, "seconds": round(result.seconds, 3),
                     "out": str(out / folder)}

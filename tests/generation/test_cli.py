@@ -120,3 +120,12 @@ def test_generate_without_a_criterion_writes_the_recommended_suite(tmp_path: Pat
     refused = CliRunner().invoke(main, ["generate", "-o", str(tmp_path / "x"),
                                         "--messages", "1"])
     assert refused.exit_code == 2 and "give --criterion" in refused.output
+
+
+def test_the_recommended_suite_s_timeout_bounds_the_whole_suite(tmp_path: Path) -> None:
+    # one second for seven folders: the suite stops with one line and a non-zero exit,
+    # not after seven seconds of one-second entries
+    result = CliRunner().invoke(main, ["generate", "-o", str(tmp_path), "--quiet",
+                                       "--timeout", "1"])
+    assert result.exit_code == 2, result.output
+    assert "stopped early" in result.output and len(result.output.strip().splitlines()) <= 8
