@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import currently_in_test_context, note
 
@@ -132,6 +133,11 @@ class _StepNote:
     def __repr__(self) -> str:
         return (f"{describe_step(self.model, self.number, self.step, self.before)}"
                 f"  (the system answered {self.result})")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints a note that is not a string with its pretty printer, which lays
+        # a dataclass out field by field; the line is what it should print
+        printer.text(repr(self))
 
 
 class Lockstep:
