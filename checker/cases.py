@@ -19,7 +19,7 @@ from mapi_submission import __version__
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.errors import MapiSubmissionError, quoted_field
-from mapi_submission.model.observe import observe
+from mapi_submission.model.observe import observation_differences, observe
 from mapi_submission.model.states import MESSAGE_STATES
 from mapi_submission.model.table import ROWS_BY_NAME, Kind, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
@@ -272,8 +272,13 @@ class Mismatch:
     reason: str
 
     def describe(self) -> str:
-        return (f"step {self.step} ({self.row}, rules {', '.join(self.rules)}): {self.reason}; "
-                f"expected {json.dumps(self.expected, sort_keys=True)}, "
+        """One line for the step, then one per observed property that differs (flags by
+        name); a result or refusal that differs stays on the first line."""
+        where = f"step {self.step} ({self.row}, rules {', '.join(self.rules)}): {self.reason}"
+        if isinstance(self.expected, dict) and isinstance(self.actual, dict):
+            return "\n".join([where, *(f"  {line}" for line in observation_differences(
+                self.expected, self.actual))])
+        return (f"{where}; expected {json.dumps(self.expected, sort_keys=True)}, "
                 f"got {json.dumps(self.actual, sort_keys=True)}")
 
 
@@ -330,11 +335,10 @@ def case_program(case: dict[str, Any]) -> list[str]:
     result it must give, the row the callee took inside the call; refused calls say so."""
     lines: list[str] = []
     for number, entry in enumerate(case["steps"], start=1):
-        where = (f"message {entry['message']}" if entry["message"] >= 0
-                 else "transport machine")
-        arg = "" if entry["arg"] is None else f" #{entry['arg']}"
+        where = ROWS_BY_NAME[entry["row"]].target(
+            entry["message"], -1 if entry["arg"] is None else entry["arg"])
         refused = " (refused)" if "refusal" in entry else ""
-        line = (f"{number:>3}. {entry['actor']}: {entry['event']} ({where}{arg}) -> "
+        line = (f"{number:>3}. {entry['actor']}: {entry['event']} ({where}) -> "
                 f"{entry['result']}{refused}  [{entry['row']}; {', '.join(entry['rules'])}]")
         if "inside" in entry:
             line += (f"\n       inside the call: {entry['inside']['event']} "

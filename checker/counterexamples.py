@@ -73,9 +73,8 @@ def describe_step(model: Model, number: int, step: Step, before: World | None = 
     world before the step, also the row the callee took inside the same call (the store's
     routing inside SubmitMessage, R26)."""
     row = model.rows[step.row]
-    where = f"message {step.message}" if step.message >= 0 else "transport machine"
-    arg = f" {row.ranges_over} {step.arg}" if row.ranges_over and step.arg >= 0 else ""
-    line = (f"{number:>3}. {row.actor}: {row.event} [{row.name}] ({where}{arg}) -> {row.result}"
+    line = (f"{number:>3}. {row.actor}: {row.event} [{row.name}] "
+            f"({row.target(step.message, step.arg)}) -> {row.result}"
             f"  rules {', '.join(row.rules)}")
     inside = model.inside_row(before, step) if before is not None else None
     if inside is not None:

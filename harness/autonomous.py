@@ -342,11 +342,7 @@ class AutonomousRun:
 
 
 def _on(step: Step) -> str:
-    row = ROWS_BY_NAME[step.row]
-    if step.message < 0:
-        return f"transport {step.arg}"
-    on = f"message {step.message}"
-    return on + (f", {row.ranges_over} {step.arg}" if row.ranges_over and step.arg >= 0 else "")
+    return ROWS_BY_NAME[step.row].target(step.message, step.arg)
 
 
 def replay_autonomously(case: dict[str, Any], system: AutonomousSystem) -> ReplayOutcome:

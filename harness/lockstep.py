@@ -79,12 +79,9 @@ class LockstepDivergence:
                               *(f"  {d}" for d in self.differences[:12])])
         row = ROWS_BY_NAME[self.step.row]
         selecting = "|".join(value for _, value in row.call_arguments)
-        on = [f"message {self.step.message}"] if self.step.message >= 0 else []
-        if row.ranges_over and self.step.arg >= 0:
-            on.append(f"{row.ranges_over} {self.step.arg}")
         where = (f"step {self.step_index}: {row.actor} {row.event}"
                  + (f"({selecting})" if selecting else "")
-                 + (f" on {', '.join(on)}" if on else "")
+                 + f" on {row.target(self.step.message, self.step.arg)}"
                  + f" (model row {self.step.row}; rules {', '.join(self.rules)})")
         if self.not_due:
             where = where.replace(f"step {self.step_index}: ",

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -102,10 +102,33 @@ def _forward_first(name: str) -> tuple[bool, bool, bool, bool, int]:
 
 T = TypeVar("T")
 
-def _choose(data: st.DataObject, options: list[T], label: str) -> T:
+class _Drawn(Generic[T]):
+    """A drawn option as Hypothesis prints a failing example's draws: the option itself (a
+    call, a row, what a step acts on), not the integer it was drawn with."""
+
+    __slots__ = ("shown", "value")
+
+    def __init__(self, value: T, shown: str) -> None:
+        self.value, self.shown = value, shown
+
+    def __repr__(self) -> str:
+        return self.shown
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.shown)
+
+
+def _choose(data: st.DataObject, options: list[T], label: str,
+            show: Callable[[T], str] = repr) -> T:
     if len(options) == 1:
         return options[0]
-    return options[data.draw(spread(), label=label) % len(options)]
+
+    def option(drawn: int) -> _Drawn[T]:
+        chosen = options[drawn % len(options)]
+        return _Drawn(chosen, show(chosen))
+
+    # a map draws nothing of its own: the choices, and so every derandomized run, stay the same
+    return data.draw(spread().map(option), label=label).value
 
 
 #: Where both may act, a client acts in one draw out of four and the system's components in
@@ -436,7 +459,8 @@ def draw_step(data: st.DataObject, options: list[Step], world: World | None = No
             events.remove(RETURN_EVENT)
     event = _choose(data, events, "call")
     row = _choose(data, [name for name in rows if ROWS_BY_NAME[name].event == event], "row")
-    return _choose(data, [s for s in candidates if s.row == row], "step")
+    return _choose(data, [s for s in candidates if s.row == row], "step",
+                   lambda s: ROWS_BY_NAME[s.row].target(s.message, s.arg))
 
 
 #: Hypothesis seeds a derandomized run from the source text of the machine class (it hashes

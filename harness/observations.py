@@ -10,9 +10,8 @@ from typing import Any
 from mapi_submission.model.config import Config
 from mapi_submission.model.constants import SUBMITFLAG_PREPROCESS, TRACKED_BITS
 from mapi_submission.model.observe import (
-    FLAG_NAMES,
     HARNESS_OBSERVATION_RULES,
-    flag_names,
+    observation_differences,
     observe_message,
 )
 from mapi_submission.model.states import INITIAL_TRANSPORT_STATE
@@ -110,27 +109,8 @@ def observation_to_json(observation: Observation) -> dict[str, Any]:
 def differences(expected: Observation, actual: Observation) -> list[str]:
     """Human-readable paths where two observations differ: flags by their bits' names, and
     the rules that decide the property (HARNESS_OBSERVATION_RULES)."""
-    left, right = observation_to_json(expected), observation_to_json(actual)
-    found: list[str] = []
-
-    def walk(a: Any, b: Any, path: str, top: str) -> None:
-        if isinstance(a, dict) and isinstance(b, dict):
-            for key in sorted(set(a) | set(b)):
-                walk(a.get(key), b.get(key), f"{path}.{key}" if path else key,
-                     key if top in ("", "messages") else top)
-        elif isinstance(a, list | tuple) and isinstance(b, list | tuple) and len(a) == len(b):
-            for index, (x, y) in enumerate(zip(a, b, strict=True)):
-                walk(x, y, f"{path}[{index}]", top)
-        elif a != b:
-            shown_a, shown_b = repr(a), repr(b)
-            if top in FLAG_NAMES and isinstance(a, int) and isinstance(b, int):
-                shown_a, shown_b = flag_names(top, a), flag_names(top, b)
-            rules = HARNESS_OBSERVATION_RULES.get(top, ())
-            decided = f" ({', '.join(rules)})" if rules else ""
-            found.append(f"{path}: expected {shown_a}, got {shown_b}{decided}")
-
-    walk(left, right, "", "")
-    return found
+    return observation_differences(observation_to_json(expected), observation_to_json(actual),
+                                   HARNESS_OBSERVATION_RULES)
 
 
 def shadow_world(world: World, observation: Observation) -> World | None:

@@ -49,6 +49,30 @@ def flag_names(prop: str, value: int) -> str:
     return "|".join(names) or "0"
 
 
+def observation_differences(expected: Any, actual: Any,
+                            rules: dict[str, tuple[str, ...]] = OBSERVATION_RULES) -> list[str]:
+    """Where two observations (as JSON) differ, one line per path: flags by their bits'
+    names, and the rules that decide the property (from `rules`)."""
+    found: list[str] = []
+
+    def walk(a: Any, b: Any, path: str, top: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                walk(a.get(key), b.get(key), f"{path}.{key}" if path else key,
+                     key if top in ("", "messages") else top)
+        elif isinstance(a, list | tuple) and isinstance(b, list | tuple) and len(a) == len(b):
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{path}[{index}]", top)
+        elif a != b:
+            shown_a, shown_b = repr(a), repr(b)
+            if top in FLAG_NAMES and isinstance(a, int) and isinstance(b, int):
+                shown_a, shown_b = flag_names(top, a), flag_names(top, b)
+            decided = f" ({', '.join(rules[top])})" if rules.get(top) else ""
+            found.append(f"{path}: expected {shown_a}, got {shown_b}{decided}")
+
+    walk(expected, actual, "", "")
+    return found
+
 
 def submit_flags(config: Config, message: Message) -> int:
     """PR_SUBMIT_FLAGS. SUBMITFLAG_LOCKED means "locked" or, under the other reading of R42,

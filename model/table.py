@@ -111,6 +111,14 @@ class Row:
         """The call's flags argument as a log writes it ("0" when the row selects none)."""
         return dict(self.call_arguments).get("flags", "0")
 
+    def target(self, message: int, arg: int) -> str:
+        """What a step of this row acts on, as reports print it: "message 0, recipient 1",
+        "message 0", "transport 1" (a transport-machine step), never an internal index."""
+        over = f"{self.ranges_over} {arg}" if self.ranges_over and arg >= 0 else ""
+        if message < 0:
+            return over or "the transport"
+        return f"message {message}, {over}" if over else f"message {message}"
+
     def fingerprint_data(self) -> list[Any]:
         """What the row does (`logged_as` left out: it names the step in a log, and a case
         replays the same whatever the log calls it; `any_error` only where set, so the other

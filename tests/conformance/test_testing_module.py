@@ -54,3 +54,7 @@ def test_the_machine_class_passes_the_reference_and_fails_a_mutant() -> None:
     notes = "\n".join(getattr(failed.value, "__notes__", []))
     assert "1. client: IMessage::ModifyRecipients [add-recipients] (message 0)" in notes
     assert "(the system answered S_OK)" in notes
+    # and its draws show the calls and targets chosen, not the integers drawn
+    assert "(call): 'IMessage::ModifyRecipients'" in notes
+    assert "(step): message 0, recipient 0" in notes
+    assert "(call): 0" not in notes
