@@ -36,6 +36,7 @@ from .counterexamples import (
 from .explore import Exploration, explore
 from .liveness import liveness_verdicts
 from .recording import Recorder
+from .safety_search import SafetyRecords, safety_search
 from .stopping import Stop, Stopped
 from .verdicts import (
     DEADLOCK,
@@ -138,11 +139,20 @@ def check(
             raise ValueError(f"unknown properties: {', '.join(unknown)}")
         # liveness (and its edge lists) only when a graph property is asked for
         liveness = liveness and bool(selected & set(GRAPH_PROPERTY_IDS))
-    # the edge lists are what liveness needs and most of the memory: kept only for it
-    records = Recorder(model, symmetry, keep_edges=liveness, selected=selected)
-    exploration = explore(model, symmetry=symmetry, max_states=max_states, timeout=timeout,
-                          keep_edges=False, on_progress=on_progress, visit=records.visit,
-                          on_transition=records.on_transition, stop=stop)
+    # a safety check judges its invariants per cached slot (safety_search.py); liveness
+    # needs every edge, which the Recorder keeps (and most of the memory goes to)
+    searched = None if liveness else safety_search(
+        model, symmetry=symmetry, max_states=max_states, timeout=timeout, selected=selected,
+        on_progress=on_progress, stop=stop)
+    records: Recorder | SafetyRecords
+    if searched is not None:
+        exploration, records = searched
+    else:
+        records = recorder = Recorder(model, symmetry, keep_edges=liveness, selected=selected)
+        exploration = explore(model, symmetry=symmetry, max_states=max_states,
+                              timeout=timeout, keep_edges=False, on_progress=on_progress,
+                              visit=recorder.visit, on_transition=recorder.on_transition,
+                              stop=stop)
     result = CheckResult(model, symmetry, liveness, exploration, exploration.transitions)
     complete = exploration.stopped is None
     if not complete:
@@ -181,11 +191,11 @@ GRAPH_PROPERTY_IDS: tuple[str, ...] = (FINAL_REACHABLE.id,
                                        *(p.id for p in liveness_properties()))
 
 
-def _judge_liveness(result: CheckResult, records: Recorder,
+def _judge_liveness(result: CheckResult, records: Recorder | SafetyRecords,
                     on_phase: Callable[[str], None] | None) -> None:
     """L-FINAL and L1-L3, or why they are skipped."""
     graph_props = [FINAL_REACHABLE, *liveness_properties()]
-    if not result.liveness or records.edges is None:
+    if not result.liveness or not isinstance(records, Recorder) or records.edges is None:
         result.verdicts += skipped(graph_props, "liveness not requested")
         return
     if not result.complete:

@@ -41,6 +41,9 @@ Context = tuple[bool, tuple[str, ...], tuple[int, ...], int, tuple[int, ...]]
 #: The steps of one slot from one (message, context): (step, new message id, new context id);
 #: the message id is -1 for a transport slot, whose steps change no message.
 Moves = list[tuple[Step, int, int]]
+#: What a slot's moves are cached under: (slot, message id or -1, context id, the queued
+#: messages' views where the message's rows read them, else ()).
+SlotKey = tuple[int, int, int, tuple[tuple[str, int], ...]]
 
 #: Guards and effects known to read only what the cache keys on (module docstring).
 KNOWN_FUNCTIONS: frozenset[object] = frozenset(
@@ -116,7 +119,7 @@ class CompactWorlds:
         self._context_ids: dict[Context, int] = {}
         #: (slot, message id, context id, queued views or ()) -> the slot's moves; slot m >= 0
         #: is message m, slot -1 - t is transport t
-        self._moves: dict[tuple[int, int, int, tuple[tuple[str, int], ...]], Moves] = {}
+        self._moves: dict[SlotKey, Moves] = {}
         #: one Step object per distinct step, shared by every cached move that takes it
         self._steps: dict[Step, Step] = {}
         #: per compact-world length: the slots in `Model.successors` order
@@ -216,6 +219,32 @@ class CompactWorlds:
                     append((step, (ncid, *rest)))
         return result
 
+    @property
+    def cacheable(self) -> bool:
+        """Whether slot moves are cached (every guard and effect is a registered one)."""
+        return self._cacheable
+
+    def slot_keys(self, state: CompactWorld) -> list[tuple[int, SlotKey]]:
+        """Per slot of `state`, in `Model.successors` order: the slot and the key its moves
+        are cached under (`moves_for`). A caller keeping something of its own per key looks
+        it up without looking up the moves."""
+        cid = state[0]
+        queue = self._contexts[cid][2]
+        views, readers = self._views, self._queue_readers
+        queued = tuple([views[state[1 + i]] for i in queue]) if queue else ()
+        return [((slot, (slot, state[1 + slot], cid, queued if readers[state[1 + slot]]
+                         else ())) if slot >= 0 else (slot, (slot, -1, cid, ())))
+                for slot in self._slots_of(state)]
+
+    def moves_for(self, state: CompactWorld, slot: int, key: SlotKey) -> Moves | None:
+        """The moves of `slot` of `state` (cached under `key`, from `slot_keys`); None
+        where an effect touched another message, so that `slot_successors` must compute them
+        world by world. Only for a cacheable model."""
+        moves = self._moves.get(key)
+        if moves is None:
+            moves = self._cache_moves(key, self.expand(state), slot)
+        return None if moves is _UNCACHEABLE else moves
+
     def slot_successors(self, state: CompactWorld, slot: int,
                         rows: Container[str] | None = None) -> list[tuple[Step, CompactWorld]]:
         """The steps of one slot alone: `Model.message_successors` for message `slot` (>= 0),
@@ -267,7 +296,7 @@ class CompactWorlds:
             return self.model.message_successors(world, slot)
         return self.model.transport_successors(world, -1 - slot)
 
-    def _cache_moves(self, key: tuple[int, int, int, tuple[tuple[str, int], ...]], world: World,
+    def _cache_moves(self, key: SlotKey, world: World,
                      slot: int) -> Moves:
         if self._max_cached_moves is not None and len(self._moves) > self._max_cached_moves:
             self._moves.clear()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -40,7 +40,8 @@ class Exploration:
 
     model: Model
     symmetry: bool
-    states: list[World] = field(default_factory=list)
+    #: the explored worlds by node id (a safety check keeps them compact: safety_search.py)
+    states: Sequence[World] = field(default_factory=list)
     initial: list[int] = field(default_factory=list)
     #: (source id, step, target id); the step's message index is in the source's numbering.
     edges: list[tuple[int, Step, int]] = field(default_factory=list)
@@ -171,6 +172,8 @@ class _Search:
         self.worlds = worlds
         self.visit = visit
         self.compact_states: list[CompactWorld] = []
+        self.worlds_found: list[World] = []
+        result.states = self.worlds_found
         self.index: dict[CompactWorld, int] = {}
         self.symmetry = CompactSymmetry(worlds) if result.symmetry else None
 
@@ -180,7 +183,7 @@ class _Search:
         node = len(result.states)
         world = self.worlds.expand(state)
         self.compact_states.append(state)
-        result.states.append(world)
+        self.worlds_found.append(world)
         self.index[state] = node
         result.parent.append(link)
         result.depth.append(level)
@@ -204,7 +207,7 @@ class _Search:
         a limit stops the search. This loop runs once per transition: what it needs is bound
         to locals, and two-message symmetry, the common case, is decided inline."""
         result = self.result
-        states, depth = result.states, result.depth
+        states, depth = self.worlds_found, result.depth
         compact_states, index, add = self.compact_states, self.index, self.add
         successors = self.worlds.successors
         by_id = self.worlds.messages  # grows in place as new messages are interned
@@ -258,7 +261,7 @@ def _recorder(search: _Search, keep_edges: bool,
     transition callbacks the caller passed; None when there is nothing to do."""
     if not keep_edges and on_edge is None and on_transition is None:
         return None
-    edges, states, expand = search.result.edges, search.result.states, search.worlds.expand
+    edges, states, expand = search.result.edges, search.worlds_found, search.worlds.expand
 
     def record(source: int, world: World, state: CompactWorld, step: Step,
                concrete: CompactWorld, target: int) -> None:

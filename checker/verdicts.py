@@ -22,6 +22,7 @@ from .counterexamples import (
 )
 from .explore import Exploration
 from .recording import EdgeLists, Recorder
+from .safety_search import SafetyRecords
 
 HOLDS = "holds"
 VIOLATED = "violated"
@@ -52,7 +53,7 @@ class PropertyVerdict:
     counterexample: Counterexample | None = None
 
 
-def invariant_verdicts(exploration: Exploration, records: Recorder,
+def invariant_verdicts(exploration: Exploration, records: Recorder | SafetyRecords,
                        complete: bool) -> list[PropertyVerdict]:
     """Every state invariant, then every step invariant, in registration order."""
     verdicts: list[PropertyVerdict] = []

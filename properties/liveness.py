@@ -15,19 +15,20 @@ from .registry import register
 
 @register("L1", "liveness", ("R62", "R67"),
           "Every submitted message eventually finishes (delivered, partially delivered, "
-          "non-delivered) or is aborted.")
+          "non-delivered) or is aborted.", reads=("message.phase",))
 def submission_ends(config: Config, world: World, m: int) -> bool:
     return world.messages[m].phase in IN_SUBMISSION
 
 
-@register("L2", "liveness", ("R38", "R62", "R80"), "Every lock is eventually released.")
+@register("L2", "liveness", ("R38", "R62", "R80"), "Every lock is eventually released.",
+          reads=("message.lock_holders",))
 def lock_released(config: Config, world: World, m: int) -> bool:
     return world.messages[m].lock_holders > 0
 
 
 @register("L3", "liveness", ("R58",),
           "Every recipient of a submitted message is eventually sent, non-delivered or "
-          "skipped.")
+          "skipped.", reads=("message.phase", "recipient.outcome"))
 def recipients_settle(config: Config, world: World, m: int) -> bool:
     message = world.messages[m]
     return message.phase in IN_SUBMISSION and any(r.outcome == "pending"

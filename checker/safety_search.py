@@ -1,0 +1,315 @@
+"""The breadth-first search of a safety check (no liveness, no edges kept), judging the
+invariants once per cached slot instead of once per world and transition.
+
+The explorer caches the moves of one message slot per (slot, message, context, queued views)
+(compact.py). An invariant that reads only one message and the world-wide fields (its declared
+`reads`, properties/registry.py) has the same verdict wherever that message meets that
+context, so:
+- a state invariant judged message by message (`Property.each`) is judged once per distinct
+  (slot, message, context): a new state costs one dictionary lookup per message;
+- a step invariant is judged once per cached move, when the slot's moves are first met: a
+  transition costs nothing more than finding its target.
+The moves of a slot that lead back to the same world (refused calls, most of a client's
+calls) are counted but not followed, and moves leading to the same world are followed once.
+
+Verdicts, counterexamples and counts are those of `explore` with the checker's Recorder (a
+test compares them on every variant): states are numbered in the same breadth-first order,
+each state's parent is the first step reaching it, the first violation of an invariant is
+the first state (or transition) in that order that breaks it. A property without a
+one-message declaration is judged world by world, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import overload
+
+from mapi_submission.model.engine import Model, Step
+from mapi_submission.model.world import World
+from mapi_submission.properties import Property, state_properties, step_properties
+
+from .compact import CompactWorld, CompactWorlds, Moves, SlotKey
+from .explore import Exploration, _Limits
+from .stopping import Stop
+from .symmetry import CompactSymmetry, canonical
+
+#: A slot's moves as the search follows them: the moves that change the world, one per
+#: distinct target; how many moves the slot has in all; the step invariants its moves break,
+#: as (property id, step) in move order.
+_Entry = tuple[list[tuple[Step, int, int]], int, tuple[tuple[str, Step], ...]]
+
+
+class CompactStates(Sequence[World]):
+    """The explored worlds, kept in compact form and built when asked for (a safety check
+    asks for few of them: the counterexamples' and the stuck states')."""
+
+    def __init__(self, compact: list[CompactWorld], worlds: CompactWorlds) -> None:
+        self._compact = compact
+        self._expand = worlds.expand
+
+    def __len__(self) -> int:
+        return len(self._compact)
+
+    @overload
+    def __getitem__(self, index: int) -> World: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[World]: ...
+
+    def __getitem__(self, index: int | slice) -> World | list[World]:
+        if isinstance(index, slice):
+            return [self._expand(state) for state in self._compact[index]]
+        return self._expand(self._compact[index])
+
+    def __iter__(self) -> Iterator[World]:
+        return (self._expand(state) for state in self._compact)
+
+
+@dataclass
+class SafetyRecords:
+    """What the search found: the first violation of each invariant and, per state, whether
+    some step leads elsewhere (for DEADLOCK)."""
+
+    #: property id -> the first node found where the state invariant fails
+    state_violations: dict[str, int] = field(default_factory=dict)
+    #: property id -> the first (source node, step) found where the step invariant fails
+    step_violations: dict[str, tuple[int, Step]] = field(default_factory=dict)
+    #: per node: 1 when some step leads to another state
+    progress: bytearray = field(default_factory=bytearray)
+
+
+def safety_search(model: Model, *, symmetry: bool = True, max_states: int | None = None,
+                  timeout: float | None = None, selected: frozenset[str] | None = None,
+                  on_progress: Callable[[int, int, int], None] | None = None,
+                  stop: Stop | None = None) -> tuple[Exploration, SafetyRecords] | None:
+    """Explore every reachable world breadth first and judge the state and step invariants
+    (those `selected`, or all); None when the model's moves cannot be cached (a variant
+    with guards or effects of its own), where the caller explores world by world."""
+    worlds = CompactWorlds(model)
+    if not worlds.cacheable:
+        return None
+    started = time.monotonic()
+    result = Exploration(model, symmetry)
+    search = _SafetySearch(result, worlds, selected)
+    limits = _Limits(max_states, timeout, started, stop)
+    with stop.cooperating() if stop is not None else contextlib.nullcontext():
+        if stop is not None:
+            stop.enter("exploration")
+        search.seed(limits)
+        if result.stopped is None:
+            search.run(limits, on_progress)
+    result.states = CompactStates(search.compact_states, worlds)
+    result.seconds = time.monotonic() - started
+    return result, search.records
+
+
+def _wanted(props: list[Property], selected: frozenset[str] | None) -> list[Property]:
+    return [p for p in props if selected is None or p.id in selected]
+
+
+class _SafetySearch:
+    def __init__(self, result: Exploration, worlds: CompactWorlds,
+                 selected: frozenset[str] | None) -> None:
+        self.result = result
+        self.model = result.model
+        self.config = result.model.config
+        self.worlds = worlds
+        self.records = SafetyRecords()
+        self.compact_states: list[CompactWorld] = []
+        self.index: dict[CompactWorld, int] = {}
+        self.symmetry = CompactSymmetry(worlds) if result.symmetry else None
+        states = _wanted(state_properties(), selected)
+        steps = _wanted(step_properties(), selected)
+        #: state invariants judged per (slot, message, context), and those judged per world
+        self.slot_state_checks = [p for p in states if p.each is not None and p.one_message]
+        self.world_state_checks = [p for p in states if p not in self.slot_state_checks]
+        #: step invariants judged per cached move, and those judged per transition
+        self.move_checks = [p for p in steps if p.one_message]
+        self.transition_checks = [p for p in steps if not p.one_message]
+        #: (slot, message id, context id) -> the slot-judged state invariants it breaks
+        self.state_verdicts: dict[tuple[int, int, int], tuple[str, ...]] = {}
+        self.entries: dict[SlotKey, _Entry] = {}
+
+    # ---- states ------------------------------------------------------------------------------
+
+    def add(self, state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
+        result = self.result
+        node = len(self.compact_states)
+        self.compact_states.append(state)
+        self.index[state] = node
+        result.parent.append(link)
+        result.depth.append(level)
+        self.records.progress.append(0)
+        verdicts = self.state_verdicts
+        cid = state[0]
+        for slot in range(len(state) - 1):
+            broken = verdicts.get((slot, state[1 + slot], cid))
+            if broken is None:
+                broken = self._judge_slot(state, slot)
+            if broken:
+                self._record_state(broken, node)
+        if self.world_state_checks:
+            world = self.worlds.expand(state)
+            self._record_state(tuple(p.id for p in self.world_state_checks
+                                     if p.check(self.config, world)), node)
+        return node
+
+    def _judge_slot(self, state: CompactWorld, slot: int) -> tuple[str, ...]:
+        world = self.worlds.expand(state)
+        message = world.messages[slot]
+        broken = tuple(p.id for p in self.slot_state_checks
+                       if p.each is not None and p.each(self.config, world, slot, message))
+        self.state_verdicts[(slot, state[1 + slot], state[0])] = broken
+        return broken
+
+    def _record_state(self, broken: tuple[str, ...], node: int) -> None:
+        violations = self.records.state_violations
+        for pid in broken:
+            violations.setdefault(pid, node)
+
+    def seed(self, limits: _Limits) -> None:
+        for number, world in enumerate(self.model.initial_worlds()):
+            if number % 256 == 0 and (stopped := limits.reached(number, 0)) is not None:
+                self.result.stopped = stopped
+                return
+            state = self.worlds.compact(canonical(world)[0] if self.result.symmetry else world)
+            if state not in self.index:
+                self.result.initial.append(self.add(state, None, 0))
+
+    # ---- moves -------------------------------------------------------------------------------
+
+    def _entry(self, state: CompactWorld, key: SlotKey, moves: Moves) -> _Entry:
+        """A slot's moves as the search follows them, its step invariants judged once."""
+        slot, mid, cid = key[0], key[1], key[2]
+        changing: list[tuple[Step, int, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for move in moves:
+            target = (move[1], move[2])
+            if target != (mid, cid) and target not in seen:
+                seen.add(target)
+                changing.append(move)
+        broken: list[tuple[str, Step]] = []
+        if self.move_checks:
+            world = self.worlds.expand(state)
+            head, tail = state[1:1 + slot], state[2 + slot:]
+            for step, new_mid, new_cid in moves:
+                concrete = ((new_cid, *head, new_mid, *tail) if slot >= 0
+                            else (new_cid, *state[1:]))
+                after = world if concrete == state else self.worlds.expand(concrete)
+                row = self.model.rows[step.row]
+                broken += [(p.id, step) for p in self.move_checks
+                           if p.check(self.config, world, row, step, after)]
+        entry = (changing, len(moves), tuple(broken))
+        self.entries[key] = entry
+        return entry
+
+    def _record_steps(self, broken: Sequence[tuple[str, Step]], source: int) -> None:
+        violations = self.records.step_violations
+        for pid, step in broken:
+            if pid not in violations:
+                violations[pid] = (source, step)
+
+    def _slot_world_by_world(self, state: CompactWorld, slot: int, source: int,
+                             level: int) -> int:
+        """A slot whose moves are not cached (an effect touched another message), or a model
+        with step invariants judged per transition: its steps computed world by world and
+        every step invariant judged on each. Returns the slot's transitions."""
+        world = self.worlds.expand(state)
+        count = 0
+        for step, concrete in self.worlds.slot_successors(state, slot):
+            count += 1
+            after = world if concrete == state else self.worlds.expand(concrete)
+            row = self.model.rows[step.row]
+            self._record_steps([(p.id, step) for p in (*self.move_checks,
+                                                       *self.transition_checks)
+                                if p.check(self.config, world, row, step, after)], source)
+            if self._target(concrete, source, step, level) != source:
+                self.records.progress[source] = 1
+        return count
+
+    def _target(self, concrete: CompactWorld, source: int, step: Step, level: int) -> int:
+        after = self.symmetry.canonical(concrete) if self.symmetry is not None else concrete
+        target = self.index.get(after)
+        if target is None:
+            target = self.add(after, (source, step), level)
+        return target
+
+    # ---- the search --------------------------------------------------------------------------
+
+    def run(self, limits: _Limits, on_progress: Callable[[int, int, int], None] | None) -> None:
+        """Expand every state in node order (new states join the end) until none is left or
+        a limit stops the search."""
+        result, compact_states, depth = self.result, self.compact_states, self.result.depth
+        expand = self._expander()
+        transitions = 0
+        cursor = 0
+        while cursor < len(compact_states):
+            stopped = limits.reached(cursor, len(compact_states))
+            if stopped is not None:
+                result.stopped = stopped
+                break
+            transitions += expand(cursor)
+            cursor += 1
+            if on_progress is not None and cursor % 4096 == 0:
+                on_progress(len(compact_states), transitions, depth[cursor - 1])
+        result.expanded = cursor
+        result.transitions = transitions
+
+    def _expander(self) -> Callable[[int], int]:
+        """The expansion of one state (returning its transitions), with what it needs bound
+        to locals: it runs once per state and its loop once per distinct move, and
+        two-message symmetry, the common case, is decided inline."""
+        compact_states, depth, index, add = (self.compact_states, self.result.depth,
+                                             self.index, self.add)
+        progress = self.records.progress
+        entries, make_entry = self.entries, self._entry
+        slot_keys, moves_for = self.worlds.slot_keys, self.worlds.moves_for
+        by_id = self.worlds.messages  # grows in place as new messages are interned
+        canonicalise = self.symmetry.canonical if self.symmetry is not None else None
+        pairs = self.config.messages == 2
+        swapped: dict[int, int] = {}  # context id -> its id with messages 0 and 1 exchanged
+        world_by_world = bool(self.transition_checks)
+
+        def expand(source: int) -> int:
+            level = depth[source] + 1
+            state = compact_states[source]
+            transitions = 0
+            for slot, key in slot_keys(state):
+                entry = entries.get(key)
+                if entry is None:
+                    moves = moves_for(state, slot, key)
+                    if moves is None or world_by_world:
+                        transitions += self._slot_world_by_world(state, slot, source, level)
+                        continue
+                    entry = make_entry(state, key, moves)
+                changing, count, broken = entry
+                transitions += count
+                if broken:
+                    self._record_steps(broken, source)
+                head, tail = (state[1:1 + slot], state[2 + slot:]) if slot >= 0 else (
+                    state[1:], ())
+                for step, mid, ncid in changing:
+                    after = (ncid, *head, mid, *tail) if slot >= 0 else (ncid, *head)
+                    if canonicalise is not None:
+                        if pairs:
+                            # the representative of two messages is the pair sorted by value:
+                            # the successor as it is, or with its two messages exchanged
+                            first, second = after[1], after[2]
+                            if first != second and by_id[second] < by_id[first]:
+                                cid = swapped.get(after[0])
+                                if cid is None:
+                                    cid = swapped[after[0]] = canonicalise(after)[0]
+                                after = (cid, second, first)
+                        else:
+                            after = canonicalise(after)
+                    target = index.get(after)
+                    if target is None:
+                        target = add(after, (source, step), level)
+                    if target != source:
+                        progress[source] = 1
+            return transitions
+
+        return expand
