@@ -67,11 +67,10 @@ def trail_steps(promela_text: str, trail: str) -> tuple[int, list[Step]]:
     return initial, steps
 
 
-def trail_counterexample(model: Model, promela_text: str, trail: str,
-                         violated: str | None) -> Counterexample:
-    """The counterexample a SPIN trail of `model`'s export shows: its initial world and
-    steps, taken in the model; `violated` is the property pan reported (DEADLOCK for an
-    invalid end state, None for an error naming no property)."""
+def trail_path(model: Model, promela_text: str,
+               trail: str) -> tuple[World, list[tuple[Step, World]]]:
+    """The initial world and the (step, world after) path a SPIN trail of `model`'s export
+    shows, taken in the model."""
     number, steps = trail_steps(promela_text, trail)
     exported = list(dict.fromkeys(initial_worlds(model.config)))
     if not 1 <= number <= len(exported):
@@ -85,11 +84,43 @@ def trail_counterexample(model: Model, promela_text: str, trail: str,
                              "not enabled in the model there")
         path.append((step, after))
         world = after
+    return start, path
+
+
+def trail_counterexample(model: Model, promela_text: str, trail: str,
+                         violated: str | None) -> Counterexample:
+    """The counterexample a SPIN trail of `model`'s export shows: its initial world and
+    steps, taken in the model; `violated` is the property pan reported (DEADLOCK for an
+    invalid end state, None for an error naming no property)."""
+    start, path = trail_path(model, promela_text, trail)
     known = {**PROPERTIES, DEADLOCK.id: DEADLOCK}
     prop = known.get(violated or "")
     return Counterexample(violated or "error", prop.rules if prop else (),
                           "SPIN's first error on this path (its depth-first trail, not the "
                           "shortest)", start, path)
+
+
+def shortest_trail_counterexample(model: Model, promela_text: str, trail: str,
+                                  violated: str) -> Counterexample:
+    """The counterexample of a breadth-first trail (gcc -DBFS: no shorter path breaks
+    `violated`), with the problem described as the checker describes it: the property's own
+    message on the last world or step, or the phases of a stuck world for DEADLOCK."""
+    start, path = trail_path(model, promela_text, trail)
+    world = path[-1][1] if path else start
+    if violated == DEADLOCK.id:
+        phases = ", ".join(f"message {i} {m.phase}" for i, m in enumerate(world.messages))
+        return Counterexample(DEADLOCK.id, DEADLOCK.rules,
+                              f"no step changes this world ({phases})", start, path)
+    prop = PROPERTIES.get(violated)
+    if prop is None:
+        raise TrailError(f"pan reported {violated}, which is no property of the model")
+    if prop.kind == "step" and path:
+        before = path[-2][1] if len(path) > 1 else start
+        step, after = path[-1]
+        problem = prop.check(model.config, before, model.rows[step.row], step, after)
+    else:
+        problem = prop.check(model.config, world)
+    return Counterexample(prop.id, prop.rules, problem or "violated", start, path)
 
 
 def trail_case(model: Model, example: Counterexample) -> dict[str, Any]:
