@@ -4,15 +4,18 @@ For growing message counts (N messages x R recipients x T transports, default 1 
 each tool exceeds the time budget, in one run: the Python checker's time to verdict and
 states per second with and without symmetry; SPIN's (on `mapi-submission export promela`)
 states per second and wall time with and without the spin -a + gcc translation; peak
-memory of both. Both judge the same properties: state and step invariants and DEADLOCK
-(the checker runs with liveness off, as SPIN is given no liveness property).
+memory of both; and the time to verdict of `mapi-submission check --engine spin`, cold (an
+empty pan cache: export, spin -a, gcc, pan) and warm (pan from the cache), as a user runs
+it. All judge the same properties: state and step invariants and DEADLOCK (the checker runs
+with liveness off, as SPIN is given no liveness property).
 
     .venv/bin/python benchmarks/vs_spin.py results.json [--budget 60] [--max-messages 6]
         [--recipients 1] [--transports 1] [--optimise -O2]
 
 Each Python measurement runs in its own process (its peak memory is its own); SPIN's peak
-memory is that of the pan process. Prints a table and where the two performance aims
-stand; writes the figures as JSON (atomically) to the given path.
+memory is that of the pan process. Prints a table of the figures, one of every ratio and
+where the two performance aims stand; writes the figures as JSON (atomically) to the given
+path.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ import math
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
+from rich.table import Table
 
 from mapi_submission.checker.check import VIOLATED, check
 from mapi_submission.checker.files import write_atomic
@@ -103,6 +110,54 @@ def _spin(config: Config, budget: float, optimise: str, expected_states: int) ->
     }
 
 
+def _command() -> list[str]:
+    """The installed command line next to this interpreter, else its entry point."""
+    installed = Path(sys.executable).parent / "mapi-submission"
+    if installed.exists():
+        return [str(installed)]
+    return [sys.executable, "-c", "from mapi_submission.cli import run; run()"]
+
+
+def _engine_run(config: Config, budget: float, optimise: str, cache: Path) -> dict[str, Any]:
+    """One `check --engine spin` as a user runs it: wall time from start to verdict."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(config.to_dict(), handle)
+    command = [*_command(), "check", "--engine", "spin", "--config", handle.name, "--json",
+               "-q", "--gcc-optimise", optimise.lstrip("-"), "--pan-cache", str(cache)]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=budget,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return {"finished": False, "seconds": budget}
+    finally:
+        Path(handle.name).unlink()
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        return {"finished": False, "error": (done.stderr or done.stdout)[-500:]}
+    summary = json.loads(done.stdout)
+    engine = summary["engine"]
+    search = engine["timing"]["search_seconds"]
+    return {
+        "finished": summary["complete"] and seconds <= budget,
+        "states": summary["states"],
+        "seconds": round(seconds, 3),
+        "search_seconds": search,
+        "states_per_second": round(summary["states"] / max(search, 1e-3)),
+        "cached": all(build["cached"] for build in engine["timing"]["builds"]),
+        "verdict": summary["result"],
+    }
+
+
+def _engine(config: Config, budget: float, optimise: str) -> dict[str, Any]:
+    """`check --engine spin` cold (an empty pan cache) and warm (the pan the cold run cached)."""
+    with tempfile.TemporaryDirectory(prefix="mapi-pan-cache-") as cache:
+        cold = _engine_run(config, budget, optimise, Path(cache))
+        warm = (_engine_run(config, budget, optimise, Path(cache)) if cold.get("finished")
+                else dict(OVER_BUDGET))
+    return {"cold": cold, "warm": warm}
+
+
 def _cell(figures: dict[str, Any], key: str, form: str) -> str:
     if not figures.get("finished"):
         return "over budget"
@@ -155,6 +210,8 @@ def _measure(args: argparse.Namespace, messages: int, running: dict[str, bool],
             row["spin"] = {"finished": False, "error": str(error)[:500]}
     else:
         row["spin"] = dict(OVER_BUDGET)
+    row["spin_engine"] = (_engine(config, args.budget, args.optimise) if running["spin_engine"]
+                          else {"cold": dict(OVER_BUDGET), "warm": dict(OVER_BUDGET)})
     sym, full, spin = row["python_symmetry"], row["python_no_symmetry"], row["spin"]
     if spin.get("finished") and sym.get("finished"):
         row["python_symmetry_time_over_spin_total"] = round(sym["seconds"] / spin["seconds"], 3)
@@ -162,16 +219,27 @@ def _measure(args: argparse.Namespace, messages: int, running: dict[str, bool],
         row["python_rate_over_spin_rate"] = round(
             full["states_per_second"] / spin["states_per_second"], 4)
         row["states_agree"] = spin["states"] == full["states"] + 1
+    for run in ("cold", "warm"):
+        engine = row["spin_engine"][run]
+        if engine.get("finished") and sym.get("finished"):
+            row[f"python_symmetry_time_over_spin_engine_{run}"] = round(
+                sym["seconds"] / engine["seconds"], 3)
+    engine = row["spin_engine"]["warm"]
+    if engine.get("finished") and full.get("finished"):
+        row["python_rate_over_spin_engine_rate"] = round(
+            full["states_per_second"] / engine["states_per_second"], 4)
     return row
 
 
 _HEADER = (f"{'msgs':>4} | {'py sym states':>13} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
            f"{'py states':>10} {'verdict s':>9} {'st/s':>8} {'MiB':>6} | "
-           f"{'spin states':>11} {'total s':>8} {'search s':>8} {'st/s':>10} {'MiB':>6}")
+           f"{'spin states':>11} {'total s':>8} {'search s':>8} {'st/s':>10} {'MiB':>6} | "
+           f"{'engine cold s':>13} {'warm s':>8}")
 
 
 def _table_line(row: dict[str, Any]) -> str:
     sym, full, spin = row["python_symmetry"], row["python_no_symmetry"], row["spin"]
+    engine = row["spin_engine"]
     return (f"{row['messages']:>4} | {_cell(sym, 'states', ',d'):>13} "
             f"{_cell(sym, 'seconds', '.2f'):>9} {_cell(sym, 'states_per_second', ',d'):>8} "
             f"{_cell(sym, 'peak_memory_mib', ',.0f'):>6} | "
@@ -181,21 +249,36 @@ def _table_line(row: dict[str, Any]) -> str:
             f"{_cell(spin, 'states', ',d'):>11} {_cell(spin, 'seconds', '.2f'):>8} "
             f"{_cell(spin, 'search_seconds', '.2f'):>8} "
             f"{_cell(spin, 'states_per_second', ',d'):>10} "
-            f"{_cell(spin, 'peak_memory_mib', ',.0f'):>6}")
+            f"{_cell(spin, 'peak_memory_mib', ',.0f'):>6} | "
+            f"{_cell(engine['cold'], 'seconds', '.2f'):>13} "
+            f"{_cell(engine['warm'], 'seconds', '.2f'):>8}")
 
 
-def _ratios_line(row: dict[str, Any]) -> str:
-    parts = []
-    if "python_symmetry_time_over_spin_total" in row:
-        parts.append(f"time to verdict, Python with symmetry / SPIN incl. compilation "
-                     f"{row['python_symmetry_time_over_spin_total']:.2f}")
-    if "python_rate_over_spin_rate" in row:
-        parts.append(f"states/s, Python without symmetry / SPIN "
-                     f"{row['python_rate_over_spin_rate']:.3f}")
-    if "states_agree" in row:
-        parts.append("state counts agree (+1)" if row["states_agree"]
-                     else "STATE COUNTS DIFFER")
-    return f"  {row['messages']} message(s): " + ("; ".join(parts) or "not comparable")
+def _ratios_table(rows: list[dict[str, Any]]) -> Table:
+    """Every ratio, one row per message count: time to verdict of the Python checker with
+    symmetry over SPIN's including compilation (verify_with_spin; check --engine spin cold and
+    warm), and states per second of the checker without symmetry over SPIN's."""
+    table = Table(title="ratios Python / SPIN (time: below 1, Python reaches its verdict "
+                  "sooner; states/s: below 1, SPIN searches faster)")
+    table.add_column("messages", justify="right")
+    for heading in ("time: py sym / spin -a+gcc+pan", "time: py sym / check --engine spin "
+                    "cold", "time: py sym / check --engine spin warm",
+                    "states/s: py / pan", "states/s: py / engine pan", "state counts"):
+        table.add_column(heading, justify="right")
+
+    def ratio(row: dict[str, Any], key: str, form: str) -> str:
+        return format(row[key], form) if key in row else "-"
+
+    for row in rows:
+        agree = ("agree (+1)" if row["states_agree"] else "DIFFER") if "states_agree" in row \
+            else "-"
+        table.add_row(str(row["messages"]),
+                      ratio(row, "python_symmetry_time_over_spin_total", ".2f"),
+                      ratio(row, "python_symmetry_time_over_spin_engine_cold", ".2f"),
+                      ratio(row, "python_symmetry_time_over_spin_engine_warm", ".2f"),
+                      ratio(row, "python_rate_over_spin_rate", ".3f"),
+                      ratio(row, "python_rate_over_spin_engine_rate", ".3f"), agree)
+    return table
 
 
 def _aims(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -222,7 +305,8 @@ def main() -> None:
         print(json.dumps(measure_python(json.loads(args.measure))))
         return
     rows: list[dict[str, Any]] = []
-    running = {"python_symmetry": True, "python_no_symmetry": True, "spin": True}
+    running = {"python_symmetry": True, "python_no_symmetry": True, "spin": True,
+               "spin_engine": True}
     print(f"{args.recipients} recipient(s), {args.transports} transport(s); budget "
           f"{args.budget:g} s per run; gcc {args.optimise}; properties: invariants, step "
           "invariants, DEADLOCK")
@@ -233,14 +317,13 @@ def main() -> None:
             break
         row = _measure(args, messages, running, rows)
         for key in running:
-            running[key] = running[key] and bool(row[key].get("finished"))
+            figures = row[key]["cold"] if key == "spin_engine" else row[key]
+            running[key] = running[key] and bool(figures.get("finished"))
         rows.append(row)
         print(_table_line(row), flush=True)
 
     print()
-    print("ratios (Python / SPIN):")
-    for row in rows:
-        print(_ratios_line(row))
+    Console(width=200).print(_ratios_table(rows))
     aims = _aims(rows)
     time_aim = aims["time_to_verdict_with_symmetry_at_or_below_spin_with_compilation"]
     rate_aim = aims["states_per_second_at_least_half_of_spin"]
