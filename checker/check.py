@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from mapi_submission.model.engine import Model
 from mapi_submission.properties import liveness_properties, state_properties, step_properties
 
+from .compact import CompactWorlds
 from .counterexamples import (
     Counterexample,
     case_id,
@@ -148,11 +149,13 @@ def check(
     if searched is not None:
         exploration, records = searched
     else:
-        records = recorder = Recorder(model, symmetry, keep_edges=liveness, selected=selected)
+        worlds = CompactWorlds(model)
+        records = recorder = Recorder(model, symmetry, keep_edges=liveness, worlds=worlds,
+                                      selected=selected)
         exploration = explore(model, symmetry=symmetry, max_states=max_states,
                               timeout=timeout, keep_edges=False, on_progress=on_progress,
                               visit=recorder.visit, on_transition=recorder.on_transition,
-                              stop=stop)
+                              stop=stop, worlds=worlds)
     result = CheckResult(model, symmetry, liveness, exploration, exploration.transitions)
     complete = exploration.stopped is None
     if not complete:

@@ -111,23 +111,27 @@ def explore(
     on_progress: Callable[[int, int, int], None] | None = None,
     visit: Callable[[int, World], None] | None = None,
     on_edge: Callable[[int, Step, World, int], None] | None = None,
-    on_transition: Callable[[int, World, Step, World, int], None] | None = None,
+    on_transition: Callable[[int, World, CompactWorld, Step, CompactWorld, int], None]
+    | None = None,
     stop: Stop | None = None,
+    worlds: CompactWorlds | None = None,
 ) -> Exploration:
     """Explore every reachable world breadth first.
 
     `visit(node, world)` is called once per new state, `on_edge(source, step, target_world,
     target)` once per transition; `on_progress(states, transitions, depth)` now and then.
-    `on_transition(source, world, step, after, target)` sees the transition before symmetry
-    reduction: `after` is the concrete successor of `world`, in the same message numbering as
-    `step` (what step properties need).
+    `on_transition(source, world, state, step, after, target)` sees the transition before
+    symmetry reduction, in compact form (`worlds.expand` builds a world): `state` is the
+    source's, `after` the concrete successor, in the same message numbering as `step` (what
+    step properties need). `worlds`: the compact forms to use (a caller expanding them
+    passes its own).
     Limits stop cleanly: the result has `stopped` set and holds what was explored. So does a
     stop requested through `stop` (Ctrl-C, the command's timeout): the search is a cooperative
     phase that ends between two states.
     """
     started = time.monotonic()
     result = Exploration(model, symmetry)
-    search = _Search(result, CompactWorlds(model), visit)
+    search = _Search(result, worlds if worlds is not None else CompactWorlds(model), visit)
     limits = _Limits(max_states, timeout, started, stop)
     with stop.cooperating() if stop is not None else contextlib.nullcontext():
         if stop is not None:
@@ -255,13 +259,12 @@ class _Search:
 
 def _recorder(search: _Search, keep_edges: bool,
               on_edge: Callable[[int, Step, World, int], None] | None,
-              on_transition: Callable[[int, World, Step, World, int], None] | None,
-              ) -> _Record | None:
+              on_transition: _Record | None) -> _Record | None:
     """What to do per transition beyond finding its target: keep the edge and call the
     transition callbacks the caller passed; None when there is nothing to do."""
     if not keep_edges and on_edge is None and on_transition is None:
         return None
-    edges, states, expand = search.result.edges, search.worlds_found, search.worlds.expand
+    edges, states = search.result.edges, search.worlds_found
 
     def record(source: int, world: World, state: CompactWorld, step: Step,
                concrete: CompactWorld, target: int) -> None:
@@ -270,8 +273,6 @@ def _recorder(search: _Search, keep_edges: bool,
         if on_edge is not None:
             on_edge(source, step, states[target], target)
         if on_transition is not None:
-            # error rows lead back to the same world: no need to build it again
-            on_transition(source, world, step,
-                          world if concrete == state else expand(concrete), target)
+            on_transition(source, world, state, step, concrete, target)
 
     return record

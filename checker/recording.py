@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.table import Row
 from mapi_submission.model.world import Message, World
-from mapi_submission.properties import state_properties, step_properties
+from mapi_submission.properties import Property, state_properties, step_properties
 
+from .compact import CompactWorld, CompactWorlds
 from .fairness import FairProcesses
 from .symmetry import canonical
 
@@ -56,10 +57,14 @@ class Recorder:
     """Collects the records of one exploration of `model`; with `keep_edges`, the edge lists
     liveness needs as well."""
 
-    def __init__(self, model: Model, symmetry: bool, keep_edges: bool,
+    def __init__(self, model: Model, symmetry: bool, keep_edges: bool, worlds: CompactWorlds,
                  selected: frozenset[str] | None = None) -> None:
         self.config = model.config
         self.rows: dict[str, Row] = model.rows
+        self.writes = model.writes
+        #: the compact worlds the exploration passes (explore's `worlds`)
+        self.expand = worlds.expand
+        self.by_id = worlds.messages
         self.symmetry = symmetry
         self.processes = FairProcesses(model)
         #: property id -> the first node found where the state invariant fails
@@ -75,11 +80,13 @@ class Recorder:
         #: the invariants to judge: those `selected` (None: all)
         self._state_checks = [prop for prop in state_properties()
                               if selected is None or prop.id in selected]
-        #: the step invariants not violated yet (a violated one is not judged again)
-        self._step_checks = [(prop.id, prop.check) for prop in step_properties()
+        #: the step invariants to judge, and those violated already (not judged again)
+        self._step_checks = [prop for prop in step_properties()
                              if selected is None or prop.id in selected]
-        #: step -> (its row, its fair process, its index in edges.steps)
-        self._step_info: dict[Step, tuple[Row, int, int]] = {}
+        self._violated_steps: set[str] = set()
+        #: step -> (its row, its fair process, its index in edges.steps, the step invariants
+        #: it can break: their `applies` and `changes` against the row's writes)
+        self._step_info: dict[Step, tuple[Row, int, int, list[Property]]] = {}
         self._identity = tuple(range(model.config.messages))
 
     def visit(self, node: int, world: World) -> None:
@@ -90,21 +97,18 @@ class Recorder:
             if prop.id not in self.state_violations and prop.check(self.config, world):
                 self.state_violations[prop.id] = node
 
-    def on_transition(self, source: int, world: World, step: Step, after: World,
-                      target: int) -> None:
+    def on_transition(self, source: int, world: World, state: CompactWorld, step: Step,
+                      concrete: CompactWorld, target: int) -> None:
         info = self._step_info.get(step)
         if info is None:
             info = self._step_info[step] = self._describe(step)
-        row, process, sid = info
+        row, process, sid, checks = info
         if target != source:
             self.progress[source] = 1
             if process >= 0:
                 self.enabled[source] |= 1 << process
-        config = self.config
-        for pid, judge in self._step_checks:
-            if judge(config, world, row, step, after):
-                self.step_violations[pid] = (source, step)
-                self._step_checks = [(i, j) for i, j in self._step_checks if i != pid]
+        if checks:
+            self._judge_step(source, world, state, row, step, concrete, checks)
         edges = self.edges
         if edges is None:
             return
@@ -113,21 +117,35 @@ class Recorder:
         edges.step.append(sid)
         edges.process.append(process)
         if self.symmetry:
-            sigma = _renumbering(after.messages, self._worlds[target].messages, self._identity)
+            by_id = self.by_id
+            sigma = _renumbering(tuple([by_id[i] for i in concrete[1:]]),
+                                 self._worlds[target].messages, self._identity)
             if sigma is None:
-                sigma = canonical(after)[1]
+                sigma = canonical(self.expand(concrete))[1]
             kid = edges.sigma_ids.get(sigma)
             if kid is None:
                 kid = edges.sigma_ids[sigma] = len(edges.sigmas)
                 edges.sigmas.append(sigma)
             edges.sigma.append(kid)
 
-    def _describe(self, step: Step) -> tuple[Row, int, int]:
-        """A step seen for the first time: its row, its fair process and its index in the
-        edge lists' table of steps."""
+    def _judge_step(self, source: int, world: World, state: CompactWorld, row: Row,
+                    step: Step, concrete: CompactWorld, checks: list[Property]) -> None:
+        # error rows lead back to the same world: no need to build it again
+        after = world if concrete == state else self.expand(concrete)
+        for prop in checks:
+            if prop.id not in self._violated_steps and prop.check(self.config, world, row,
+                                                                  step, after):
+                self.step_violations[prop.id] = (source, step)
+                self._violated_steps.add(prop.id)
+
+    def _describe(self, step: Step) -> tuple[Row, int, int, list[Property]]:
+        """A step seen for the first time: its row, its fair process, its index in the edge
+        lists' table of steps and the step invariants it can break."""
         if self.edges is not None:
             self.edges.steps.append(step)
-        return self.rows[step.row], self.processes.of_step(step), len(self._step_info)
+        row, writes = self.rows[step.row], self.writes[step.row]
+        return (row, self.processes.of_step(step), len(self._step_info),
+                [prop for prop in self._step_checks if prop.judges(row, writes)])
 
 
 def _renumbering(concrete: tuple[Message, ...], reduced: tuple[Message, ...],

@@ -132,6 +132,7 @@ class _SafetySearch:
         #: (slot, message id, context id) -> the slot-judged state invariants it breaks
         self.state_verdicts: dict[tuple[int, int, int], tuple[str, ...]] = {}
         self.entries: dict[SlotKey, _Entry] = {}
+        self.row_checks: dict[str, list[Property]] = {}
 
     # ---- states ------------------------------------------------------------------------------
 
@@ -192,19 +193,33 @@ class _SafetySearch:
                 seen.add(target)
                 changing.append(move)
         broken: list[tuple[str, Step]] = []
-        if self.move_checks:
-            world = self.worlds.expand(state)
-            head, tail = state[1:1 + slot], state[2 + slot:]
-            for step, new_mid, new_cid in moves:
-                concrete = ((new_cid, *head, new_mid, *tail) if slot >= 0
-                            else (new_cid, *state[1:]))
-                after = world if concrete == state else self.worlds.expand(concrete)
-                row = self.model.rows[step.row]
-                broken += [(p.id, step) for p in self.move_checks
-                           if p.check(self.config, world, row, step, after)]
+        world: World | None = None
+        head, tail = state[1:1 + slot], state[2 + slot:]
+        for step, new_mid, new_cid in moves:
+            checks = self._checks_of(step.row)
+            if not checks:
+                continue
+            if world is None:
+                world = self.worlds.expand(state)
+            concrete = ((new_cid, *head, new_mid, *tail) if slot >= 0
+                        else (new_cid, *state[1:]))
+            after = world if concrete == state else self.worlds.expand(concrete)
+            row = self.model.rows[step.row]
+            broken += [(p.id, step) for p in checks
+                       if p.check(self.config, world, row, step, after)]
         entry = (changing, len(moves), tuple(broken))
         self.entries[key] = entry
         return entry
+
+    def _checks_of(self, row_name: str) -> list[Property]:
+        """The one-message step invariants a step of this row can break (their `applies`
+        and `changes` against the row's writes), found once per row."""
+        checks = self.row_checks.get(row_name)
+        if checks is None:
+            row, writes = self.model.rows[row_name], self.model.writes[row_name]
+            checks = self.row_checks[row_name] = [p for p in self.move_checks
+                                                  if p.judges(row, writes)]
+        return checks
 
     def _record_steps(self, broken: Sequence[tuple[str, Step]], source: int) -> None:
         violations = self.records.step_violations

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mapi_submission.checker.compact import CompactWorld, CompactWorlds
 from mapi_submission.checker.explore import LimitReached, explore
 from mapi_submission.checker.stopping import Stop
 from mapi_submission.model.config import Config
@@ -107,14 +108,19 @@ def generate(model: Model, criterion: str, *, seed: int = 0, walks: int = 20,
     collector: Criterion = criterion_for(criterion, model)
     seen = [0]
 
-    def on_transition(source: int, world: World, step: Step, after: World,
-                      target: int) -> None:
+    worlds = CompactWorlds(model)
+
+    def on_transition(source: int, world: World, state: CompactWorld, step: Step,
+                      concrete: CompactWorld, target: int) -> None:
         seen[0] += 1
+        # error rows lead back to the same world: no need to build it again
+        after = world if concrete == state else worlds.expand(concrete)
         collector.transition(source, world, step, after, target)
 
     exploration = explore(model, symmetry=False, max_states=max_states, timeout=timeout,
                           keep_edges=criterion in NEEDS_EDGES, visit=collector.visit,
-                          on_transition=on_transition, on_progress=on_progress, stop=stop)
+                          on_transition=on_transition, on_progress=on_progress, stop=stop,
+                          worlds=worlds)
     if exploration.stopped:
         raise LimitReached(f"exploration stopped early ({exploration.stopped}) after "
                            f"{len(exploration.states):,} states; coverage would be incomplete")

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from .catalogue import CATALOGUE
 from .config import Config
-from .effects import EFFECTS, Effect
+from .effects import EFFECT_WRITES, EFFECTS, Effect
 from .errors import MapiSubmissionError
 from .guards import GUARDS, Guard
 from .integrity import check_table
@@ -67,6 +67,23 @@ def take_row(config: Config, compiled: CompiledRow, world: World, m: int, a: int
     return after
 
 
+def _row_writes(row: Row) -> frozenset[str]:
+    moves = row.dest is not None and row.machine == "message"
+    return EFFECT_WRITES[row.effect] | ({"message.phase"} if moves else set())
+
+
+def step_writes(row: Row) -> frozenset[str]:
+    """The fields a step of `row` may write (the declarations of model/effects.py): the row's
+    own, and those of every row taken inside the same call from where the row leaves the
+    message."""
+    if row.machine != "message":
+        return _row_writes(row)
+    left_in = {row.dest} if row.dest is not None else set(row.sources)
+    inside = [other for other in TABLE if other.kind is Kind.INSIDE_CALL
+              and left_in & INSIDE_CALL_SOURCES & set(other.sources)]
+    return _row_writes(row).union(*(_row_writes(other) for other in inside))
+
+
 class Model:
     """A bounded instance of the specification, optionally with a known-bad variant."""
 
@@ -95,6 +112,10 @@ class Model:
             for source in row.sources:
                 index.setdefault(source, []).append(compiled)
         self.rows: dict[str, Row] = {row.name: row for row in TABLE}
+        #: row name -> the fields a step of the row may write: its effect's, the message's
+        #: state where the row has a destination, and those of the rows the callee may take
+        #: inside the same call (R26)
+        self.writes: dict[str, frozenset[str]] = {row.name: step_writes(row) for row in TABLE}
 
     @property
     def variant_name(self) -> str | None:

@@ -80,6 +80,28 @@ class World(NamedTuple):
     submission_order: tuple[int, ...] = ()
 
 
+#: The names by which effects declare what they write and properties what they read: the
+#: world-wide fields of a world ("world.queue"), the fields of the message a row acts on or a
+#: property judges ("message.phase"; for a step invariant, the step's message before and
+#: after), the fields of its recipients ("recipient.resp"), and "messages": any other message.
+WORLD_FIELDS = tuple(f"world.{name}" for name in World._fields if name != "messages")
+MESSAGE_FIELDS = tuple(f"message.{name}" for name in Message._fields if name != "recipients")
+RECIPIENT_FIELDS = tuple(f"recipient.{name}" for name in Recipient._fields)
+FIELDS = frozenset([*WORLD_FIELDS, *MESSAGE_FIELDS, *RECIPIENT_FIELDS, "messages"])
+
+
+class UnknownField(ValueError):
+    """A declaration names a field no world has."""
+
+
+def declared_fields(owner: str, names: tuple[str, ...]) -> frozenset[str]:
+    """`names` checked against FIELDS, for the declaration of `owner`."""
+    unknown = sorted(set(names) - FIELDS)
+    if unknown:
+        raise UnknownField(f"{owner}: unknown fields {', '.join(unknown)}")
+    return frozenset(names)
+
+
 PENDING_RECIPIENT = Recipient(False, "pending", 0)
 
 

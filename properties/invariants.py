@@ -184,12 +184,17 @@ def resend(config: Config, world: World, i: int, m: Message) -> str | None:
 # ---- step invariants -------------------------------------------------------------------------
 
 
+def _abort_succeeds(row: Row) -> bool:
+    return row.event == "IMsgStore::AbortSubmit" and row.result == S_OK
+
+
 @register("I-ABORT", "step", ("R41", "R67", "R68"),
           "AbortSubmit succeeds only on a queued, unlocked message and leaves it an unsent, "
           "unqueued draft.",
-          reads=("message.lock_holders", "message.in_queue", "message.flags"))
+          reads=("message.lock_holders", "message.in_queue", "message.flags"),
+          applies=_abort_succeeds)
 def abort(config: Config, before: World, row: Row, step: Step, after: World) -> str | None:
-    if row.event != "IMsgStore::AbortSubmit" or row.result != S_OK:
+    if not _abort_succeeds(row):
         return None
     was, now = before.messages[step.message], after.messages[step.message]
     if was.lock_holders:
@@ -201,12 +206,16 @@ def abort(config: Config, before: World, row: Row, step: Step, after: World) -> 
     return None
 
 
+def _transport_error(row: Row) -> bool:
+    return row.event == "IXPLogon::SubmitMessage" and row.result != S_OK
+
+
 @register("I-ERRSAVE", "step", ("R48",),
           "A transport error keeps the recipient progress the transport saved and only that.",
-          reads=("recipient.resp", "message.unsaved"))
+          reads=("recipient.resp", "message.unsaved"), applies=_transport_error)
 def error_keeps_saved(config: Config, before: World, row: Row, step: Step,
                       after: World) -> str | None:
-    if row.event != "IXPLogon::SubmitMessage" or row.result == S_OK:
+    if not _transport_error(row):
         return None
     was, now = before.messages[step.message], after.messages[step.message]
     for r, (old, new) in enumerate(zip(was.recipients, now.recipients, strict=True)):
@@ -220,13 +229,18 @@ def error_keeps_saved(config: Config, before: World, row: Row, step: Step,
     return None
 
 
+def _client_submits(row: Row) -> bool:
+    return row.event == "IMessage::SubmitMessage" and row.actor == Actor.CLIENT
+
+
 @register("I-RESP", "step", ("R48", "R49", "R58"),
           "PR_RESPONSIBILITY only goes from FALSE to TRUE within a submission, except a mark "
           "the transport never saved, which an error discards.",
-          reads=("message.phase", "recipient.resp", "message.unsaved"))
+          reads=("message.phase", "recipient.resp", "message.unsaved"),
+          applies=lambda row: not _client_submits(row), changes=("recipient.resp",))
 def responsibility(config: Config, before: World, row: Row, step: Step,
                    after: World) -> str | None:
-    if step.message < 0 or row.event == "IMessage::SubmitMessage" and row.actor == Actor.CLIENT:
+    if step.message < 0 or _client_submits(row):
         return None
     was, now = before.messages[step.message], after.messages[step.message]
     if was.phase not in IN_SUBMISSION:
@@ -242,9 +256,13 @@ SPOOLER_ONLY = frozenset({"IMsgStore::SetLockState", "IMsgStore::FinishedMsg",
                           "IMsgStore::GetOutgoingQueue"})
 
 
+def _spooler_only_call_succeeds_for_another(row: Row) -> bool:
+    return row.event in SPOOLER_ONLY and row.result == S_OK and row.actor != Actor.SPOOLER
+
+
 @register("I-ACTOR", "step", ("R31",), "Spooler-only store methods succeed only for the spooler.",
-          reads=())
+          reads=(), applies=_spooler_only_call_succeeds_for_another)
 def actor(config: Config, before: World, row: Row, step: Step, after: World) -> str | None:
-    if row.event in SPOOLER_ONLY and row.result == S_OK and row.actor != Actor.SPOOLER:
+    if _spooler_only_call_succeeds_for_another(row):
         return f"{row.event} succeeded for {row.actor}"
     return None

@@ -2,11 +2,15 @@
 function, registered in one table in declaration order (the order the checker reports
 verdicts in).
 
-What a property reads is declared next to it (`reads`) in the names of `FIELDS`; a test runs
-every property on reachable worlds with every field it does not declare traced and fails on an
-undeclared read. The checker relies on it: a property that reads only one message and the
-world-wide fields is judged once per distinct (message, world-wide fields) instead of once per
-world (checker/slot_verdicts.py).
+What a property reads is declared next to it (`reads`, in the names of
+`model.world.FIELDS`); a step invariant also says which rows it judges (`applies`) and, if it
+judges a change, the fields whose change it judges (`changes`). Tests hold the declarations
+to the code: every property runs on reachable worlds whose fields record each read, and fails
+on an undeclared one; a step invariant never fails on a row it does not apply to, nor on a
+step that writes none of its `changes` (the effects declare their writes, model/effects.py).
+The checker relies on them: a property reading one message and the world-wide fields is
+judged once per distinct (message, world-wide fields) instead of once per world, and a step
+invariant only on the steps it can fail on (checker/safety_search.py, checker/recording.py).
 """
 
 from __future__ import annotations
@@ -18,25 +22,12 @@ from typing import Any
 from mapi_submission.model.config import Config
 from mapi_submission.model.engine import Step
 from mapi_submission.model.table import Row
-from mapi_submission.model.world import Message, Recipient, World
+from mapi_submission.model.world import Message, World, declared_fields
 
 StateCheck = Callable[[Config, World], str | None]
 MessageCheck = Callable[[Config, World, int, Message], str | None]
 StepCheck = Callable[[Config, World, Row, Step, World], str | None]
 Obligation = Callable[[Config, World, int], bool]
-
-#: The world-wide fields of a world ("world.queue"), the fields of the message a property
-#: judges ("message.phase"; for a step invariant, the message the step acts on, before and
-#: after) and of its recipients ("recipient.resp"), and "messages", any other message.
-WORLD_FIELDS = tuple(f"world.{name}" for name in World._fields if name != "messages")
-MESSAGE_FIELDS = tuple(f"message.{name}" for name in Message._fields if name != "recipients")
-RECIPIENT_FIELDS = tuple(f"recipient.{name}" for name in Recipient._fields)
-FIELDS = frozenset([*WORLD_FIELDS, *MESSAGE_FIELDS, *RECIPIENT_FIELDS, "messages"])
-
-
-class UndeclaredField(ValueError):
-    """A property declares a field that no world has."""
-
 
 @dataclass(frozen=True)
 class Property:
@@ -50,6 +41,16 @@ class Property:
     #: a state invariant judged message by message: the test of one message, which `check`
     #: applies to each message in turn
     each: MessageCheck | None = None
+    #: a step invariant: the rows whose steps it judges (None: every row)
+    applies: Callable[[Row], bool] | None = None
+    #: a step invariant judging a change: it fails only on a step that writes one of these
+    #: fields (None: on any step)
+    changes: frozenset[str] | None = None
+
+    def judges(self, row: Row, writes: frozenset[str]) -> bool:
+        """Whether this step invariant can fail on a step of `row` writing `writes`."""
+        return ((self.applies is None or self.applies(row))
+                and (self.changes is None or bool(self.changes & writes)))
 
     @property
     def one_message(self) -> bool:
@@ -63,23 +64,20 @@ PROPERTIES: dict[str, Property] = {}
 
 
 def _declared(pid: str, reads: tuple[str, ...] | None) -> frozenset[str] | None:
-    if reads is None:
-        return None
-    unknown = sorted(set(reads) - FIELDS)
-    if unknown:
-        raise UndeclaredField(f"property {pid}: unknown fields {', '.join(unknown)}")
-    return frozenset(reads)
+    return None if reads is None else declared_fields(f"property {pid}", reads)
 
 
 def register(
     pid: str, kind: str, rules: tuple[str, ...], description: str,
-    reads: tuple[str, ...] | None = None,
+    reads: tuple[str, ...] | None = None, *, applies: Callable[[Row], bool] | None = None,
+    changes: tuple[str, ...] | None = None,
 ) -> Callable[[Any], Any]:
     """Decorator: enter the function in PROPERTIES under `pid`."""
 
     def decorate(function: Any) -> Any:
         PROPERTIES[pid] = Property(pid, kind, rules, description, function,
-                                   _declared(pid, reads))
+                                   _declared(pid, reads), None, applies,
+                                   _declared(pid, changes))
         return function
 
     return decorate

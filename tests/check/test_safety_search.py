@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from mapi_submission.checker.compact import CompactWorlds
 from mapi_submission.checker.explore import explore
 from mapi_submission.checker.recording import Recorder
 from mapi_submission.checker.safety_search import safety_search
@@ -27,9 +28,10 @@ CONFIGURATIONS = {
 
 
 def _both(model: Model, symmetry: bool) -> None:
-    records = Recorder(model, symmetry, keep_edges=False)
+    worlds = CompactWorlds(model)
+    records = Recorder(model, symmetry, keep_edges=False, worlds=worlds)
     reference = explore(model, symmetry=symmetry, keep_edges=False, visit=records.visit,
-                        on_transition=records.on_transition)
+                        on_transition=records.on_transition, worlds=worlds)
     searched = safety_search(model, symmetry=symmetry)
     assert searched is not None
     exploration, found = searched
