@@ -17,8 +17,8 @@ from mapi_submission.properties.registry import register_each
 
 #: small configurations that between them reach every message state and profile
 CONFIGURATIONS = (
-    Config(messages=1, features=Features(store_refusals=True, restarts=True), preprocessors=2,
-           dispositions=("leave", "move", "delete", "move_and_delete")),
+    Config(messages=1, features=Features(store_refusals=True, restarts=True), preprocessors=2),
+    Config(messages=1, recipients=1, dispositions=("leave", "move", "delete", "move_and_delete")),
     Config(messages=2, recipients=1, transports=1),
 )
 RECIPIENTS = Message._fields.index("recipients")

@@ -16,13 +16,16 @@ from mapi_submission.model.table import Kind
 from mapi_submission.model.variants import VARIANTS
 from mapi_submission.model.world import Message, Recipient, World
 
+ALTERNATIVE_READINGS = Model(Config(messages=1, recipients=1, conflicts=Conflicts(
+    **{name: values[1] for name, values in CONFLICT_VALUES.items()})))
 #: every message state, profile and feature is reached in one of these
 MODELS = (
     Model(Config(messages=1, features=Features(store_refusals=True, restarts=True),
-                 preprocessors=2, dispositions=("leave", "move", "delete", "move_and_delete"))),
+                 preprocessors=2)),
+    Model(Config(messages=1, recipients=1,
+                 dispositions=("leave", "move", "delete", "move_and_delete"))),
     Model(Config(messages=2, recipients=1, transports=1)),
-    Model(Config(messages=1, recipients=1, conflicts=Conflicts(
-        **{name: values[1] for name, values in CONFLICT_VALUES.items()}))),
+    ALTERNATIVE_READINGS,
     *(Model(Config(messages=1, recipients=1), variant) for variant in sorted(VARIANTS)),
 )
 SAMPLE_EVERY = 13
@@ -48,8 +51,7 @@ def _sampled() -> Iterator[tuple[Model, World]]:
     for model in MODELS:
         exploration = explore(model, symmetry=model.config.messages > 1, keep_edges=False)
         # the alternative readings' model is small, and its routings are rare
-        every = 1 if model.config.recipients == 1 and model.config.messages == 1 and (
-            model.variant is None) else SAMPLE_EVERY
+        every = 1 if model is ALTERNATIVE_READINGS else SAMPLE_EVERY
         for world in exploration.states[::every]:
             yield model, world
 
