@@ -6,7 +6,7 @@ adds one test per regression case (the recommended suite, regenerated from the t
 cases under each `--mapi-cases` folder), named by the case, and one test running the
 Hypothesis conformance machine, so pytest's `-k`, `-x`, `--junitxml` and xdist apply to
 them. The machine takes its settings from the Hypothesis profile pytest loaded
-(`--hypothesis-profile`). Without `--mapi-adapter` the plugin adds nothing. A failure reports
+(`--hypothesis-profile`), its number of examples from `--mapi-examples` where given. Without `--mapi-adapter` the plugin adds nothing. A failure reports
 what the system did and what the model allowed, the failing run as a numbered program of MAPI
 calls, and where the shrunk case or call log was written.
 
@@ -45,6 +45,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "suite, regenerated from the table.")
     group.addoption("--mapi-failures", metavar="DIR", default=str(FAILURES),
                     help=f"Where a failing machine run is written (default {FAILURES}).")
+    group.addoption("--mapi-examples", metavar="N", type=_positive, default=None,
+                    help="Examples the machine runs (default: the loaded Hypothesis "
+                         "profile's max_examples), e.g. a few on every push and the "
+                         "profile's on a nightly run.")
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise pytest.UsageError(f"--mapi-examples: expected a positive integer, got {text!r}")
+    return number
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -144,7 +158,9 @@ class MachineItem(MapiItem):
         # the profile pytest loaded (--hypothesis-profile) decides examples, steps and
         # derandomization; the harness's own needs (no deadline: a real system is slow now
         # and then) go on top
-        chosen = settings(settings(), deadline=None, suppress_health_check=list(HealthCheck))
+        examples = self.config.getoption("--mapi-examples") or settings().max_examples
+        chosen = settings(settings(), deadline=None, suppress_health_check=list(HealthCheck),
+                          max_examples=examples)
         model = Model(Config())
         folder = Path(self.config.getoption("--mapi-failures"))
         if autonomous:

@@ -62,7 +62,7 @@ def test_the_model_passes_its_own_machine_on_a_large_configuration() -> None:
     # test, reached here one walk at a time.
     config = Config(messages=3, recipients=2, transports=2, setbacks=2)
     model = Model(config)
-    run = run_machine(model, lambda: ModelSystem(config), machine_settings_=profile_settings(25),
+    run = run_machine(model, lambda: ModelSystem(config), machine_settings_=profile_settings(10),
                       label="model")
     assert run.failure is None, run.failure and run.failure.describe()
     assert run.steps > 100

@@ -45,7 +45,9 @@ def project(tmp_path: Path) -> Path:
 def test_one_junit_test_per_regression_case_and_the_machine(project: Path) -> None:
     # the default suite is regenerated from the table; tests/regression checks in the same
     # cases (test_suite_has_not_drifted), so its files name the tests expected
-    done = _pytest(project, "--mapi-adapter", "my_adapter:build", "--junitxml", "r.xml", "-q")
+    # ten machine examples (the profile's hundred take the most of this test's time)
+    done = _pytest(project, "--mapi-adapter", "my_adapter:build", "--junitxml", "r.xml", "-q",
+                   "--mapi-examples", "10")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     junit = (project / "r.xml").read_text()
     names = re.findall(r'<testcase [^>]*name="([^"]+)"', junit)
@@ -80,3 +82,10 @@ def test_without_an_adapter_the_plugin_adds_nothing(project: Path) -> None:
     (project / "test_own.py").write_text("def test_own():\n    assert True\n")
     done = _pytest(project, "-q")
     assert done.returncode == 0 and "1 passed" in done.stdout
+
+
+def test_a_bad_number_of_examples_is_one_usage_error(project: Path) -> None:
+    done = _pytest(project, "--mapi-adapter", "my_adapter:build", "--mapi-examples", "0")
+    assert done.returncode == 4  # pytest's usage error
+    assert "--mapi-examples: expected a positive integer, got '0'" in done.stderr
+    assert "Traceback" not in done.stderr
