@@ -236,6 +236,16 @@ class CompactWorlds:
                          else ())) if slot >= 0 else (slot, (slot, -1, cid, ())))
                 for slot in self._slots_of(state)]
 
+    def message_slot_keys(self, state: CompactWorld) -> list[tuple[int, SlotKey]]:
+        """`slot_keys` of the message slots alone (a transport's moves depend on the
+        world-wide fields only: key (-1 - t, -1, context id, ()))."""
+        cid = state[0]
+        queue = self._contexts[cid][2]
+        views, readers = self._views, self._queue_readers
+        queued = tuple([views[state[1 + i]] for i in queue]) if queue else ()
+        return [(slot, (slot, mid, cid, queued if readers[mid] else ()))
+                for slot, mid in enumerate(state[1:])]
+
     def moves_for(self, state: CompactWorld, slot: int, key: SlotKey) -> Moves | None:
         """The moves of `slot` of `state` (cached under `key`, from `slot_keys`); None
         where an effect touched another message, so that `slot_successors` must compute them

@@ -22,6 +22,7 @@ from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.world import World
 
 from .compact import CompactWorld, CompactWorlds
+from .gc_pause import collector_paused
 from .stopping import Stop
 from .symmetry import CompactSymmetry, canonical
 
@@ -133,7 +134,8 @@ def explore(
     result = Exploration(model, symmetry)
     search = _Search(result, worlds if worlds is not None else CompactWorlds(model), visit)
     limits = _Limits(max_states, timeout, started, stop)
-    with stop.cooperating() if stop is not None else contextlib.nullcontext():
+    with stop.cooperating() if stop is not None else contextlib.nullcontext(), \
+            collector_paused():
         if stop is not None:
             stop.enter("exploration")
         search.seed(limits)

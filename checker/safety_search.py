@@ -33,6 +33,7 @@ from mapi_submission.properties import Property, state_properties, step_properti
 
 from .compact import CompactWorld, CompactWorlds, Moves, SlotKey
 from .explore import Exploration, _Limits
+from .gc_pause import collector_paused
 from .stopping import Stop
 from .symmetry import CompactSymmetry, canonical
 
@@ -40,6 +41,11 @@ from .symmetry import CompactSymmetry, canonical
 #: distinct target; how many moves the slot has in all; the step invariants its moves break,
 #: as (property id, step) in move order.
 _Entry = tuple[list[tuple[Step, int, int]], int, tuple[tuple[str, Step], ...]]
+
+
+#: A slot whose moves are computed world by world (an effect touched another message, or a
+#: step invariant is judged per transition); compared by identity.
+_WORLD_BY_WORLD: _Entry = ([], 0, ())
 
 
 class CompactStates(Sequence[World]):
@@ -95,7 +101,8 @@ def safety_search(model: Model, *, symmetry: bool = True, max_states: int | None
     result = Exploration(model, symmetry)
     search = _SafetySearch(result, worlds, selected)
     limits = _Limits(max_states, timeout, started, stop)
-    with stop.cooperating() if stop is not None else contextlib.nullcontext():
+    with stop.cooperating() if stop is not None else contextlib.nullcontext(), \
+            collector_paused():
         if stop is not None:
             stop.enter("exploration")
         search.seed(limits)
@@ -132,31 +139,44 @@ class _SafetySearch:
         #: (slot, message id, context id) -> the slot-judged state invariants it breaks
         self.state_verdicts: dict[tuple[int, int, int], tuple[str, ...]] = {}
         self.entries: dict[SlotKey, _Entry] = {}
+        self.add = self._adder()
         self.row_checks: dict[str, list[Property]] = {}
+        #: context id -> the moves of every transport there (_WORLD_BY_WORLD: not cached)
+        self.transport_entries: dict[int, _Entry] = {}
+        self.transports = result.model.config.transports
 
     # ---- states ------------------------------------------------------------------------------
 
-    def add(self, state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
-        result = self.result
-        node = len(self.compact_states)
-        self.compact_states.append(state)
-        self.index[state] = node
-        result.parent.append(link)
-        result.depth.append(level)
-        self.records.progress.append(0)
-        verdicts = self.state_verdicts
-        cid = state[0]
-        for slot in range(len(state) - 1):
-            broken = verdicts.get((slot, state[1 + slot], cid))
-            if broken is None:
-                broken = self._judge_slot(state, slot)
-            if broken:
-                self._record_state(broken, node)
-        if self.world_state_checks:
-            world = self.worlds.expand(state)
-            self._record_state(tuple(p.id for p in self.world_state_checks
-                                     if p.check(self.config, world)), node)
-        return node
+    def _adder(self) -> Callable[[CompactWorld, tuple[int, Step] | None, int], int]:
+        """`add(state, link, level)`: number a new state and judge its state invariants, with
+        what it needs bound to locals (it runs once per state)."""
+        compact_states, index = self.compact_states, self.index
+        parent, depth, progress = self.result.parent, self.result.depth, self.records.progress
+        verdicts, judge_slot, record_state = (self.state_verdicts, self._judge_slot,
+                                              self._record_state)
+        world_checks = self.world_state_checks
+
+        def add(state: CompactWorld, link: tuple[int, Step] | None, level: int) -> int:
+            node = len(compact_states)
+            compact_states.append(state)
+            index[state] = node
+            parent.append(link)
+            depth.append(level)
+            progress.append(0)
+            cid = state[0]
+            for slot in range(len(state) - 1):
+                broken = verdicts.get((slot, state[1 + slot], cid))
+                if broken is None:
+                    broken = judge_slot(state, slot)
+                if broken:
+                    record_state(broken, node)
+            if world_checks:
+                world = self.worlds.expand(state)
+                record_state(tuple(p.id for p in world_checks if p.check(self.config, world)),
+                             node)
+            return node
+
+        return add
 
     def _judge_slot(self, state: CompactWorld, slot: int) -> tuple[str, ...]:
         world = self.worlds.expand(state)
@@ -261,11 +281,14 @@ class _SafetySearch:
         expand = self._expander()
         transitions = 0
         cursor = 0
+        cap = limits.max_states
         while cursor < len(compact_states):
-            stopped = limits.reached(cursor, len(compact_states))
-            if stopped is not None:
-                result.stopped = stopped
-                break
+            # the stop request and the clock every 256 states; --max-states exactly
+            if not cursor & 255 or (cap is not None and len(compact_states) >= cap):
+                stopped = limits.reached(0, len(compact_states))
+                if stopped is not None:
+                    result.stopped = stopped
+                    break
             transitions += expand(cursor)
             cursor += 1
             if on_progress is not None and cursor % 4096 == 0:
@@ -273,58 +296,104 @@ class _SafetySearch:
         result.expanded = cursor
         result.transitions = transitions
 
-    def _expander(self) -> Callable[[int], int]:
-        """The expansion of one state (returning its transitions), with what it needs bound
-        to locals: it runs once per state and its loop once per distinct move, and
-        two-message symmetry, the common case, is decided inline."""
-        compact_states, depth, index, add = (self.compact_states, self.result.depth,
-                                             self.index, self.add)
-        progress = self.records.progress
-        entries, make_entry = self.entries, self._entry
-        slot_keys, moves_for = self.worlds.slot_keys, self.worlds.moves_for
+    def _follower(self) -> Callable[[int, int, list[tuple[Step, int, int]], tuple[int, ...],
+                                     tuple[int, ...] | None], None]:
+        """What follows a slot's moves that change the world: each successor's
+        representative found or added, with what it needs bound to locals (it runs once
+        per distinct move); two-message symmetry, the common case, is decided inline."""
+        index, add, progress = self.index, self.add, self.records.progress
         by_id = self.worlds.messages  # grows in place as new messages are interned
         canonicalise = self.symmetry.canonical if self.symmetry is not None else None
-        pairs = self.config.messages == 2
+        # two messages: the representative is the pair sorted by value, the successor as it
+        # is or with its two messages exchanged
+        pairs = canonicalise is not None and self.config.messages == 2
         swapped: dict[int, int] = {}  # context id -> its id with messages 0 and 1 exchanged
+
+        def follow(source: int, level: int, changing: list[tuple[Step, int, int]],
+                   head: tuple[int, ...], tail: tuple[int, ...] | None) -> None:
+            """The moves from `source` that change the world (`tail` None: a transport's,
+            which keep every message)."""
+            for step, mid, ncid in changing:
+                after = (ncid, *head, mid, *tail) if tail is not None else (ncid, *head)
+                if pairs:
+                    first, second = after[1], after[2]
+                    if first != second and by_id[second] < by_id[first]:
+                        cid = swapped.get(after[0])
+                        if cid is None:
+                            cid = swapped[after[0]] = canonicalise(after)[0]  # type: ignore[misc]
+                        after = (cid, second, first)
+                elif canonicalise is not None:
+                    after = canonicalise(after)
+                target = index.get(after)
+                if target is None:
+                    target = add(after, (source, step), level)
+                if target != source:
+                    progress[source] = 1
+
+        return follow
+
+    def _expander(self) -> Callable[[int], int]:
+        """The expansion of one state, returning its transitions. The transports' moves
+        depend on the world-wide fields alone: they are one entry per context."""
+        compact_states, depth = self.compact_states, self.result.depth
+        entries, make_entry = self.entries, self._entry
+        message_keys, moves_for = self.worlds.message_slot_keys, self.worlds.moves_for
+        transport_entries, transport_entry = self.transport_entries, self._transport_entry
         world_by_world = bool(self.transition_checks)
+        record_steps, slot_world_by_world = self._record_steps, self._slot_world_by_world
+        follow = self._follower()
 
         def expand(source: int) -> int:
             level = depth[source] + 1
             state = compact_states[source]
             transitions = 0
-            for slot, key in slot_keys(state):
+            for slot, key in message_keys(state):
                 entry = entries.get(key)
                 if entry is None:
                     moves = moves_for(state, slot, key)
                     if moves is None or world_by_world:
-                        transitions += self._slot_world_by_world(state, slot, source, level)
+                        transitions += slot_world_by_world(state, slot, source, level)
                         continue
                     entry = make_entry(state, key, moves)
                 changing, count, broken = entry
                 transitions += count
                 if broken:
-                    self._record_steps(broken, source)
-                head, tail = (state[1:1 + slot], state[2 + slot:]) if slot >= 0 else (
-                    state[1:], ())
-                for step, mid, ncid in changing:
-                    after = (ncid, *head, mid, *tail) if slot >= 0 else (ncid, *head)
-                    if canonicalise is not None:
-                        if pairs:
-                            # the representative of two messages is the pair sorted by value:
-                            # the successor as it is, or with its two messages exchanged
-                            first, second = after[1], after[2]
-                            if first != second and by_id[second] < by_id[first]:
-                                cid = swapped.get(after[0])
-                                if cid is None:
-                                    cid = swapped[after[0]] = canonicalise(after)[0]
-                                after = (cid, second, first)
-                        else:
-                            after = canonicalise(after)
-                    target = index.get(after)
-                    if target is None:
-                        target = add(after, (source, step), level)
-                    if target != source:
-                        progress[source] = 1
-            return transitions
+                    record_steps(broken, source)
+                if changing:
+                    follow(source, level, changing, state[1:1 + slot], state[2 + slot:])
+            entry = transport_entries.get(state[0])
+            if entry is None:
+                entry = transport_entry(state)
+            if entry is _WORLD_BY_WORLD:
+                for t in range(self.transports):
+                    transitions += slot_world_by_world(state, -1 - t, source, level)
+                return transitions
+            changing, count, broken = entry
+            if broken:
+                record_steps(broken, source)
+            if changing:
+                follow(source, level, changing, state[1:], None)
+            return transitions + count
 
         return expand
+
+    def _transport_entry(self, state: CompactWorld) -> _Entry:
+        """The moves of every transport from `state`'s context, as one entry (the moves of
+        one transport after another, the first of those reaching a context kept)."""
+        cid = state[0]
+        combined: _Entry = ([], 0, ())
+        if not self.transition_checks:
+            for t in range(self.transports):
+                key = (-1 - t, -1, cid, ())
+                moves = self.worlds.moves_for(state, -1 - t, key)
+                if moves is None:
+                    combined = _WORLD_BY_WORLD
+                    break
+                changing, count, broken = self._entry(state, key, moves)
+                seen = {ncid for _, _, ncid in combined[0]}
+                combined = (combined[0] + [move for move in changing if move[2] not in seen],
+                            combined[1] + count, combined[2] + broken)
+        else:
+            combined = _WORLD_BY_WORLD
+        self.transport_entries[cid] = combined
+        return combined

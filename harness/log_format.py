@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from mapi_submission.checker.cases import initial_from_json
 from mapi_submission.checker.files import STDIN, input_name
+from mapi_submission.checker.gc_pause import collector_paused
 from mapi_submission.checker.json_input import (
     DuplicateKey,
     decode_text,
@@ -45,7 +46,6 @@ from mapi_submission.model.states import RECIPIENT_STATE_NAMES, STATE_NAMES
 from mapi_submission.model.table import TABLE, Row
 from mapi_submission.model.world import SATURATION, World
 
-from .gc_pause import collector_paused
 from .log_observations import OBSERVATION_CALLS, OBSERVATION_EVENTS, observation_call
 
 # ---- which steps a log shows ----------------------------------------------------------------

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from mapi_submission.checker.files import STDIN
+from mapi_submission.checker.gc_pause import collector_paused
 
-from .gc_pause import collector_paused
 from .log_format import Header, LogError, NumberedRecord, open_log
 
 #: Files smaller than this are read in this process: starting the reader (a fresh interpreter

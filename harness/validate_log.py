@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapi_submission.checker.compact import CompactWorld, CompactWorlds
+from mapi_submission.checker.gc_pause import collector_paused
 from mapi_submission.checker.json_input import shown
 from mapi_submission.model.actors import Actor
 from mapi_submission.model.config import Config
@@ -41,7 +42,6 @@ from mapi_submission.model.states import (
 from mapi_submission.model.table import ROWS_BY_NAME, TABLE, Kind, Row
 from mapi_submission.model.world import World, initial_world_count, new_message, profiles
 
-from .gc_pause import collector_paused
 from .log_bindings import Binding, IdBinder, unbound
 from .log_format import (
     FLAG_BITS,

@@ -6,9 +6,10 @@ adds one test per regression case (the recommended suite, regenerated from the t
 cases under each `--mapi-cases` folder), named by the case, and one test running the
 Hypothesis conformance machine, so pytest's `-k`, `-x`, `--junitxml` and xdist apply to
 them. The machine takes its settings from the Hypothesis profile pytest loaded
-(`--hypothesis-profile`), its number of examples from `--mapi-examples` where given. Without `--mapi-adapter` the plugin adds nothing. A failure reports
-what the system did and what the model allowed, the failing run as a numbered program of MAPI
-calls, and where the shrunk case or call log was written.
+(`--hypothesis-profile`), its number of examples from `--mapi-examples` where given. Without
+`--mapi-adapter` the plugin adds nothing. A failure reports what the system did and what the
+model allowed, the failing run as a numbered program of MAPI calls, and where the shrunk case
+or call log was written.
 
 May import: model, checker, generators, harness.
 """
