@@ -14,8 +14,8 @@ with liveness off, as SPIN is given no liveness property).
 
 Each Python measurement runs in its own process (its peak memory is its own); SPIN's peak
 memory is that of the pan process. Prints a table of the figures, one of every ratio and
-where the two performance aims stand; writes the figures as JSON (atomically) to the given
-path.
+where the performance targets and aims stand (GOALS); writes the figures as JSON
+(atomically) to the given path.
 """
 
 from __future__ import annotations
@@ -281,22 +281,43 @@ def _ratios_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+#: (name, what it says, the bound on the ratio of time to verdict with symmetry, Python over
+#: SPIN incl. compilation (at most), the bound on the ratio of states per second without
+#: symmetry, Python over pan (at least)): the targets the checker meets now, and the aims
+#: beyond them (docs/performance.md)
+GOALS = (
+    ("target", "time ratio at most 0.5, states/s ratio at least 0.15", 0.5, 0.15),
+    ("aim", "time ratio at most 1, states/s ratio at least 0.5", 1.0, 0.5),
+)
+
+
+#: pan's rate is judged only where its search takes at least this long: below it, pan's
+#: start-up dominates (1 message x 2 x 2: 10,143 states in 0.01 s)
+MIN_SEARCH_SECONDS = 1.0
+
+
 def _aims(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Where the two performance aims stand, judged on the counts SPIN finishes within 60 s."""
+    """Where each goal stands: time on the counts SPIN finishes within 60 s, states per
+    second on those whose pan search takes MIN_SEARCH_SECONDS or more."""
     within = [row for row in rows if row["spin"].get("finished")
               and row["spin"]["seconds"] <= 60]
-    time_aim = bool(within) and all(
-        row["python_symmetry"].get("finished")
-        and row["python_symmetry"]["seconds"] <= row["spin"]["seconds"] for row in within)
-    rate_aim = bool(within) and all(
-        row["python_no_symmetry"].get("finished")
-        and row["python_no_symmetry"]["states_per_second"]
-        >= row["spin"]["states_per_second"] / 2 for row in within)
-    return {
-        "time_to_verdict_with_symmetry_at_or_below_spin_with_compilation": time_aim,
-        "states_per_second_at_least_half_of_spin": rate_aim,
-        "message_counts_spin_finished_within_60s": [row["messages"] for row in within],
-    }
+    searched = [row for row in within
+                if row["spin"].get("search_seconds", 0) >= MIN_SEARCH_SECONDS]
+    judged: dict[str, Any] = {"message_counts_spin_finished_within_60s":
+                              [row["messages"] for row in within],
+                              "message_counts_pan_searched_1s_or_more":
+                              [row["messages"] for row in searched]}
+    for name, _, time_bound, rate_bound in GOALS:
+        judged[f"{name}_time_ratio_at_most_{time_bound:g}"] = bool(within) and all(
+            row["python_symmetry"].get("finished")
+            and row["python_symmetry"]["seconds"] <= time_bound * row["spin"]["seconds"]
+            for row in within)
+        judged[f"{name}_states_per_second_ratio_at_least_{rate_bound:g}"] = bool(
+            searched) and all(
+            row["python_no_symmetry"].get("finished")
+            and row["python_no_symmetry"]["states_per_second"]
+            >= rate_bound * row["spin"]["states_per_second"] for row in searched)
+    return judged
 
 
 def main() -> None:
@@ -325,12 +346,14 @@ def main() -> None:
     print()
     Console(width=200).print(_ratios_table(rows))
     aims = _aims(rows)
-    time_aim = aims["time_to_verdict_with_symmetry_at_or_below_spin_with_compilation"]
-    rate_aim = aims["states_per_second_at_least_half_of_spin"]
-    print(f"aim 1 (Python with symmetry at or below SPIN incl. compilation, every count SPIN "
-          f"finishes within 60 s: {aims['message_counts_spin_finished_within_60s']}): "
-          f"{'met' if time_aim else 'NOT met'}")
-    print(f"aim 2 (Python states/s at least half of SPIN's): {'met' if rate_aim else 'NOT met'}")
+    counts = aims["message_counts_spin_finished_within_60s"]
+    for name, says, time_bound, rate_bound in GOALS:
+        time_met = aims[f"{name}_time_ratio_at_most_{time_bound:g}"]
+        rate_met = aims[f"{name}_states_per_second_ratio_at_least_{rate_bound:g}"]
+        print(f"{name} ({says}): time {'met' if time_met else 'NOT met'} (message counts "
+              f"SPIN finishes within 60 s: {counts}), states/s "
+              f"{'met' if rate_met else 'NOT met'} (pan searching 1 s or more: "
+              f"{aims['message_counts_pan_searched_1s_or_more']})")
     write_atomic(args.out, json.dumps({"runs": rows, "aims": aims, "budget": args.budget,
                                        "optimise": args.optimise}, indent=2, sort_keys=True)
                  + "\n")
