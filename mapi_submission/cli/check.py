@@ -298,8 +298,15 @@ def command(ctx: click.Context, /, variant: str | None, no_symmetry: bool, max_s
                            selected=frozenset(properties) if properties else None)
     finally:
         progress.stop()
-    wall = time.monotonic() - started
-    peak = peak_memory_mib()
+    _report(result, time.monotonic() - started, peak_memory_mib(), out, as_json,
+            interrupted=stop.interrupted)
+
+
+def _report(result: Checked, wall: float, peak: float, out: Path | None, as_json: bool,
+            engine: dict[str, Any] | None = None, interrupted: bool = False) -> None:
+    """The warnings, the summary (text or JSON, with `engine` under its own key), the cases
+    written under `out`, and the exit: 1 on a violation, 2 (130 when `interrupted`) when
+    the search stopped early."""
     err = Console(stderr=True)
     for warning in result.warnings:
         err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
@@ -312,6 +319,8 @@ def command(ctx: click.Context, /, variant: str | None, no_symmetry: bool, max_s
             cases, write_error = _write_cases(result, out)
         summary = summary_json(result, cases, wall, peak)
         summary["write_error"] = write_error
+        if engine is not None:
+            summary["engine"] = engine
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
     else:
         _print_summary(result, wall, peak, out)
@@ -321,7 +330,7 @@ def command(ctx: click.Context, /, variant: str | None, no_symmetry: bool, max_s
                 click.echo(f"regression case ({property_id}): {path}")
     if write_error is not None:
         click.echo(f"mapi-submission: error: {write_error}", err=True)
-    if stop.interrupted:
+    if interrupted:
         raise Interrupted(f"check stopped early: {result.stopped_by} (partial summary above)")
     if result.exit_code == 1:
         raise Failure("")
@@ -383,32 +392,8 @@ def _check_with_spin(variant: str | None, settings: SpinSettings, cache_root: Pa
                           f"{phase[0]}") from None
     finally:
         status.stop()
-    wall = time.monotonic() - started
-    peak = max(result.pan_peak_mib, peak_memory_mib())
-    err = Console(stderr=True)
-    for warning in result.warnings:
-        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    cases: dict[str, str] = {}
-    write_error: str | None = None
-    if as_json:
-        if out is not None:
-            cases, write_error = _write_cases(result, out)
-        summary = summary_json(result, cases, wall, peak)
-        summary["write_error"] = write_error
-        summary["engine"] = _engine_json(result)
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
-    else:
-        _print_summary(result, wall, peak, out)
-        if out is not None:
-            cases, write_error = _write_cases(result, out)
-            for property_id, path in cases.items():
-                click.echo(f"regression case ({property_id}): {path}")
-    if write_error is not None:
-        click.echo(f"mapi-submission: error: {write_error}", err=True)
-    if result.exit_code == 1:
-        raise Failure("")
-    if result.exit_code == 2:
-        raise _LimitHit(f"check stopped early: {result.stopped_by} (partial summary above)")
+    _report(result, time.monotonic() - started, max(result.pan_peak_mib, peak_memory_mib()),
+            out, as_json, engine=_engine_json(result))
 
 
 def _search_name(settings: SpinSettings) -> str:
