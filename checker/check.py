@@ -62,6 +62,7 @@ __all__ = [
     "SKIPPED",
     "VIOLATED",
     "CheckResult",
+    "Judged",
     "Counterexample",
     "PropertyVerdict",
     "case_id",
@@ -73,8 +74,30 @@ __all__ = [
 ]
 
 
+class Judged:
+    """What a result's verdicts decide, for the Python checker's and the SPIN engine's
+    results alike (each has `verdicts` and says whether its search was `complete`)."""
+
+    verdicts: list[PropertyVerdict]
+
+    @property
+    def complete(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def violations(self) -> list[PropertyVerdict]:
+        return [v for v in self.verdicts if v.status == VIOLATED]
+
+    @property
+    def exit_code(self) -> int:
+        """1 on a violation, 2 when a limit stopped the search, 0 when all hold."""
+        if self.violations:
+            return 1
+        return 0 if self.complete else 2
+
+
 @dataclass
-class CheckResult:
+class CheckResult(Judged):
     model: Model
     symmetry: bool
     liveness: bool
@@ -102,17 +125,6 @@ class CheckResult:
     @property
     def complete(self) -> bool:
         return self.stopped_by is None
-
-    @property
-    def violations(self) -> list[PropertyVerdict]:
-        return [v for v in self.verdicts if v.status == VIOLATED]
-
-    @property
-    def exit_code(self) -> int:
-        """1 on a violation, 2 when a limit stopped the exploration, 0 when all hold."""
-        if self.violations:
-            return 1
-        return 0 if self.complete else 2
 
 
 def check(

@@ -49,6 +49,7 @@ from mapi_submission.checker.check import (
     SKIPPED,
     VIOLATED,
     Counterexample,
+    Judged,
     PropertyVerdict,
 )
 from mapi_submission.model.engine import Model
@@ -135,7 +136,7 @@ class PanBuild:
 
 
 @dataclass
-class SpinCheckResult:
+class SpinCheckResult(Judged):
     """The checker's CheckResult, as far as SPIN tells it: the same verdicts (liveness
     skipped), counterexamples and exit code, and pan's own figures."""
 
@@ -163,16 +164,6 @@ class SpinCheckResult:
     @property
     def complete(self) -> bool:
         return self.stopped is None
-
-    @property
-    def violations(self) -> list[PropertyVerdict]:
-        return [v for v in self.verdicts if v.status == VIOLATED]
-
-    @property
-    def exit_code(self) -> int:
-        if self.violations:
-            return 1
-        return 0 if self.complete else 2
 
     @property
     def coverage(self) -> float | None:
