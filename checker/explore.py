@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -134,16 +134,24 @@ def explore(
     result = Exploration(model, symmetry)
     search = _Search(result, worlds if worlds is not None else CompactWorlds(model), visit)
     limits = _Limits(max_states, timeout, started, stop)
-    with stop.cooperating() if stop is not None else contextlib.nullcontext(), \
-            collector_paused():
-        if stop is not None:
-            stop.enter("exploration")
+    with searching(stop):
         search.seed(limits)
         if result.stopped is None:
             search.run(limits, _recorder(search, keep_edges, on_edge, on_transition),
                        on_progress)
     result.seconds = time.monotonic() - started
     return result
+
+
+@contextlib.contextmanager
+def searching(stop: Stop | None) -> Iterator[None]:
+    """The phase a search runs in: "exploration", cooperating with `stop` (Ctrl-C, the
+    command's timeout), with the cyclic garbage collector paused."""
+    with stop.cooperating() if stop is not None else contextlib.nullcontext(), \
+            collector_paused():
+        if stop is not None:
+            stop.enter("exploration")
+        yield
 
 
 class _Limits:

@@ -21,7 +21,6 @@ one-message declaration is judged world by world, as before.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +31,7 @@ from mapi_submission.model.world import World
 from mapi_submission.properties import Property, state_properties, step_properties
 
 from .compact import CompactWorld, CompactWorlds, Moves, SlotKey
-from .explore import Exploration, _Limits
-from .gc_pause import collector_paused
+from .explore import Exploration, _Limits, searching
 from .stopping import Stop
 from .symmetry import CompactSymmetry, canonical
 
@@ -101,10 +99,7 @@ def safety_search(model: Model, *, symmetry: bool = True, max_states: int | None
     result = Exploration(model, symmetry)
     search = _SafetySearch(result, worlds, selected)
     limits = _Limits(max_states, timeout, started, stop)
-    with stop.cooperating() if stop is not None else contextlib.nullcontext(), \
-            collector_paused():
-        if stop is not None:
-            stop.enter("exploration")
+    with searching(stop):
         search.seed(limits)
         if result.stopped is None:
             search.run(limits, on_progress)
