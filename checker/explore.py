@@ -154,6 +154,20 @@ def searching(stop: Stop | None) -> Iterator[None]:
         yield
 
 
+def seed_initial(result: Exploration, worlds: CompactWorlds, index: dict[CompactWorld, int],
+                 add: Callable[[CompactWorld, tuple[int, Step] | None, int], int],
+                 limits: _Limits) -> None:
+    """The initial worlds (their representatives, with symmetry) as a search's first nodes,
+    each numbered by `add` unless `index` has it already."""
+    for number, world in enumerate(result.model.initial_worlds()):
+        if number % 256 == 0 and (stopped := limits.reached(number, 0)) is not None:
+            result.stopped = stopped
+            return
+        state = worlds.compact(canonical(world)[0] if result.symmetry else world)
+        if state not in index:
+            result.initial.append(add(state, None, 0))
+
+
 class _Limits:
     """--max-states and --timeout, asked before each state is expanded."""
 
@@ -206,14 +220,7 @@ class _Search:
         return node
 
     def seed(self, limits: _Limits) -> None:
-        """The initial worlds (their representatives, with symmetry) as the first nodes."""
-        for number, world in enumerate(self.result.model.initial_worlds()):
-            if number % 256 == 0 and (stopped := limits.reached(number, 0)) is not None:
-                self.result.stopped = stopped
-                return
-            state = self.worlds.compact(canonical(world)[0] if self.result.symmetry else world)
-            if state not in self.index:
-                self.result.initial.append(self.add(state, None, 0))
+        seed_initial(self.result, self.worlds, self.index, self.add, limits)
 
     def run(self, limits: _Limits, record: _Record | None,
             on_progress: Callable[[int, int, int], None] | None) -> None:

@@ -31,9 +31,9 @@ from mapi_submission.model.world import World
 from mapi_submission.properties import Property, state_properties, step_properties
 
 from .compact import CompactWorld, CompactWorlds, Moves, SlotKey
-from .explore import Exploration, _Limits, searching
+from .explore import Exploration, _Limits, searching, seed_initial
 from .stopping import Stop
-from .symmetry import CompactSymmetry, canonical
+from .symmetry import CompactSymmetry
 
 #: A slot's moves as the search follows them: the moves that change the world, one per
 #: distinct target; how many moves the slot has in all; the step invariants its moves break,
@@ -187,13 +187,7 @@ class _SafetySearch:
             violations.setdefault(pid, node)
 
     def seed(self, limits: _Limits) -> None:
-        for number, world in enumerate(self.model.initial_worlds()):
-            if number % 256 == 0 and (stopped := limits.reached(number, 0)) is not None:
-                self.result.stopped = stopped
-                return
-            state = self.worlds.compact(canonical(world)[0] if self.result.symmetry else world)
-            if state not in self.index:
-                self.result.initial.append(self.add(state, None, 0))
+        seed_initial(self.result, self.worlds, self.index, self.add, limits)
 
     # ---- moves -------------------------------------------------------------------------------
 
