@@ -224,21 +224,11 @@ class CompactWorlds:
         """Whether slot moves are cached (every guard and effect is a registered one)."""
         return self._cacheable
 
-    def slot_keys(self, state: CompactWorld) -> list[tuple[int, SlotKey]]:
-        """Per slot of `state`, in `Model.successors` order: the slot and the key its moves
-        are cached under (`moves_for`). A caller keeping something of its own per key looks
-        it up without looking up the moves."""
-        cid = state[0]
-        queue = self._contexts[cid][2]
-        views, readers = self._views, self._queue_readers
-        queued = tuple([views[state[1 + i]] for i in queue]) if queue else ()
-        return [((slot, (slot, state[1 + slot], cid, queued if readers[state[1 + slot]]
-                         else ())) if slot >= 0 else (slot, (slot, -1, cid, ())))
-                for slot in self._slots_of(state)]
-
     def message_slot_keys(self, state: CompactWorld) -> list[tuple[int, SlotKey]]:
-        """`slot_keys` of the message slots alone (a transport's moves depend on the
-        world-wide fields only: key (-1 - t, -1, context id, ()))."""
+        """Per message slot of `state`, in `Model.successors` order: the slot and the key its
+        moves are cached under (`moves_for`), so that a caller keeping something of its own
+        per key looks it up without looking up the moves. A transport's moves depend on the
+        world-wide fields only: its key is (-1 - t, -1, context id, ())."""
         cid = state[0]
         queue = self._contexts[cid][2]
         views, readers = self._views, self._queue_readers
@@ -247,7 +237,7 @@ class CompactWorlds:
                 for slot, mid in enumerate(state[1:])]
 
     def moves_for(self, state: CompactWorld, slot: int, key: SlotKey) -> Moves | None:
-        """The moves of `slot` of `state` (cached under `key`, from `slot_keys`); None
+        """The moves of `slot` of `state` (cached under `key`, from `message_slot_keys`); None
         where an effect touched another message, so that `slot_successors` must compute them
         world by world. Only for a cacheable model."""
         moves = self._moves.get(key)

@@ -216,9 +216,7 @@ class _SafetySearch:
             row = self.model.rows[step.row]
             broken += [(p.id, step) for p in checks
                        if p.check(self.config, world, row, step, after)]
-        entry = (changing, len(moves), tuple(broken))
-        self.entries[key] = entry
-        return entry
+        return changing, len(moves), tuple(broken)
 
     def _checks_of(self, row_name: str) -> list[Property]:
         """The one-message step invariants a step of this row can break (their `applies`
@@ -247,7 +245,7 @@ class _SafetySearch:
             count += 1
             after = world if concrete == state else self.worlds.expand(concrete)
             row = self.model.rows[step.row]
-            self._record_steps([(p.id, step) for p in (*self.move_checks,
+            self._record_steps([(p.id, step) for p in (*self._checks_of(step.row),
                                                        *self.transition_checks)
                                 if p.check(self.config, world, row, step, after)], source)
             if self._target(concrete, source, step, level) != source:
@@ -274,7 +272,7 @@ class _SafetySearch:
         while cursor < len(compact_states):
             # the stop request and the clock every 256 states; --max-states exactly
             if not cursor & 255 or (cap is not None and len(compact_states) >= cap):
-                stopped = limits.reached(0, len(compact_states))
+                stopped = limits.reached(cursor, len(compact_states))
                 if stopped is not None:
                     result.stopped = stopped
                     break
@@ -343,7 +341,7 @@ class _SafetySearch:
                     if moves is None or world_by_world:
                         transitions += slot_world_by_world(state, slot, source, level)
                         continue
-                    entry = make_entry(state, key, moves)
+                    entry = entries[key] = make_entry(state, key, moves)
                 changing, count, broken = entry
                 transitions += count
                 if broken:
