@@ -216,7 +216,8 @@ def build_pan(text: str, spin_options: tuple[str, ...], gcc_options: tuple[str, 
     temporary folder beside the entry and renamed into place (a concurrent build of the
     same entry loses the rename and uses the winner's)."""
     started = time.perf_counter()
-    key = cache_key(text, spin_options, gcc_options, _tool_versions())
+    versions = _tool_versions()
+    key = cache_key(text, spin_options, gcc_options, versions)
     entry = cache_root / key
     if (entry / "pan").is_file():
         return PanBuild(entry, True, time.perf_counter() - started)
@@ -233,8 +234,7 @@ def build_pan(text: str, spin_options: tuple[str, ...], gcc_options: tuple[str, 
         run_tool(["spin", *spin_options, "-a", "model.pml"], str(building), timeout)
         tell(f"compiling pan (gcc {' '.join(gcc_options)})")
         run_tool(["gcc", *gcc_options, "-o", "pan", "pan.c"], str(building), timeout)
-        recipe = {"spin": list(spin_options), "gcc": list(gcc_options),
-                  "tools": _tool_versions()}
+        recipe = {"spin": list(spin_options), "gcc": list(gcc_options), "tools": versions}
         (building / "build.json").write_text(json.dumps(recipe, indent=2) + "\n")
         for generated in building.glob("pan.[bchmpt]"):
             generated.unlink()  # only pan and model.pml are needed to run and replay

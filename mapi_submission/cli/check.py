@@ -280,8 +280,6 @@ def command(ctx: click.Context, /, variant: str | None, no_symmetry: bool, max_s
     if given:
         raise UsageProblem(f"check: --{given[0].replace('_', '-')} needs --engine spin")
     config = build_config(**options)
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageProblem(f"--out {out}: exists and is not a folder")
     refuse_huge_start("check", config, max_states, "--max-states")
     model = Model(config, variant)
     symmetry = not no_symmetry
@@ -365,8 +363,6 @@ def _check_with_spin(variant: str | None, settings: SpinSettings, cache_root: Pa
                      properties: tuple[str, ...], quiet: bool, options: dict[str, Any]) -> None:
     """`check --engine spin`: SPIN's verdicts, printed and written as the Python engine's."""
     config = build_config(**options)
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageProblem(f"--out {out}: exists and is not a folder")
     model = Model(config, variant)
     status = StatusLine("check --engine spin", not quiet)
     phase = ["starting"]
