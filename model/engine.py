@@ -84,6 +84,10 @@ def step_writes(row: Row) -> frozenset[str]:
     return _row_writes(row).union(*(_row_writes(other) for other in inside))
 
 
+#: row name -> step_writes of the row (the table and the declarations are fixed: computed once)
+STEP_WRITES: dict[str, frozenset[str]] = {row.name: step_writes(row) for row in TABLE}
+
+
 class Model:
     """A bounded instance of the specification, optionally with a known-bad variant."""
 
@@ -115,7 +119,7 @@ class Model:
         #: row name -> the fields a step of the row may write: its effect's, the message's
         #: state where the row has a destination, and those of the rows the callee may take
         #: inside the same call (R26)
-        self.writes: dict[str, frozenset[str]] = {row.name: step_writes(row) for row in TABLE}
+        self.writes: dict[str, frozenset[str]] = STEP_WRITES
 
     @property
     def variant_name(self) -> str | None:
