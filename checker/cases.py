@@ -19,7 +19,11 @@ from mapi_submission import __version__
 from mapi_submission.model.config import Config, ConfigError
 from mapi_submission.model.engine import Model, Step
 from mapi_submission.model.errors import MapiSubmissionError, quoted_field
-from mapi_submission.model.observe import observation_differences, observe
+from mapi_submission.model.observe import (
+    HARNESS_OBSERVATION_RULES,
+    observation_differences,
+    observe,
+)
 from mapi_submission.model.states import MESSAGE_STATES
 from mapi_submission.model.table import ROWS_BY_NAME, Kind, rows_fingerprint
 from mapi_submission.model.variants import VARIANTS
@@ -276,8 +280,9 @@ class Mismatch:
         name); a result or refusal that differs stays on the first line."""
         where = f"step {self.step} ({self.row}, rules {', '.join(self.rules)}): {self.reason}"
         if isinstance(self.expected, dict) and isinstance(self.actual, dict):
+            # a case observes the queue and the transports too, as the harness does
             return "\n".join([where, *(f"  {line}" for line in observation_differences(
-                self.expected, self.actual))])
+                self.expected, self.actual, HARNESS_OBSERVATION_RULES))])
         return (f"{where}; expected {json.dumps(self.expected, sort_keys=True)}, "
                 f"got {json.dumps(self.actual, sort_keys=True)}")
 

@@ -24,7 +24,7 @@ def test_a_failing_step_lists_each_difference_with_flag_names() -> None:
         "  messages[0].message_flags: expected MSGFLAG_SUBMIT|MSGFLAG_UNSENT, "
         "got MSGFLAG_UNSENT (R2, R13, R65)",
         "  messages[0].submit_flags: expected 0, got SUBMITFLAG_LOCKED (R26, R42)",
-        "  queue: expected [0], got []",
+        "  queue: expected [0], got [] (R14, R25)",
     ]
 
 
